@@ -15,7 +15,10 @@ use support::scenario;
 use support::server::{Server, Target};
 
 fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for p in entries {
         if p.is_dir() {
@@ -36,20 +39,31 @@ fn every_spec_scenario_matches_its_snapshot() {
     scenario_files(&spec, &mut files);
     let filter = std::env::var("SPEC_FILTER").unwrap_or_default();
     files.retain(|f| f.to_string_lossy().contains(&filter));
-    assert!(!files.is_empty(), "no scenarios found under {}", spec.display());
+    assert!(
+        !files.is_empty(),
+        "no scenarios found under {}",
+        spec.display()
+    );
     let target = Target::from_env();
 
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::new());
     let skipped = AtomicUsize::new(0);
     let ran = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4).min(8);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get() * 2)
+        .unwrap_or(4)
+        .min(8);
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(file) = files.get(i) else { return };
-                let rel = file.strip_prefix(&spec).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = file
+                    .strip_prefix(&spec)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 let text = std::fs::read_to_string(file).unwrap();
                 let sc = match scenario::parse(&text) {
                     Ok(sc) => sc,
@@ -89,5 +103,10 @@ fn every_spec_scenario_matches_its_snapshot() {
         ran.load(Ordering::SeqCst)
     );
     let failures = failures.into_inner().unwrap();
-    assert!(failures.is_empty(), "{} scenarios differ from their snapshots:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} scenarios differ from their snapshots:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -1,1 +1,122 @@
-fn main(){}
+//! The ferrokv server binary: `ferrokv [config-file] [--option value ...]`.
+
+use ferrokv::config::Config;
+use ferrokv::server::{self, Shared};
+use std::sync::atomic::Ordering;
+use tokio::net::TcpListener;
+
+const USAGE: &str = "Usage: ferrokv [/path/to/ferrokv.conf] [options]
+       ferrokv --help
+       ferrokv --version
+
+Options use Redis's configuration names, for example:
+  --port 6379 --bind 127.0.0.1 --dir . --databases 16
+  --appendonly yes|no --appendfsync always|everysec|no --appendfilename appendonly.aof
+  --requirepass <password> --maxclients 10000 --maxmemory 100mb
+  --maxmemory-policy noeviction --loglevel debug|verbose|notice|warning
+
+Examples:
+  ferrokv                           (serve on 127.0.0.1:6379)
+  ferrokv --port 7777
+  ferrokv /etc/ferrokv.conf --loglevel verbose";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return;
+    }
+    if args.iter().any(|a| a == "--version" || a == "-v") {
+        println!(
+            "ferrokv v={} (Redis protocol {})",
+            env!("CARGO_PKG_VERSION"),
+            ferrokv::REDIS_VERSION
+        );
+        return;
+    }
+    let config = match Config::from_args(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            eprintln!("Run 'ferrokv --help' for usage.");
+            std::process::exit(1);
+        }
+    };
+    let level = match config.get("loglevel") {
+        "debug" => "debug",
+        "verbose" => "info",
+        "notice" => "info",
+        _ => "warn",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| level.into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let code = runtime.block_on(serve(config));
+    std::process::exit(code);
+}
+
+async fn serve(config: Config) -> i32 {
+    let port = config.get_u64("port") as u16;
+    let binds: Vec<String> = config
+        .get("bind")
+        .split_whitespace()
+        .map(|b| b.trim_start_matches('-').to_string())
+        .collect();
+    let mut listeners = Vec::new();
+    for addr in &binds {
+        let host = if addr.contains(':') {
+            format!("[{addr}]")
+        } else {
+            addr.clone()
+        };
+        match TcpListener::bind(format!("{host}:{port}")).await {
+            Ok(l) => listeners.push(l),
+            Err(e) => {
+                tracing::error!("Could not create server TCP listening socket {addr}:{port}: {e}");
+                return 1;
+            }
+        }
+    }
+    let persistence = if config.get_bool("appendonly") {
+        format!("aof (appendfsync {})", config.get("appendfsync"))
+    } else {
+        "none".to_string()
+    };
+    let shared = Shared::new(config);
+    let bound = listeners.first().and_then(|l| l.local_addr().ok());
+    shared
+        .port
+        .store(bound.map_or(0, |a| a.port()) as u64, Ordering::Relaxed);
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        addr = %bound.map(|a| a.to_string()).unwrap_or_default(),
+        pid = std::process::id(),
+        persistence = %persistence,
+        "ferrokv ready to accept connections"
+    );
+    let sig = shared.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::warn!("Received shutdown signal, scheduling shutdown...");
+        sig.shutdown.trigger();
+    });
+    server::run(shared, listeners).await;
+    tracing::warn!("ferrokv is now ready to exit, bye bye...");
+    0
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

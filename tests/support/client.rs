@@ -41,9 +41,14 @@ pub enum ReadError {
 impl RawClient {
     pub fn connect(addr: &str) -> RawClient {
         let stream = TcpStream::connect(addr).unwrap();
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         stream.set_nodelay(true).unwrap();
-        RawClient { stream, buf: Vec::new() }
+        RawClient {
+            stream,
+            buf: Vec::new(),
+        }
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
@@ -116,7 +121,9 @@ fn parse(buf: &[u8], pos: &mut usize) -> Result<Option<Reply>, String> {
     }
     let kind = buf[*pos];
     *pos += 1;
-    let Some(l) = line(buf, pos) else { return Ok(None) };
+    let Some(l) = line(buf, pos) else {
+        return Ok(None);
+    };
     let num = |l: &str| l.parse::<i64>().map_err(|_| format!("bad number {l:?}"));
     let agg = |n: i64, buf: &[u8], pos: &mut usize| -> Result<Option<Vec<Reply>>, String> {
         let mut items = Vec::new();
@@ -159,7 +166,9 @@ fn parse(buf: &[u8], pos: &mut usize) -> Result<Option<Reply>, String> {
             if n < 0 {
                 return Ok(Some(Reply::NilArray));
             }
-            let Some(items) = agg(n, buf, pos)? else { return Ok(None) };
+            let Some(items) = agg(n, buf, pos)? else {
+                return Ok(None);
+            };
             match kind {
                 b'*' => Reply::Array(items),
                 b'~' => Reply::Set(items),
@@ -168,7 +177,9 @@ fn parse(buf: &[u8], pos: &mut usize) -> Result<Option<Reply>, String> {
         }
         b'%' | b'|' => {
             let n = num(&l)?;
-            let Some(items) = agg(n * 2, buf, pos)? else { return Ok(None) };
+            let Some(items) = agg(n * 2, buf, pos)? else {
+                return Ok(None);
+            };
             let mut pairs = Vec::new();
             let mut it = items.into_iter();
             while let (Some(k), Some(v)) = (it.next(), it.next()) {
@@ -178,7 +189,9 @@ fn parse(buf: &[u8], pos: &mut usize) -> Result<Option<Reply>, String> {
                 Reply::Map(pairs)
             } else {
                 // An attribute precedes the real reply.
-                let Some(inner) = parse(buf, pos)? else { return Ok(None) };
+                let Some(inner) = parse(buf, pos)? else {
+                    return Ok(None);
+                };
                 let _ = inner;
                 Reply::Attribute(pairs)
             }
@@ -248,7 +261,10 @@ fn format_into(reply: &Reply, indent: &str, out: &mut String) {
                 _ => "",
             };
             if items.is_empty() {
-                out.push_str(&format!("{tag}(empty {})\n", if tag.is_empty() { "array" } else { "aggregate" }));
+                out.push_str(&format!(
+                    "{tag}(empty {})\n",
+                    if tag.is_empty() { "array" } else { "aggregate" }
+                ));
                 return;
             }
             out.push_str(tag);
@@ -259,7 +275,11 @@ fn format_into(reply: &Reply, indent: &str, out: &mut String) {
             format_items(items, indent, out);
         }
         Reply::Map(pairs) | Reply::Attribute(pairs) => {
-            let tag = if matches!(reply, Reply::Map(_)) { "(map)" } else { "(attribute)" };
+            let tag = if matches!(reply, Reply::Map(_)) {
+                "(map)"
+            } else {
+                "(attribute)"
+            };
             if pairs.is_empty() {
                 out.push_str(&format!("{tag} (empty)\n"));
                 return;

@@ -63,7 +63,11 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
         .ok_or("the first line must be `# what this scenario proves`")?
         .trim()
         .to_string();
-    let mut scenario = Scenario { description, ferrokv_only: false, steps: Vec::new() };
+    let mut scenario = Scenario {
+        description,
+        ferrokv_only: false,
+        steps: Vec::new(),
+    };
     for (no, raw) in lines.enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') {
@@ -96,16 +100,27 @@ pub fn parse(text: &str) -> Result<Scenario, String> {
                 }
                 "sorted" | "shape" => {
                     let args = split_args(arg).map_err(|e| err(&e))?;
-                    let mode = if word == "sorted" { Mode::Sorted } else { Mode::Shape };
+                    let mode = if word == "sorted" {
+                        Mode::Sorted
+                    } else {
+                        Mode::Shape
+                    };
                     StepKind::Command { args, mode }
                 }
                 _ => return Err(err("unknown directive")),
             }
         } else {
             let args = split_args(rest).map_err(|e| err(&e))?;
-            StepKind::Command { args, mode: Mode::Plain }
+            StepKind::Command {
+                args,
+                mode: Mode::Plain,
+            }
         };
-        scenario.steps.push(Step { line: line.to_string(), conn, kind });
+        scenario.steps.push(Step {
+            line: line.to_string(),
+            conn,
+            kind,
+        });
     }
     Ok(scenario)
 }
@@ -255,7 +270,9 @@ pub fn run(scenario: &Scenario, server: &mut Server) -> String {
         out.push_str(&step.line);
         out.push('\n');
         let addr = server.addr();
-        let conn = conns.entry(step.conn).or_insert_with(|| RawClient::connect(&addr));
+        let conn = conns
+            .entry(step.conn)
+            .or_insert_with(|| RawClient::connect(&addr));
         match &step.kind {
             StepKind::Command { args, mode } => {
                 conn.send(args);

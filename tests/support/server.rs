@@ -34,7 +34,11 @@ pub struct Server {
 
 /// A port that was free a moment ago. Races with other processes are retried by `start`.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub fn ferrokv_bin() -> PathBuf {
@@ -52,7 +56,13 @@ impl Server {
         for _ in 0..20 {
             let port = free_port();
             let child = spawn(target, port, &extra, dir.as_ref());
-            let mut server = Server { child, port, target, dir: dir.clone(), extra: extra.clone() };
+            let mut server = Server {
+                child,
+                port,
+                target,
+                dir: dir.clone(),
+                extra: extra.clone(),
+            };
             if server.wait_ready() {
                 return server;
             }
@@ -92,12 +102,28 @@ fn spawn(target: Target, port: u16, extra: &[String], dir: Option<&PathBuf>) -> 
     let mut cmd = match target {
         Target::Ferrokv => {
             let mut c = Command::new(ferrokv_bin());
-            c.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--loglevel", "warning"]);
+            c.args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--loglevel",
+                "warning",
+            ]);
             c
         }
         Target::Redis => {
             let mut c = Command::new("redis-server");
-            c.args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]);
+            c.args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ]);
             c.args(["--loglevel", "warning", "--daemonize", "no"]);
             c
         }
@@ -106,8 +132,11 @@ fn spawn(target: Target, port: u16, extra: &[String], dir: Option<&PathBuf>) -> 
         cmd.args(["--dir", d.to_str().unwrap()]);
     }
     cmd.args(extra);
-    cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::inherit());
-    cmd.spawn().unwrap_or_else(|e| panic!("spawn {target:?}: {e}"))
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    cmd.spawn()
+        .unwrap_or_else(|e| panic!("spawn {target:?}: {e}"))
 }
 
 impl Drop for Server {

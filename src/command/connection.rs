@@ -1,0 +1,415 @@
+//! Connection commands: PING, ECHO, QUIT, SELECT, AUTH, HELLO, CLIENT.
+
+use super::error;
+use super::keys::db_index;
+use super::num::parse_i64;
+use super::{flags::*, is, Cmd, Ctx};
+use crate::resp::Protocol;
+use bytes::Bytes;
+use std::sync::atomic::Ordering;
+
+/// `PING [message]`
+fn ping(ctx: &mut Ctx, args: &[Bytes]) {
+    if args.len() > 2 {
+        return ctx.error(&error::wrong_arity("ping"));
+    }
+    match args.get(1) {
+        Some(m) => ctx.out.bulk(m),
+        None => ctx.out.simple("PONG"),
+    }
+}
+
+fn echo(ctx: &mut Ctx, args: &[Bytes]) {
+    ctx.out.bulk(&args[1]);
+}
+
+fn quit(ctx: &mut Ctx, _args: &[Bytes]) {
+    ctx.client.close = true;
+    ctx.out.ok();
+}
+
+fn select(ctx: &mut Ctx, args: &[Bytes]) {
+    if let Some(db) = db_index(ctx, &args[1]) {
+        ctx.client.db = db;
+        ctx.client.info.db.store(db, Ordering::Relaxed);
+        ctx.out.ok();
+    }
+}
+
+/// Check a username/password pair against the only user we have, `default`.
+fn check_password(ctx: &Ctx, user: &[u8], pass: &[u8]) -> bool {
+    if user != b"default" {
+        return false;
+    }
+    match &*ctx.shared.hot.requirepass.read() {
+        None => true,
+        Some(p) => p == pass,
+    }
+}
+
+/// `AUTH [username] password`
+fn auth(ctx: &mut Ctx, args: &[Bytes]) {
+    if args.len() > 3 {
+        return ctx.error(error::SYNTAX);
+    }
+    if args.len() == 2 && ctx.shared.hot.requirepass.read().is_none() {
+        return ctx.error(error::AUTH_NOPASS);
+    }
+    let (user, pass) = if args.len() == 3 {
+        (&args[1][..], &args[2][..])
+    } else {
+        (&b"default"[..], &args[1][..])
+    };
+    if check_password(ctx, user, pass) {
+        ctx.client.authenticated = true;
+        ctx.out.ok();
+    } else {
+        ctx.error(error::WRONGPASS);
+    }
+}
+
+/// Client names may not contain spaces or special characters (Redis: bytes `!`..`~`).
+fn valid_name(name: &[u8]) -> bool {
+    name.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+const BAD_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
+
+/// `HELLO [protover [AUTH username password] [SETNAME clientname]]`
+fn hello(ctx: &mut Ctx, args: &[Bytes]) {
+    let mut ver = None;
+    let mut j = 1;
+    if args.len() >= 2 {
+        match parse_i64(&args[1]) {
+            None => return ctx.error("ERR Protocol version is not an integer or out of range"),
+            Some(v) if !(2..=3).contains(&v) => {
+                return ctx.error("NOPROTO unsupported protocol version")
+            }
+            Some(v) => ver = Some(v),
+        }
+        j = 2;
+    }
+    let mut creds = None;
+    let mut name = None;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        if is(&args[j], "auth") && more >= 2 {
+            creds = Some((&args[j + 1], &args[j + 2]));
+            j += 3;
+        } else if is(&args[j], "setname") && more >= 1 {
+            name = Some(&args[j + 1]);
+            j += 2;
+        } else {
+            return ctx.error(&format!(
+                "ERR Syntax error in HELLO option '{}'",
+                String::from_utf8_lossy(&args[j])
+            ));
+        }
+    }
+    if let Some((u, p)) = creds {
+        if !check_password(ctx, u, p) {
+            return ctx.error(error::WRONGPASS);
+        }
+        ctx.client.authenticated = true;
+    }
+    if !ctx.client.authenticated {
+        return ctx.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+    }
+    if let Some(n) = name {
+        if !valid_name(n) {
+            return ctx.error(BAD_NAME);
+        }
+        *ctx.client.info.name.lock() = n.to_vec();
+    }
+    if let Some(v) = ver {
+        ctx.client.proto = if v == 3 {
+            Protocol::Resp3
+        } else {
+            Protocol::Resp2
+        };
+        ctx.client.info.resp.store(v as usize, Ordering::Relaxed);
+        ctx.out.proto = ctx.client.proto;
+    }
+    let out = &mut *ctx.out;
+    out.map(7);
+    out.bulk(b"server");
+    out.bulk(b"redis");
+    out.bulk(b"version");
+    out.bulk(crate::REDIS_VERSION.as_bytes());
+    out.bulk(b"proto");
+    out.int(if ctx.client.proto == Protocol::Resp3 {
+        3
+    } else {
+        2
+    });
+    out.bulk(b"id");
+    out.int(ctx.client.info.id as i64);
+    out.bulk(b"mode");
+    out.bulk(b"standalone");
+    out.bulk(b"role");
+    out.bulk(b"master");
+    out.bulk(b"modules");
+    out.array(0);
+}
+
+// ---- CLIENT ----------------------------------------------------------------------------
+
+fn client_id(ctx: &mut Ctx, _args: &[Bytes]) {
+    ctx.out.int(ctx.client.info.id as i64);
+}
+
+fn client_setname(ctx: &mut Ctx, args: &[Bytes]) {
+    if !valid_name(&args[2]) {
+        return ctx.error(BAD_NAME);
+    }
+    *ctx.client.info.name.lock() = args[2].to_vec();
+    ctx.out.ok();
+}
+
+fn client_getname(ctx: &mut Ctx, _args: &[Bytes]) {
+    let name = ctx.client.info.name.lock().clone();
+    if name.is_empty() {
+        ctx.out.null();
+    } else {
+        ctx.out.bulk(&name);
+    }
+}
+
+/// `CLIENT SETINFO LIB-NAME|LIB-VER value` (Redis 7.2; clients such as redis-py send it).
+fn client_setinfo(ctx: &mut Ctx, args: &[Bytes]) {
+    let slot = if is(&args[2], "lib-name") {
+        &ctx.client.info.lib_name
+    } else if is(&args[2], "lib-ver") {
+        &ctx.client.info.lib_ver
+    } else {
+        return ctx.error(&format!(
+            "ERR Unrecognized option '{}'",
+            String::from_utf8_lossy(&args[2])
+        ));
+    };
+    if !valid_name(&args[3]) {
+        return ctx.error(&format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            String::from_utf8_lossy(&args[2]).to_ascii_uppercase()
+        ));
+    }
+    *slot.lock() = args[3].to_vec();
+    ctx.out.ok();
+}
+
+fn client_info(ctx: &mut Ctx, _args: &[Bytes]) {
+    let line = format!("{}\n", ctx.client.info.describe(ctx.now));
+    ctx.out.verbatim(line.as_bytes());
+}
+
+/// `CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]`
+fn client_list(ctx: &mut Ctx, args: &[Bytes]) {
+    let mut ids: Option<Vec<u64>> = None;
+    let mut type_ok = true;
+    let mut j = 2;
+    while j < args.len() {
+        if is(&args[j], "type") && j + 1 < args.len() {
+            let t = String::from_utf8_lossy(&args[j + 1]).to_ascii_lowercase();
+            match t.as_str() {
+                "normal" => type_ok = true,
+                "master" | "replica" | "slave" | "pubsub" => type_ok = false,
+                _ => return ctx.error(&format!("ERR Unknown client type '{t}'")),
+            }
+            j += 2;
+        } else if is(&args[j], "id") && j + 1 < args.len() {
+            let mut list = Vec::new();
+            for a in &args[j + 1..] {
+                match parse_i64(a) {
+                    Some(id) if id > 0 => list.push(id as u64),
+                    _ => return ctx.error("ERR Invalid client ID"),
+                }
+            }
+            ids = Some(list);
+            j = args.len();
+        } else {
+            return ctx.error(error::SYNTAX);
+        }
+    }
+    let clients: Vec<_> = ctx.shared.clients.lock().values().cloned().collect();
+    let mut text = String::new();
+    if type_ok {
+        for c in clients {
+            if ids.as_ref().is_some_and(|ids| !ids.contains(&c.id)) {
+                continue;
+            }
+            text.push_str(&c.describe(ctx.now));
+            text.push('\n');
+        }
+    }
+    ctx.out.verbatim(text.as_bytes());
+}
+
+/// `CLIENT KILL ip:port` or `CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]
+/// [TYPE type] [USER name]`
+fn client_kill(ctx: &mut Ctx, args: &[Bytes]) {
+    let clients: Vec<_> = ctx.shared.clients.lock().values().cloned().collect();
+    let me = ctx.client.info.id;
+    if args.len() == 3 {
+        let addr = String::from_utf8_lossy(&args[2]);
+        return match clients.iter().find(|c| c.addr == addr) {
+            Some(c) => {
+                if c.id == me {
+                    ctx.client.close = true;
+                } else {
+                    c.kill();
+                }
+                ctx.out.ok()
+            }
+            None => ctx.error("ERR No such client"),
+        };
+    }
+    if args.len() % 2 == 1 {
+        return ctx.error(error::SYNTAX);
+    }
+    let (mut id, mut addr, mut laddr, mut user) = (None, None, None, None);
+    let mut skipme = true;
+    let mut type_normal = true;
+    for pair in args[2..].chunks(2) {
+        let v = String::from_utf8_lossy(&pair[1]).into_owned();
+        if is(&pair[0], "id") {
+            match parse_i64(&pair[1]) {
+                Some(n) if n > 0 => id = Some(n as u64),
+                _ => return ctx.error("ERR client-id should be greater than 0"),
+            }
+        } else if is(&pair[0], "addr") {
+            addr = Some(v);
+        } else if is(&pair[0], "laddr") {
+            laddr = Some(v);
+        } else if is(&pair[0], "user") {
+            user = Some(v);
+        } else if is(&pair[0], "type") {
+            match v.to_ascii_lowercase().as_str() {
+                "normal" => type_normal = true,
+                "master" | "replica" | "slave" | "pubsub" => type_normal = false,
+                _ => return ctx.error(&format!("ERR Unknown client type '{v}'")),
+            }
+        } else if is(&pair[0], "skipme") {
+            match v.to_ascii_lowercase().as_str() {
+                "yes" => skipme = true,
+                "no" => skipme = false,
+                _ => return ctx.error(error::SYNTAX),
+            }
+        } else {
+            return ctx.error(error::SYNTAX);
+        }
+    }
+    let mut killed = 0;
+    for c in clients {
+        let matches = type_normal
+            && id.is_none_or(|i| i == c.id)
+            && addr.as_ref().is_none_or(|a| *a == c.addr)
+            && laddr.as_ref().is_none_or(|a| *a == c.laddr)
+            && user.as_ref().is_none_or(|u| u == "default");
+        if !matches || (skipme && c.id == me) {
+            continue;
+        }
+        if c.id == me {
+            ctx.client.close = true;
+        } else {
+            c.kill();
+        }
+        killed += 1;
+    }
+    ctx.out.int(killed);
+}
+
+fn client_help(ctx: &mut Ctx, _args: &[Bytes]) {
+    super::server::help(
+        ctx,
+        "CLIENT",
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "SETINFO <LIB-NAME|LIB-VER> <value>",
+            "    Set client meta attr. Options are:",
+            "    * LIB-NAME: the client lib name.",
+            "    * LIB-VER: the client lib version.",
+        ],
+    );
+}
+
+/// `CLIENT NO-EVICT on|off`: accepted (nothing is evicted per client here).
+fn client_no_evict(ctx: &mut Ctx, args: &[Bytes]) {
+    if is(&args[2], "on") || is(&args[2], "off") {
+        ctx.out.ok()
+    } else {
+        ctx.error(error::SYNTAX)
+    }
+}
+
+fn container(_ctx: &mut Ctx, _args: &[Bytes]) {}
+
+const CONN: u32 = NOSCRIPT | LOADING | STALE;
+
+static CLIENT_SUBS: &[Cmd] = &[
+    Cmd::new("id", 2, CONN, "connection", client_id)
+        .doc("Returns the unique client ID of the connection.", "5.0.0"),
+    Cmd::new("setname", 3, CONN, "connection", client_setname)
+        .doc("Sets the connection name.", "2.6.9"),
+    Cmd::new("getname", 2, CONN, "connection", client_getname)
+        .doc("Returns the name of the connection.", "2.6.9"),
+    Cmd::new("setinfo", 4, CONN, "connection", client_setinfo).doc(
+        "Sets information specific to the client or connection.",
+        "7.2.0",
+    ),
+    Cmd::new("info", 2, CONN, "connection", client_info)
+        .doc("Returns information about the connection.", "6.2.0"),
+    Cmd::new("list", -2, ADMIN | CONN, "connection", client_list)
+        .doc("Lists open connections.", "2.4.0"),
+    Cmd::new("kill", -3, ADMIN | CONN, "connection", client_kill)
+        .doc("Terminates open connections.", "2.4.0"),
+    Cmd::new("no-evict", 3, ADMIN | CONN, "connection", client_no_evict)
+        .doc("Sets the client eviction mode of the connection.", "7.0.0"),
+    Cmd::new("help", 2, LOADING | STALE, "connection", client_help).doc(
+        "Returns helpful text about the different subcommands.",
+        "5.0.0",
+    ),
+];
+
+pub static COMMANDS: &[Cmd] = &[
+    Cmd::new("ping", -1, FAST | SENTINEL, "connection", ping)
+        .doc("Returns the server's liveliness response.", "1.0.0"),
+    Cmd::new("echo", 2, FAST, "connection", echo).doc("Returns the given string.", "1.0.0"),
+    Cmd::new("quit", -1, NO_AUTH | CONN | FAST, "connection", quit)
+        .doc("Closes the connection.", "1.0.0"),
+    Cmd::new("select", 2, LOADING | STALE | FAST, "connection", select)
+        .doc("Changes the selected database.", "1.0.0"),
+    Cmd::new("auth", -2, NO_AUTH | CONN | FAST, "connection", auth)
+        .doc("Authenticates the connection.", "1.0.0"),
+    Cmd::new("hello", -1, NO_AUTH | CONN | FAST, "connection", hello)
+        .doc("Handshakes with the Redis server.", "6.0.0"),
+    Cmd::new("client", -2, 0, "connection", container)
+        .subs(CLIENT_SUBS)
+        .doc("A container for client connection commands.", "2.4.0"),
+];

@@ -1,0 +1,517 @@
+//! Generic key commands: existence, deletion, renaming, copying, iteration.
+
+use super::error;
+use super::num::parse_i64;
+use super::{flags::*, is, Cmd, Ctx};
+use crate::store::glob::glob_match;
+use crate::store::keyspace::{join_cursor, split_cursor};
+use crate::store::{Db, KeyLocks, SHARDS};
+use bytes::Bytes;
+
+/// `DEL key [key ...]` and `UNLINK` (values are dropped right away either way; freeing is
+/// cheap compared with Redis's, since nothing needs compaction).
+fn del(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    let mut locks = KeyLocks::new(ctx.db(), &args[1..]);
+    let n = args[1..]
+        .iter()
+        .filter(|k| locks.shard(k).remove(k, now).is_some())
+        .count();
+    drop(locks);
+    ctx.dirty(n as u64);
+    ctx.out.int(n as i64);
+}
+
+/// `EXISTS key [key ...]`: a key named twice counts twice.
+fn exists(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    let mut locks = KeyLocks::new(ctx.db(), &args[1..]);
+    let n = args[1..]
+        .iter()
+        .filter(|k| locks.shard(k).exists(k, now))
+        .count();
+    drop(locks);
+    ctx.out.int(n as i64);
+}
+
+/// `TOUCH key [key ...]`
+fn touch(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    let mut locks = KeyLocks::new(ctx.db(), &args[1..]);
+    let n = args[1..]
+        .iter()
+        .filter(|k| locks.shard(k).touch(k, now))
+        .count();
+    drop(locks);
+    ctx.out.int(n as i64);
+}
+
+/// `TYPE key`
+fn type_(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    let t = ctx
+        .db()
+        .lock(&args[1])
+        .get(&args[1], now)
+        .map_or("none", |e| e.value.type_name());
+    ctx.out.simple(t);
+}
+
+/// `RENAME key newkey` / `RENAMENX key newkey`: the value moves with its TTL.
+fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) {
+    let (src, dst) = (&args[1], &args[2]);
+    let now = ctx.now;
+    let mut locks = KeyLocks::new(ctx.db(), [src, dst]);
+    if !locks.shard(src).exists(src, now) {
+        drop(locks);
+        return ctx.error(error::NO_SUCH_KEY);
+    }
+    if src == dst {
+        drop(locks);
+        return if nx { ctx.out.int(0) } else { ctx.out.ok() };
+    }
+    if nx && locks.shard(dst).exists(dst, now) {
+        drop(locks);
+        return ctx.out.int(0);
+    }
+    let entry = locks.shard(src).remove(src, now).expect("checked above");
+    locks.shard(dst).put_entry(dst, entry, now);
+    drop(locks);
+    ctx.dirty(1);
+    if nx {
+        ctx.out.int(1)
+    } else {
+        ctx.out.ok()
+    }
+}
+
+fn rename(ctx: &mut Ctx, args: &[Bytes]) {
+    rename_generic(ctx, args, false)
+}
+
+fn renamenx(ctx: &mut Ctx, args: &[Bytes]) {
+    rename_generic(ctx, args, true)
+}
+
+/// A database index argument, with Redis's errors.
+pub fn db_index(ctx: &mut Ctx, arg: &[u8]) -> Option<usize> {
+    let Some(id) = parse_i64(arg).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64) else {
+        ctx.error(error::NOT_INTEGER);
+        return None;
+    };
+    if id < 0 || id as usize >= ctx.store().databases() {
+        ctx.error(error::DB_RANGE);
+        return None;
+    }
+    Some(id as usize)
+}
+
+/// Lock one key in each of two databases, in (database, shard) order.
+fn lock_pair<'a>(
+    a: (&'a Db, usize, &[u8]),
+    b: (&'a Db, usize, &[u8]),
+) -> (
+    parking_lot::MutexGuard<'a, crate::store::Shard>,
+    Option<parking_lot::MutexGuard<'a, crate::store::Shard>>,
+) {
+    let (sa, sb) = (Db::shard_index(a.2), Db::shard_index(b.2));
+    if a.1 == b.1 && sa == sb {
+        return (a.0.lock_shard(sa), None);
+    }
+    if (a.1, sa) < (b.1, sb) {
+        let ga = a.0.lock_shard(sa);
+        let gb = b.0.lock_shard(sb);
+        (ga, Some(gb))
+    } else {
+        let gb = b.0.lock_shard(sb);
+        let ga = a.0.lock_shard(sa);
+        (ga, Some(gb))
+    }
+}
+
+/// `COPY source destination [DB destination-db] [REPLACE]`
+fn copy(ctx: &mut Ctx, args: &[Bytes]) {
+    let (src, dst) = (&args[1], &args[2]);
+    let mut replace = false;
+    let mut target = None;
+    let mut j = 3;
+    while j < args.len() {
+        if is(&args[j], "replace") {
+            replace = true;
+        } else if is(&args[j], "db") && j + 1 < args.len() {
+            let Some(id) =
+                parse_i64(&args[j + 1]).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64)
+            else {
+                return ctx.error(error::NOT_INTEGER);
+            };
+            target = Some(id);
+            j += 1;
+        } else {
+            return ctx.error(error::SYNTAX);
+        }
+        j += 1;
+    }
+    let src_db = ctx.client.db;
+    let dst_db = match target {
+        None => src_db,
+        Some(id) if id >= 0 && (id as usize) < ctx.store().databases() => id as usize,
+        Some(_) => return ctx.error(error::DB_RANGE),
+    };
+    if src_db == dst_db && src == dst {
+        return ctx.error(error::SAME_OBJECT);
+    }
+    let now = ctx.now;
+    let store = ctx.store();
+    let (mut gs, gd) = lock_pair(
+        (store.db(src_db), src_db, src),
+        (store.db(dst_db), dst_db, dst),
+    );
+    let Some(entry) = gs.get(src, now).cloned() else {
+        return ctx.out.int(0);
+    };
+    let mut gd = gd;
+    let dshard = match gd.as_mut() {
+        Some(g) => &mut **g,
+        None => &mut *gs,
+    };
+    if dshard.exists(dst, now) && !replace {
+        return ctx.out.int(0);
+    }
+    dshard.put_entry(dst, entry, now);
+    drop((gs, gd));
+    ctx.dirty(1);
+    ctx.out.int(1);
+}
+
+/// `MOVE key db`
+fn move_(ctx: &mut Ctx, args: &[Bytes]) {
+    let key = &args[1];
+    let Some(id) = parse_i64(&args[2]).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64)
+    else {
+        return ctx.error(error::NOT_INTEGER);
+    };
+    if id < 0 || id as usize >= ctx.store().databases() {
+        return ctx.error(error::DB_RANGE);
+    }
+    let (src_db, dst_db) = (ctx.client.db, id as usize);
+    if src_db == dst_db {
+        return ctx.error(error::SAME_OBJECT);
+    }
+    let now = ctx.now;
+    let store = ctx.store();
+    let (mut gs, gd) = lock_pair(
+        (store.db(src_db), src_db, key),
+        (store.db(dst_db), dst_db, key),
+    );
+    let mut gd = gd.expect("different databases");
+    if !gs.exists(key, now) || gd.exists(key, now) {
+        return ctx.out.int(0);
+    }
+    let entry = gs.remove(key, now).expect("checked above");
+    gd.put_entry(key, entry, now);
+    drop((gs, gd));
+    ctx.dirty(1);
+    ctx.out.int(1);
+}
+
+/// `SWAPDB index1 index2`
+fn swapdb(ctx: &mut Ctx, args: &[Bytes]) {
+    let parse = |a: &[u8]| parse_i64(a).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64);
+    let Some(a) = parse(&args[1]) else {
+        return ctx.error("ERR invalid first DB index");
+    };
+    let Some(b) = parse(&args[2]) else {
+        return ctx.error("ERR invalid second DB index");
+    };
+    let n = ctx.store().databases() as i64;
+    if a < 0 || b < 0 || a >= n || b >= n {
+        return ctx.error(error::DB_RANGE);
+    }
+    ctx.store().swapdb(a as usize, b as usize);
+    ctx.dirty(1);
+    ctx.out.ok();
+}
+
+/// `KEYS pattern`
+fn keys(ctx: &mut Ctx, args: &[Bytes]) {
+    let pat = &args[1][..];
+    let all = pat == b"*";
+    let now = ctx.now;
+    let db = ctx.db();
+    let mut found: Vec<Bytes> = Vec::new();
+    for i in 0..db.shard_count() {
+        db.lock_shard(i).for_each_live(now, |k, _| {
+            if all || glob_match(pat, k, false) {
+                found.push(k.clone());
+            }
+        });
+    }
+    ctx.out.array(found.len());
+    for k in &found {
+        ctx.out.bulk(k);
+    }
+}
+
+/// Parse a SCAN cursor like Redis's `strtoul` check: decimal, whole argument, no leading
+/// space; a leading `-` wraps, as in C.
+pub fn parse_cursor(a: &[u8]) -> Option<u64> {
+    let s = std::str::from_utf8(a).ok()?;
+    let (neg, digits) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let v: u64 = digits.parse().ok()?;
+    Some(if neg { v.wrapping_neg() } else { v })
+}
+
+/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
+///
+/// The cursor walks the shards in order and each shard's table in reverse-binary bucket
+/// order (see `store::table`), so every key present for the whole scan is returned.
+fn scan(ctx: &mut Ctx, args: &[Bytes]) {
+    let Some(cursor) = parse_cursor(&args[1]) else {
+        return ctx.error("ERR invalid cursor");
+    };
+    let mut count = 10i64;
+    let mut pattern: Option<&[u8]> = None;
+    let mut type_name: Option<&[u8]> = None;
+    let mut j = 2;
+    while j < args.len() {
+        let more = j + 1 < args.len();
+        if is(&args[j], "count") && more {
+            match parse_i64(&args[j + 1]) {
+                None => return ctx.error(error::NOT_INTEGER),
+                Some(c) if c < 1 => return ctx.error(error::SYNTAX),
+                Some(c) => count = c,
+            }
+        } else if is(&args[j], "match") && more {
+            pattern = Some(&args[j + 1])
+                .filter(|p| &p[..] != b"*")
+                .map(|p| &p[..]);
+        } else if is(&args[j], "type") && more {
+            type_name = Some(&args[j + 1]);
+        } else {
+            return ctx.error(error::SYNTAX);
+        }
+        j += 2;
+    }
+    let now = ctx.now;
+    let db = ctx.db();
+    let (mut shard, mut inner) = split_cursor(cursor);
+    let mut keys: Vec<Bytes> = Vec::new();
+    // Bound the buckets visited per call, as Redis does, so a sparse table cannot stall us.
+    let mut budget = count.saturating_mul(10);
+    let count = count as usize;
+    let next = loop {
+        {
+            let mut g = db.lock_shard(shard);
+            while budget > 0 && keys.len() < count {
+                budget -= 1;
+                inner = g.scan_step(inner, now, |k, e| {
+                    if pattern.is_some_and(|p| !glob_match(p, k, false)) {
+                        return;
+                    }
+                    if type_name
+                        .is_some_and(|t| !t.eq_ignore_ascii_case(e.value.type_name().as_bytes()))
+                    {
+                        return;
+                    }
+                    keys.push(k.clone());
+                });
+                if inner == 0 {
+                    break;
+                }
+            }
+        }
+        if inner == 0 {
+            shard += 1;
+            if shard == SHARDS {
+                break 0;
+            }
+        }
+        if budget <= 0 || keys.len() >= count {
+            break join_cursor(shard, inner);
+        }
+    };
+    ctx.out.array(2);
+    ctx.out.bulk(next.to_string().as_bytes());
+    ctx.out.array(keys.len());
+    for k in &keys {
+        ctx.out.bulk(k);
+    }
+}
+
+/// `RANDOMKEY`
+fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) {
+    let now = ctx.now;
+    let db = ctx.db();
+    // Pick a shard with probability proportional to its size, then a key within it.
+    let sizes: Vec<usize> = (0..db.shard_count())
+        .map(|i| db.lock_shard(i).len())
+        .collect();
+    let total: usize = sizes.iter().sum();
+    if total == 0 {
+        return ctx.out.null();
+    }
+    let mut seed =
+        now ^ (ctx.client.info.id << 32) ^ (total as u64).wrapping_mul(0x9E3779B97F4A7C15);
+    for _ in 0..SHARDS * 4 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let mut pick = (seed % total as u64) as usize;
+        let mut idx = 0;
+        while pick >= sizes[idx] {
+            pick -= sizes[idx];
+            idx += 1;
+        }
+        if let Some(k) = db.lock_shard(idx).random_key(now) {
+            return ctx.out.bulk(&k);
+        }
+    }
+    ctx.out.null();
+}
+
+/// `OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key`
+fn object_encoding(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    match ctx
+        .db()
+        .lock(&args[2])
+        .get(&args[2], now)
+        .map(|e| e.value.encoding())
+    {
+        Some(enc) => ctx.out.bulk(enc.as_bytes()),
+        None => ctx.out.null(),
+    }
+}
+
+fn object_refcount(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    let shared_int = {
+        let mut g = ctx.db().lock(&args[2]);
+        match g.get(&args[2], now) {
+            None => None,
+            // Redis shares the integers 0..9999 between keys (refcount INT_MAX) unless an
+            // LRU/LFU policy needs per-key access data.
+            Some(e) => Some(
+                matches!(&e.value, crate::store::Value::Str { data, enc: crate::store::StrEnc::Int }
+                if parse_i64(data).is_some_and(|n| (0..10000).contains(&n))),
+            ),
+        }
+    };
+    let lru = ctx
+        .shared
+        .config
+        .read()
+        .get("maxmemory-policy")
+        .contains("l");
+    match shared_int {
+        None => ctx.out.null(),
+        Some(true) if !lru => ctx.out.int(i32::MAX as i64),
+        Some(_) => ctx.out.int(1),
+    }
+}
+
+fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) {
+    if ctx
+        .shared
+        .config
+        .read()
+        .get("maxmemory-policy")
+        .ends_with("lfu")
+    {
+        return ctx.error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+    }
+    let now = ctx.now;
+    match ctx.db().lock(&args[2]).get(&args[2], now) {
+        Some(e) => ctx.out.int(((now / 1000) as i64 - e.access as i64).max(0)),
+        None => ctx.out.null(),
+    }
+}
+
+fn object_freq(ctx: &mut Ctx, args: &[Bytes]) {
+    if !ctx
+        .shared
+        .config
+        .read()
+        .get("maxmemory-policy")
+        .ends_with("lfu")
+    {
+        return ctx.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+    }
+    let now = ctx.now;
+    match ctx.db().lock(&args[2]).get(&args[2], now) {
+        Some(_) => ctx.out.int(0),
+        None => ctx.out.null(),
+    }
+}
+
+fn object_help(ctx: &mut Ctx, _args: &[Bytes]) {
+    super::server::help(
+        ctx,
+        "OBJECT",
+        &[
+            "ENCODING <key>",
+            "    Return the kind of internal representation used in order to store the value",
+            "    associated with a <key>.",
+            "FREQ <key>",
+            "    Return the access frequency index of the <key>. The returned integer is",
+            "    proportional to the logarithm of the recent access frequency of the key.",
+            "IDLETIME <key>",
+            "    Return the idle time of the <key>, that is the approximated number of",
+            "    seconds elapsed since the last access to the key.",
+            "REFCOUNT <key>",
+            "    Return the number of references of the value associated with the specified",
+            "    <key>.",
+        ],
+    );
+}
+
+fn container(_ctx: &mut Ctx, _args: &[Bytes]) {}
+
+static OBJECT_SUBS: &[Cmd] = &[
+    Cmd::new("encoding", 3, READONLY, "generic", object_encoding)
+        .keys(2, 2, 1)
+        .doc("Returns the internal encoding of a Redis object.", "2.2.3"),
+    Cmd::new("refcount", 3, READONLY, "generic", object_refcount)
+        .keys(2, 2, 1)
+        .doc("Returns the reference count of a value of a key.", "2.2.3"),
+    Cmd::new("idletime", 3, READONLY, "generic", object_idletime)
+        .keys(2, 2, 1)
+        .doc(
+            "Returns the time since the last access to a Redis object.",
+            "2.2.3",
+        ),
+    Cmd::new("freq", 3, READONLY, "generic", object_freq)
+        .keys(2, 2, 1)
+        .doc(
+            "Returns the logarithmic access frequency counter of a Redis object.",
+            "4.0.0",
+        ),
+    Cmd::new("help", 2, LOADING | STALE, "generic", object_help).doc(
+        "Returns helpful text about the different subcommands.",
+        "6.2.0",
+    ),
+];
+
+pub static COMMANDS: &[Cmd] = &[
+    Cmd::new("del", -2, WRITE, "generic", del).keys(1, -1, 1).doc("Deletes one or more keys.", "1.0.0"),
+    Cmd::new("unlink", -2, WRITE | FAST, "generic", del).keys(1, -1, 1).doc("Asynchronously deletes one or more keys.", "4.0.0"),
+    Cmd::new("exists", -2, READONLY | FAST, "generic", exists).keys(1, -1, 1).doc("Determines whether one or more keys exist.", "1.0.0"),
+    Cmd::new("touch", -2, READONLY | FAST, "generic", touch).keys(1, -1, 1).doc("Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1"),
+    Cmd::new("type", 2, READONLY | FAST, "generic", type_).keys(1, 1, 1).doc("Determines the type of value stored at a key.", "1.0.0"),
+    Cmd::new("rename", 3, WRITE, "generic", rename).keys(1, 2, 1).doc("Renames a key and overwrites the destination.", "1.0.0"),
+    Cmd::new("renamenx", 3, WRITE | FAST, "generic", renamenx).keys(1, 2, 1).doc("Renames a key only when the target key name doesn't exist.", "1.0.0"),
+    Cmd::new("copy", -3, WRITE | DENYOOM, "generic", copy).keys(1, 2, 1).doc("Copies the value of a key to a new key.", "6.2.0"),
+    Cmd::new("move", 3, WRITE | FAST, "generic", move_).keys(1, 1, 1).doc("Moves a key to another database.", "1.0.0"),
+    Cmd::new("swapdb", 3, WRITE | FAST, "server", swapdb).doc("Swaps two Redis databases.", "4.0.0"),
+    Cmd::new("keys", 2, READONLY, "generic", keys).doc("Returns all key names that match a pattern.", "1.0.0"),
+    Cmd::new("scan", -2, READONLY, "generic", scan).doc("Iterates over the key names in the database.", "2.8.0"),
+    Cmd::new("randomkey", 1, READONLY, "generic", randomkey).doc("Returns a random key name from the database.", "1.0.0"),
+    Cmd::new("object", -2, 0, "generic", container).subs(OBJECT_SUBS).doc("A container for object introspection commands.", "2.2.3"),
+];

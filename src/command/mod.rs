@@ -1,0 +1,305 @@
+//! Commands: the table, dispatch, and one module per family.
+//!
+//! The command table is data: each [`Cmd`] names its arity (negative means "at least"),
+//! flags, group and key positions, and its handler. [`execute`] looks the name up
+//! (case-insensitively), resolves a subcommand for container commands (`CONFIG GET`), checks
+//! arity and authentication, runs the handler and records statistics.
+//!
+//! Handlers parse their arguments, call store operations, and write their reply into the
+//! connection's [`ReplyBuf`]; an error is a reply, never a panic or a closed connection.
+
+pub mod connection;
+pub mod error;
+pub mod expire;
+pub mod keys;
+pub mod longdouble;
+pub mod num;
+pub mod server;
+pub mod string;
+pub mod types;
+
+use crate::resp::ReplyBuf;
+use crate::server::{ClientState, Shared};
+use crate::store::{Db, Store};
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// Command flags (Redis's names, shown by `COMMAND INFO`).
+pub mod flags {
+    /// May modify the keyspace.
+    pub const WRITE: u32 = 1;
+    /// Never modifies the keyspace.
+    pub const READONLY: u32 = 1 << 1;
+    /// May grow memory use: refused with `-OOM` when over `maxmemory` under `noeviction`.
+    pub const DENYOOM: u32 = 1 << 2;
+    /// Administrative.
+    pub const ADMIN: u32 = 1 << 3;
+    /// Constant or logarithmic time.
+    pub const FAST: u32 = 1 << 4;
+    /// Allowed before `AUTH`.
+    pub const NO_AUTH: u32 = 1 << 5;
+    pub const NOSCRIPT: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const PUBSUB: u32 = 1 << 9;
+    pub const BLOCKING: u32 = 1 << 10;
+    pub const SENTINEL: u32 = 1 << 11;
+
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (NO_AUTH, "no_auth"),
+        (FAST, "fast"),
+        (SENTINEL, "sentinel"),
+    ];
+}
+
+pub type Handler = fn(&mut Ctx, &[Bytes]);
+
+/// One entry of the command table.
+pub struct Cmd {
+    /// Lower-case name (`get`; a subcommand's own name, `get` under `config`).
+    pub name: &'static str,
+    pub arity: i32,
+    pub flags: u32,
+    /// Redis's group (`string`, `generic`, `connection`, `server`).
+    pub group: &'static str,
+    /// First key, last key (negative counts from the end), step; zeros when no keys.
+    pub keys: (i32, i32, i32),
+    pub handler: Handler,
+    /// Subcommands, for container commands such as `CONFIG` and `CLIENT`.
+    pub subs: &'static [Cmd],
+    pub summary: &'static str,
+    pub since: &'static str,
+}
+
+impl Cmd {
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        group: &'static str,
+        handler: Handler,
+    ) -> Cmd {
+        Cmd {
+            name,
+            arity,
+            flags,
+            group,
+            keys: (0, 0, 0),
+            handler,
+            subs: &[],
+            summary: "",
+            since: "1.0.0",
+        }
+    }
+    pub const fn keys(mut self, first: i32, last: i32, step: i32) -> Cmd {
+        self.keys = (first, last, step);
+        self
+    }
+    pub const fn subs(mut self, subs: &'static [Cmd]) -> Cmd {
+        self.subs = subs;
+        self
+    }
+    pub const fn doc(mut self, summary: &'static str, since: &'static str) -> Cmd {
+        self.summary = summary;
+        self.since = since;
+        self
+    }
+}
+
+/// Per-command counters for `INFO commandstats` and metrics.
+#[derive(Default, Debug)]
+pub struct CmdStats {
+    pub calls: AtomicU64,
+    pub usec: AtomicU64,
+    pub rejected: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+/// The command table, indexed.
+pub struct Registry {
+    pub cmds: Vec<&'static Cmd>,
+    /// `get`, or `config|get` for a subcommand.
+    pub fullnames: Vec<String>,
+    pub parent: Vec<Option<usize>>,
+    pub stats: Vec<CmdStats>,
+    top: HashMap<&'static [u8], usize, ahash::RandomState>,
+    sub: HashMap<(usize, Vec<u8>), usize, ahash::RandomState>,
+}
+
+/// Every family's commands.
+const FAMILIES: &[&[Cmd]] = &[
+    string::COMMANDS,
+    keys::COMMANDS,
+    expire::COMMANDS,
+    connection::COMMANDS,
+    server::COMMANDS,
+    types::COMMANDS,
+];
+
+pub fn registry() -> &'static Registry {
+    static REG: OnceLock<Registry> = OnceLock::new();
+    REG.get_or_init(|| {
+        let mut r = Registry {
+            cmds: Vec::new(),
+            fullnames: Vec::new(),
+            parent: Vec::new(),
+            stats: Vec::new(),
+            top: HashMap::default(),
+            sub: HashMap::default(),
+        };
+        for family in FAMILIES {
+            for cmd in family.iter() {
+                let i = r.cmds.len();
+                r.cmds.push(cmd);
+                r.fullnames.push(cmd.name.to_string());
+                r.parent.push(None);
+                r.stats.push(CmdStats::default());
+                r.top.insert(cmd.name.as_bytes(), i);
+                for sub in cmd.subs {
+                    let j = r.cmds.len();
+                    r.cmds.push(sub);
+                    r.fullnames.push(format!("{}|{}", cmd.name, sub.name));
+                    r.parent.push(Some(i));
+                    r.stats.push(CmdStats::default());
+                    r.sub.insert((i, sub.name.as_bytes().to_vec()), j);
+                }
+            }
+        }
+        r
+    })
+}
+
+/// Commands longer than this cannot exist, so lookups need no allocation.
+const MAX_NAME: usize = 32;
+
+impl Registry {
+    pub fn lookup(&self, name: &[u8]) -> Option<usize> {
+        if name.len() > MAX_NAME {
+            return None;
+        }
+        let mut buf = [0u8; MAX_NAME];
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.top.get(&*lower).copied()
+    }
+
+    pub fn lookup_sub(&self, parent: usize, name: &[u8]) -> Option<usize> {
+        self.sub.get(&(parent, name.to_ascii_lowercase())).copied()
+    }
+
+    /// Top-level command indices, in table order.
+    pub fn top_level(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.cmds.len()).filter(|&i| self.parent[i].is_none())
+    }
+}
+
+/// Everything a handler may touch while it runs.
+pub struct Ctx<'a> {
+    pub shared: &'a Shared,
+    pub client: &'a mut ClientState,
+    pub out: &'a mut ReplyBuf,
+    /// One clock reading per command (Unix ms), used for every expiry decision it makes.
+    pub now: u64,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn store(&self) -> &'a Store {
+        &self.shared.store
+    }
+    pub fn db(&self) -> &'a Db {
+        self.shared.store.db(self.client.db)
+    }
+    pub fn error(&mut self, msg: &str) {
+        self.out.error(msg);
+    }
+    /// Count a change to the keyspace.
+    pub fn dirty(&self, n: u64) {
+        self.shared.stats.changes.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// Run one request (`args[0]` is the command name) and write its reply into `out`.
+pub fn execute(shared: &Shared, client: &mut ClientState, out: &mut ReplyBuf, args: &[Bytes]) {
+    let reg = registry();
+    out.proto = client.proto;
+    let errors_before = out.errors;
+    let Some(mut idx) = reg.lookup(&args[0]) else {
+        out.error(&error::unknown_command(args));
+        count_error(shared, out);
+        shared.metrics.command_unknown();
+        return;
+    };
+    let parent = reg.cmds[idx];
+    if !parent.subs.is_empty() && args.len() >= 2 {
+        match reg.lookup_sub(idx, &args[1]) {
+            Some(s) => idx = s,
+            None => {
+                out.error(&error::unknown_subcommand(&args[1], parent.name));
+                reg.stats[idx].rejected.fetch_add(1, Ordering::Relaxed);
+                count_error(shared, out);
+                return;
+            }
+        }
+    }
+    let cmd = reg.cmds[idx];
+    let argc = args.len() as i32;
+    if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
+        out.error(&error::wrong_arity(&reg.fullnames[idx]));
+        reg.stats[idx].rejected.fetch_add(1, Ordering::Relaxed);
+        count_error(shared, out);
+        return;
+    }
+    if !client.authenticated && cmd.flags & flags::NO_AUTH == 0 {
+        out.error(error::NOAUTH);
+        reg.stats[idx].rejected.fetch_add(1, Ordering::Relaxed);
+        count_error(shared, out);
+        return;
+    }
+    let start = Instant::now();
+    let mut ctx = Ctx {
+        shared,
+        client,
+        out,
+        now: shared.store.now(),
+    };
+    (cmd.handler)(&mut ctx, args);
+    let elapsed = start.elapsed();
+    let st = &reg.stats[idx];
+    st.calls.fetch_add(1, Ordering::Relaxed);
+    st.usec
+        .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+    if out.errors != errors_before {
+        st.failed.fetch_add(1, Ordering::Relaxed);
+        count_error(shared, out);
+    }
+    shared
+        .stats
+        .commands_processed
+        .fetch_add(1, Ordering::Relaxed);
+    shared.metrics.command_done(idx, elapsed);
+}
+
+fn count_error(shared: &Shared, out: &ReplyBuf) {
+    shared.stats.error_replies.fetch_add(1, Ordering::Relaxed);
+    if let Some(p) = &out.last_error_prefix {
+        shared.metrics.error(p);
+    }
+}
+
+/// Lower-case copy of an option argument, for comparisons like `eq_ignore_ascii_case`.
+pub fn is(arg: &[u8], word: &str) -> bool {
+    arg.eq_ignore_ascii_case(word.as_bytes())
+}

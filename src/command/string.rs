@@ -1,0 +1,641 @@
+//! String commands: SET and its variants, GET and its variants, counters, ranges.
+
+use super::error;
+use super::longdouble::LongDouble;
+use super::num::{int_arg, parse_i64};
+use super::{flags::*, is, Cmd, Ctx};
+use crate::store::{Entry, Shard, StrEnc, Value};
+use bytes::Bytes;
+
+// ---- helpers ---------------------------------------------------------------------------
+
+/// A key's string value: Ok(None) when missing, Err(()) when it holds another type.
+pub fn get_string<'s>(
+    shard: &'s mut Shard,
+    key: &[u8],
+    now: u64,
+) -> Result<Option<&'s Vec<u8>>, ()> {
+    match shard.get_read(key, now) {
+        None => Ok(None),
+        Some(Entry {
+            value: Value::Str { data, .. },
+            ..
+        }) => Ok(Some(data)),
+        Some(_) => Err(()),
+    }
+}
+
+/// Largest string a command may create (`proto-max-bulk-len`).
+fn check_length(ctx: &mut Ctx, size: u64, append: u64) -> bool {
+    let max = ctx.shared.config.read().get_u64("proto-max-bulk-len");
+    match size.checked_add(append) {
+        Some(total) if total <= max => true,
+        _ => {
+            ctx.error(error::STRING_TOO_LONG);
+            false
+        }
+    }
+}
+
+/// Expiry options shared by SET and GETEX.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ExpireOpt {
+    None,
+    Ex,
+    Px,
+    ExAt,
+    PxAt,
+    KeepTtl,
+    Persist,
+}
+
+#[derive(Debug)]
+pub struct SetOpts<'a> {
+    pub nx: bool,
+    pub xx: bool,
+    pub get: bool,
+    pub expire: ExpireOpt,
+    pub expire_arg: Option<&'a [u8]>,
+}
+
+/// Parse SET/GETEX options with Redis's compatibility rules; `set` selects which are valid.
+fn parse_set_opts(args: &[Bytes], set: bool) -> Result<SetOpts<'_>, &'static str> {
+    let mut o = SetOpts {
+        nx: false,
+        xx: false,
+        get: false,
+        expire: ExpireOpt::None,
+        expire_arg: None,
+    };
+    let mut j = 0;
+    while j < args.len() {
+        let a = &args[j][..];
+        let next = args.get(j + 1);
+        let e = o.expire;
+        let timed = |x: ExpireOpt| e == ExpireOpt::None || e == x;
+        if set && is(a, "nx") && !o.xx {
+            o.nx = true;
+        } else if set && is(a, "xx") && !o.nx {
+            o.xx = true;
+        } else if set && is(a, "get") {
+            o.get = true;
+        } else if set && is(a, "keepttl") && timed(ExpireOpt::KeepTtl) {
+            o.expire = ExpireOpt::KeepTtl;
+        } else if !set && is(a, "persist") && timed(ExpireOpt::Persist) {
+            o.expire = ExpireOpt::Persist;
+        } else if let (Some(kind), Some(n)) = (timed_opt(a), next) {
+            if !timed(kind) {
+                return Err(error::SYNTAX);
+            }
+            o.expire = kind;
+            o.expire_arg = Some(&n[..]);
+            j += 1;
+        } else {
+            return Err(error::SYNTAX);
+        }
+        j += 1;
+    }
+    Ok(o)
+}
+
+fn timed_opt(a: &[u8]) -> Option<ExpireOpt> {
+    if is(a, "ex") {
+        Some(ExpireOpt::Ex)
+    } else if is(a, "px") {
+        Some(ExpireOpt::Px)
+    } else if is(a, "exat") {
+        Some(ExpireOpt::ExAt)
+    } else if is(a, "pxat") {
+        Some(ExpireOpt::PxAt)
+    } else {
+        None
+    }
+}
+
+/// Turn an expire argument into absolute Unix milliseconds, with Redis's checks and texts.
+pub fn expire_at(ctx: &mut Ctx, kind: ExpireOpt, arg: &[u8], cmd: &str) -> Option<u64> {
+    let Some(v) = parse_i64(arg) else {
+        ctx.error(error::NOT_INTEGER);
+        return None;
+    };
+    let seconds = matches!(kind, ExpireOpt::Ex | ExpireOpt::ExAt);
+    if v <= 0 || (seconds && v > i64::MAX / 1000) {
+        ctx.error(&error::invalid_expire(cmd));
+        return None;
+    }
+    let mut ms = if seconds { v * 1000 } else { v };
+    if matches!(kind, ExpireOpt::Ex | ExpireOpt::Px) {
+        if ms > i64::MAX - ctx.now as i64 {
+            ctx.error(&error::invalid_expire(cmd));
+            return None;
+        }
+        ms += ctx.now as i64;
+    }
+    Some(ms as u64)
+}
+
+// ---- handlers --------------------------------------------------------------------------
+
+/// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts|KEEPTTL]`
+fn set(ctx: &mut Ctx, args: &[Bytes]) {
+    let opts = match parse_set_opts(&args[3..], true) {
+        Ok(o) => o,
+        Err(e) => return ctx.error(e),
+    };
+    let at = match opts.expire_arg {
+        Some(a) => match expire_at(ctx, opts.expire, a, "set") {
+            Some(at) => at,
+            None => return,
+        },
+        None => 0,
+    };
+    set_generic(ctx, &args[1], &args[2], &opts, at);
+}
+
+/// The one SET path: SET, SETNX, SETEX, PSETEX.
+fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], opts: &SetOpts, at: u64) -> bool {
+    let now = ctx.now;
+    let db = ctx.db();
+    let mut shard = db.lock(key);
+    if opts.get {
+        match get_string(&mut shard, key, now) {
+            Err(()) => {
+                drop(shard);
+                ctx.error(error::WRONGTYPE);
+                return false;
+            }
+            Ok(Some(v)) => ctx.out.bulk(v),
+            Ok(None) => ctx.out.null(),
+        }
+    }
+    let old_ttl = shard.get(key, now).map(|e| e.expire_at);
+    let found = old_ttl.is_some();
+    if (opts.nx && found) || (opts.xx && !found) {
+        if !opts.get {
+            ctx.out.null();
+        }
+        return false;
+    }
+    let exp = if opts.expire == ExpireOpt::KeepTtl {
+        old_ttl.unwrap_or(0)
+    } else {
+        at
+    };
+    shard.set(key, Value::string(value.to_vec()), exp, now);
+    drop(shard);
+    ctx.dirty(1);
+    if !opts.get {
+        ctx.out.ok();
+    }
+    true
+}
+
+fn plain_opts() -> SetOpts<'static> {
+    SetOpts {
+        nx: false,
+        xx: false,
+        get: false,
+        expire: ExpireOpt::None,
+        expire_arg: None,
+    }
+}
+
+/// `SETNX key value`
+fn setnx(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    let mut shard = ctx.db().lock(&args[1]);
+    if shard.exists(&args[1], now) {
+        drop(shard);
+        return ctx.out.int(0);
+    }
+    shard.set(&args[1], Value::string(args[2].to_vec()), 0, now);
+    drop(shard);
+    ctx.dirty(1);
+    ctx.out.int(1);
+}
+
+/// `SETEX key seconds value` / `PSETEX key milliseconds value`
+fn setex_generic(ctx: &mut Ctx, args: &[Bytes], kind: ExpireOpt, name: &str) {
+    let Some(at) = expire_at(ctx, kind, &args[2], name) else {
+        return;
+    };
+    set_generic(ctx, &args[1], &args[3], &plain_opts(), at);
+}
+
+fn setex(ctx: &mut Ctx, args: &[Bytes]) {
+    setex_generic(ctx, args, ExpireOpt::Ex, "setex")
+}
+
+fn psetex(ctx: &mut Ctx, args: &[Bytes]) {
+    setex_generic(ctx, args, ExpireOpt::Px, "psetex")
+}
+
+/// `GET key`
+fn get(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    let mut shard = ctx.db().lock(&args[1]);
+    match get_string(&mut shard, &args[1], now) {
+        Ok(Some(v)) => ctx.out.bulk(v),
+        Ok(None) => ctx.out.null(),
+        Err(()) => ctx.out.error(error::WRONGTYPE),
+    }
+}
+
+/// `GETDEL key`
+fn getdel(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    let mut shard = ctx.db().lock(&args[1]);
+    match get_string(&mut shard, &args[1], now) {
+        Ok(Some(v)) => {
+            ctx.out.bulk(v);
+            shard.remove(&args[1], now);
+            drop(shard);
+            ctx.dirty(1);
+        }
+        Ok(None) => ctx.out.null(),
+        Err(()) => ctx.out.error(error::WRONGTYPE),
+    }
+}
+
+/// `GETSET key value`
+fn getset(ctx: &mut Ctx, args: &[Bytes]) {
+    let opts = SetOpts {
+        get: true,
+        ..plain_opts()
+    };
+    set_generic(ctx, &args[1], &args[2], &opts, 0);
+}
+
+/// `GETEX key [EX s|PX ms|EXAT ts|PXAT ts|PERSIST]`
+fn getex(ctx: &mut Ctx, args: &[Bytes]) {
+    let opts = match parse_set_opts(&args[2..], false) {
+        Ok(o) => o,
+        Err(e) => return ctx.error(e),
+    };
+    let at = match opts.expire_arg {
+        Some(a) => match expire_at(ctx, opts.expire, a, "getex") {
+            Some(at) => at,
+            None => return,
+        },
+        None => 0,
+    };
+    let now = ctx.now;
+    let key = &args[1];
+    let mut shard = ctx.db().lock(key);
+    match get_string(&mut shard, key, now) {
+        Ok(Some(v)) => ctx.out.bulk(v),
+        Ok(None) => return ctx.out.null(),
+        Err(()) => return ctx.out.error(error::WRONGTYPE),
+    }
+    match opts.expire {
+        ExpireOpt::ExAt | ExpireOpt::PxAt if at <= now => {
+            shard.remove(key, now);
+        }
+        ExpireOpt::Persist => {
+            if shard.get(key, now).is_some_and(|e| e.expire_at != 0) {
+                shard.set_expire(key, 0, now);
+            } else {
+                return;
+            }
+        }
+        ExpireOpt::None => return,
+        _ => {
+            shard.set_expire(key, at, now);
+        }
+    }
+    drop(shard);
+    ctx.dirty(1);
+}
+
+/// `MGET key [key ...]`
+fn mget(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    let db = ctx.db();
+    let mut locks = crate::store::KeyLocks::new(db, &args[1..]);
+    ctx.out.array(args.len() - 1);
+    for key in &args[1..] {
+        match get_string(locks.shard(key), key, now) {
+            Ok(Some(v)) => ctx.out.bulk(v),
+            _ => ctx.out.null(),
+        }
+    }
+}
+
+/// `MSET key value [key value ...]` and `MSETNX`: all keys change at once, or (MSETNX)
+/// none when any exists.
+fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) {
+    if args.len() % 2 == 0 {
+        let name = if nx { "msetnx" } else { "mset" };
+        return ctx.error(&error::wrong_arity(name));
+    }
+    let now = ctx.now;
+    let db = ctx.db();
+    let keys = args[1..].iter().step_by(2);
+    let mut locks = crate::store::KeyLocks::new(db, keys.clone());
+    if nx && keys.clone().any(|k| locks.shard(k).exists(k, now)) {
+        drop(locks);
+        return ctx.out.int(0);
+    }
+    for pair in args[1..].chunks(2) {
+        locks
+            .shard(&pair[0])
+            .set(&pair[0], Value::string(pair[1].to_vec()), 0, now);
+    }
+    drop(locks);
+    ctx.dirty((args.len() / 2) as u64);
+    if nx {
+        ctx.out.int(1)
+    } else {
+        ctx.out.ok()
+    }
+}
+
+fn mset(ctx: &mut Ctx, args: &[Bytes]) {
+    mset_generic(ctx, args, false)
+}
+
+fn msetnx(ctx: &mut Ctx, args: &[Bytes]) {
+    mset_generic(ctx, args, true)
+}
+
+/// `APPEND key value`
+fn append(ctx: &mut Ctx, args: &[Bytes]) {
+    let (key, add) = (&args[1], &args[2]);
+    let now = ctx.now;
+    let db = ctx.db();
+    let mut shard = db.lock(key);
+    let cur_len = match get_string(&mut shard, key, now) {
+        Err(()) => {
+            drop(shard);
+            return ctx.error(error::WRONGTYPE);
+        }
+        Ok(None) => None,
+        Ok(Some(v)) => Some(v.len()),
+    };
+    let new_len = match cur_len {
+        None => {
+            shard.set(key, Value::string(add.to_vec()), 0, now);
+            add.len()
+        }
+        Some(len) => {
+            drop(shard);
+            if !check_length(ctx, len as u64, add.len() as u64) {
+                return;
+            }
+            shard = db.lock(key);
+            shard
+                .update(key, now, |e| match &mut e.value {
+                    Value::Str { data, enc } => {
+                        data.extend_from_slice(add);
+                        *enc = StrEnc::Raw;
+                        data.len()
+                    }
+                    _ => 0,
+                })
+                .unwrap_or(0)
+        }
+    };
+    drop(shard);
+    ctx.dirty(1);
+    ctx.out.int(new_len as i64);
+}
+
+/// `STRLEN key`
+fn strlen(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    let mut shard = ctx.db().lock(&args[1]);
+    match get_string(&mut shard, &args[1], now) {
+        Ok(v) => ctx.out.int(v.map_or(0, |v| v.len() as i64)),
+        Err(()) => ctx.out.error(error::WRONGTYPE),
+    }
+}
+
+/// `GETRANGE key start end` (and the old name `SUBSTR`)
+fn getrange(ctx: &mut Ctx, args: &[Bytes]) {
+    let (Some(mut start), Some(mut end)) = (parse_i64(&args[2]), parse_i64(&args[3])) else {
+        return ctx.error(error::NOT_INTEGER);
+    };
+    let now = ctx.now;
+    let mut shard = ctx.db().lock(&args[1]);
+    let v = match get_string(&mut shard, &args[1], now) {
+        Err(()) => return ctx.out.error(error::WRONGTYPE),
+        Ok(None) => return ctx.out.bulk(b""),
+        Ok(Some(v)) => v,
+    };
+    let len = v.len() as i64;
+    if start < 0 && end < 0 && start > end {
+        return ctx.out.bulk(b"");
+    }
+    if start < 0 {
+        start += len;
+    }
+    if end < 0 {
+        end += len;
+    }
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        return ctx.out.bulk(b"");
+    }
+    ctx.out.bulk(&v[start as usize..=end as usize]);
+}
+
+/// `SETRANGE key offset value`
+fn setrange(ctx: &mut Ctx, args: &[Bytes]) {
+    let (key, value) = (&args[1], &args[3]);
+    let Some(offset) = parse_i64(&args[2]) else {
+        return ctx.error(error::NOT_INTEGER);
+    };
+    if offset < 0 {
+        return ctx.error(error::OFFSET_RANGE);
+    }
+    let offset = offset as u64;
+    let now = ctx.now;
+    let db = ctx.db();
+    let cur = {
+        let mut shard = db.lock(key);
+        match get_string(&mut shard, key, now) {
+            Err(()) => {
+                drop(shard);
+                return ctx.error(error::WRONGTYPE);
+            }
+            Ok(v) => v.map(|v| v.len()),
+        }
+    };
+    if value.is_empty() {
+        return ctx.out.int(cur.unwrap_or(0) as i64);
+    }
+    if !check_length(ctx, offset, value.len() as u64) {
+        return;
+    }
+    let offset = offset as usize;
+    let mut shard = db.lock(key);
+    let write = |data: &mut Vec<u8>| {
+        if data.len() < offset + value.len() {
+            data.resize(offset + value.len(), 0);
+        }
+        data[offset..offset + value.len()].copy_from_slice(value);
+    };
+    let new_len = match shard.update(key, now, |e| match &mut e.value {
+        Value::Str { data, enc } => {
+            write(data);
+            *enc = StrEnc::Raw;
+            Some(data.len())
+        }
+        _ => None,
+    }) {
+        Some(Some(n)) => n,
+        Some(None) => {
+            drop(shard);
+            return ctx.error(error::WRONGTYPE);
+        }
+        None => {
+            let mut data = Vec::new();
+            write(&mut data);
+            let n = data.len();
+            shard.set(
+                key,
+                Value::Str {
+                    data,
+                    enc: StrEnc::Raw,
+                },
+                0,
+                now,
+            );
+            n
+        }
+    };
+    drop(shard);
+    ctx.dirty(1);
+    ctx.out.int(new_len as i64);
+}
+
+/// The one counter path: INCR, DECR, INCRBY, DECRBY. The TTL is kept.
+fn incr_by(ctx: &mut Ctx, key: &[u8], by: i64) {
+    let now = ctx.now;
+    let mut shard = ctx.db().lock(key);
+    let cur = match get_string(&mut shard, key, now) {
+        Err(()) => {
+            drop(shard);
+            return ctx.error(error::WRONGTYPE);
+        }
+        Ok(None) => 0,
+        Ok(Some(v)) => match parse_i64(v) {
+            Some(n) => n,
+            None => {
+                drop(shard);
+                return ctx.error(error::NOT_INTEGER);
+            }
+        },
+    };
+    let Some(new) = cur.checked_add(by) else {
+        drop(shard);
+        return ctx.error(error::OVERFLOW);
+    };
+    let text = new.to_string().into_bytes();
+    let updated = shard.update(key, now, |e| {
+        e.value = Value::Str {
+            data: text.clone(),
+            enc: StrEnc::Int,
+        };
+    });
+    if updated.is_none() {
+        shard.set(
+            key,
+            Value::Str {
+                data: text,
+                enc: StrEnc::Int,
+            },
+            0,
+            now,
+        );
+    }
+    drop(shard);
+    ctx.dirty(1);
+    ctx.out.int(new);
+}
+
+fn incr(ctx: &mut Ctx, args: &[Bytes]) {
+    incr_by(ctx, &args[1], 1)
+}
+
+fn decr(ctx: &mut Ctx, args: &[Bytes]) {
+    incr_by(ctx, &args[1], -1)
+}
+
+fn incrby(ctx: &mut Ctx, args: &[Bytes]) {
+    match int_arg(&args[2]) {
+        Ok(n) => incr_by(ctx, &args[1], n),
+        Err(e) => ctx.error(e),
+    }
+}
+
+fn decrby(ctx: &mut Ctx, args: &[Bytes]) {
+    match int_arg(&args[2]) {
+        Ok(i64::MIN) => ctx.error("ERR decrement would overflow"),
+        Ok(n) => incr_by(ctx, &args[1], -n),
+        Err(e) => ctx.error(e),
+    }
+}
+
+/// `INCRBYFLOAT key increment`: computed in x87 extended precision and printed with
+/// `%.17Lf` rules, as Redis does, so results match digit for digit.
+fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) {
+    let key = &args[1];
+    let now = ctx.now;
+    let mut shard = ctx.db().lock(key);
+    let cur = match get_string(&mut shard, key, now) {
+        Err(()) => {
+            drop(shard);
+            return ctx.error(error::WRONGTYPE);
+        }
+        Ok(None) => Some(LongDouble::parse(b"0").expect("zero parses")),
+        Ok(Some(v)) => LongDouble::parse(v),
+    };
+    let (Some(cur), Some(by)) = (cur, LongDouble::parse(&args[2])) else {
+        drop(shard);
+        return ctx.error(error::NOT_FLOAT);
+    };
+    let sum = cur.add(by);
+    if !sum.is_finite() {
+        drop(shard);
+        return ctx.error(error::NAN_OR_INF);
+    }
+    let text = sum.to_human_string().into_bytes();
+    let updated = shard.update(key, now, |e| e.value = Value::plain_string(text.clone()));
+    if updated.is_none() {
+        shard.set(key, Value::plain_string(text.clone()), 0, now);
+    }
+    drop(shard);
+    ctx.dirty(1);
+    ctx.out.bulk(&text);
+}
+
+const W: u32 = WRITE | DENYOOM;
+
+pub static COMMANDS: &[Cmd] = &[
+    Cmd::new("get", 2, READONLY | FAST, "string", get).keys(1, 1, 1).doc("Returns the string value of a key.", "1.0.0"),
+    Cmd::new("set", -3, W, "string", set).keys(1, 1, 1).doc("Sets the string value of a key.", "1.0.0"),
+    Cmd::new("setnx", 3, W | FAST, "string", setnx).keys(1, 1, 1).doc("Set the string value of a key only when the key doesn't exist.", "1.0.0"),
+    Cmd::new("setex", 4, W, "string", setex).keys(1, 1, 1).doc("Sets the value and expiration time of a key.", "2.0.0"),
+    Cmd::new("psetex", 4, W, "string", psetex).keys(1, 1, 1).doc("Sets the value and expiration time in milliseconds of a key.", "2.6.0"),
+    Cmd::new("getdel", 2, WRITE | FAST, "string", getdel).keys(1, 1, 1).doc("Returns the string value of a key after deleting the key.", "6.2.0"),
+    Cmd::new("getset", 3, W | FAST, "string", getset).keys(1, 1, 1).doc("Returns the previous string value of a key after setting it to a new value.", "1.0.0"),
+    Cmd::new("getex", -2, WRITE | FAST, "string", getex).keys(1, 1, 1).doc("Returns the string value of a key after setting its expiration time.", "6.2.0"),
+    Cmd::new("mget", -2, READONLY | FAST, "string", mget).keys(1, -1, 1).doc("Atomically returns the string values of one or more keys.", "1.0.0"),
+    Cmd::new("mset", -3, W, "string", mset).keys(1, -1, 2).doc("Atomically creates or modifies the string values of one or more keys.", "1.0.1"),
+    Cmd::new("msetnx", -3, W, "string", msetnx).keys(1, -1, 2).doc("Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1"),
+    Cmd::new("append", 3, W | FAST, "string", append).keys(1, 1, 1).doc("Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0"),
+    Cmd::new("strlen", 2, READONLY | FAST, "string", strlen).keys(1, 1, 1).doc("Returns the length of a string value.", "2.2.0"),
+    Cmd::new("getrange", 4, READONLY, "string", getrange).keys(1, 1, 1).doc("Returns a substring of the string stored at a key.", "2.4.0"),
+    Cmd::new("substr", 4, READONLY, "string", getrange).keys(1, 1, 1).doc("Returns a substring from a string value.", "1.0.0"),
+    Cmd::new("setrange", 4, W, "string", setrange).keys(1, 1, 1).doc("Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", "2.2.0"),
+    Cmd::new("incr", 2, W | FAST, "string", incr).keys(1, 1, 1).doc("Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0"),
+    Cmd::new("decr", 2, W | FAST, "string", decr).keys(1, 1, 1).doc("Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0"),
+    Cmd::new("incrby", 3, W | FAST, "string", incrby).keys(1, 1, 1).doc("Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "1.0.0"),
+    Cmd::new("decrby", 3, W | FAST, "string", decrby).keys(1, 1, 1).doc("Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "1.0.0"),
+    Cmd::new("incrbyfloat", 3, W | FAST, "string", incrbyfloat).keys(1, 1, 1).doc("Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0"),
+];

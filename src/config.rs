@@ -1,0 +1,488 @@
+//! Settings: one table of every setting we know, with Redis's names, defaults and bounds.
+//!
+//! The same table serves the command line (`--port 7000`), the config file (`port 7000`, in
+//! `redis.conf` syntax), `CONFIG GET` (glob patterns over names and aliases) and `CONFIG SET`
+//! (validated, atomic across several settings). Values are kept as canonical text, the way
+//! `CONFIG GET` shows them; the settings read on hot paths are also mirrored as typed fields.
+
+use crate::store::glob::glob_match;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// How a setting's value is checked and shown.
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Bool,
+    Int {
+        min: i64,
+        max: i64,
+    },
+    /// Bytes, accepting Redis's units (`1kb`, `5mb`, `2gb`, `100k`); shown as a plain number.
+    Memory {
+        max: u64,
+    },
+    Enum(&'static [&'static str]),
+    Str,
+    /// Free text that `CONFIG SET` accepts and hands back without effect (encoding tuning).
+    Any,
+}
+
+pub struct Setting {
+    pub name: &'static str,
+    pub alias: Option<&'static str>,
+    pub default: &'static str,
+    pub kind: Kind,
+    /// False for settings fixed at startup (`CONFIG SET` refuses them, as Redis does).
+    pub mutable: bool,
+}
+
+const fn s(name: &'static str, default: &'static str, kind: Kind) -> Setting {
+    Setting {
+        name,
+        alias: None,
+        default,
+        kind,
+        mutable: true,
+    }
+}
+const fn fixed(name: &'static str, default: &'static str, kind: Kind) -> Setting {
+    Setting {
+        name,
+        alias: None,
+        default,
+        kind,
+        mutable: false,
+    }
+}
+const fn aliased(
+    name: &'static str,
+    alias: &'static str,
+    default: &'static str,
+    kind: Kind,
+) -> Setting {
+    Setting {
+        name,
+        alias: Some(alias),
+        default,
+        kind,
+        mutable: true,
+    }
+}
+
+const INT: Kind = Kind::Int {
+    min: i64::MIN,
+    max: i64::MAX,
+};
+const NONNEG: Kind = Kind::Int {
+    min: 0,
+    max: i64::MAX,
+};
+const UINT: Kind = Kind::Int {
+    min: 0,
+    max: i32::MAX as i64,
+};
+const MEM: Kind = Kind::Memory { max: u64::MAX };
+
+pub const POLICIES: &[&str] = &[
+    "volatile-lru",
+    "volatile-lfu",
+    "volatile-random",
+    "volatile-ttl",
+    "allkeys-lru",
+    "allkeys-lfu",
+    "allkeys-random",
+    "noeviction",
+];
+
+/// Every setting. Limits enforced by the server itself (protocol sizes) are documented in
+/// `resp::parse`; these are the ones an operator can see and change.
+pub static SETTINGS: &[Setting] = &[
+    fixed("bind", "127.0.0.1", Kind::Str),
+    fixed("port", "6379", Kind::Int { min: 0, max: 65535 }),
+    fixed("databases", "16", Kind::Int { min: 1, max: 1024 }),
+    fixed("daemonize", "no", Kind::Bool),
+    s("dir", ".", Kind::Str),
+    s("appendonly", "no", Kind::Bool),
+    s(
+        "appendfsync",
+        "everysec",
+        Kind::Enum(&["always", "everysec", "no"]),
+    ),
+    fixed("appendfilename", "appendonly.aof", Kind::Str),
+    fixed("appenddirname", "appendonlydir", Kind::Str),
+    s("auto-aof-rewrite-percentage", "100", UINT),
+    s("auto-aof-rewrite-min-size", "67108864", MEM),
+    s("aof-load-truncated", "yes", Kind::Bool),
+    s("aof-use-rdb-preamble", "no", Kind::Bool),
+    s("requirepass", "", Kind::Str),
+    s(
+        "maxclients",
+        "10000",
+        Kind::Int {
+            min: 1,
+            max: u32::MAX as i64,
+        },
+    ),
+    s("maxmemory", "0", MEM),
+    s("maxmemory-policy", "noeviction", Kind::Enum(POLICIES)),
+    s("maxmemory-samples", "5", Kind::Int { min: 1, max: 64 }),
+    s(
+        "maxmemory-eviction-tenacity",
+        "10",
+        Kind::Int { min: 0, max: 100 },
+    ),
+    s("lfu-log-factor", "10", UINT),
+    s("lfu-decay-time", "1", UINT),
+    s(
+        "loglevel",
+        "notice",
+        Kind::Enum(&["debug", "verbose", "notice", "warning"]),
+    ),
+    fixed("logfile", "", Kind::Str),
+    s("save", "", Kind::Any),
+    s("timeout", "0", UINT),
+    s("tcp-keepalive", "300", UINT),
+    fixed("tcp-backlog", "511", UINT),
+    s(
+        "hz",
+        "10",
+        Kind::Int {
+            min: 0,
+            max: i32::MAX as i64,
+        },
+    ),
+    s(
+        "proto-max-bulk-len",
+        "536870912",
+        Kind::Memory { max: 536870912 },
+    ),
+    s(
+        "client-query-buffer-limit",
+        "1073741824",
+        Kind::Memory { max: 1073741824 },
+    ),
+    s("slowlog-log-slower-than", "10000", INT),
+    s("slowlog-max-len", "128", NONNEG),
+    s("latency-tracking", "yes", Kind::Bool),
+    s("notify-keyspace-events", "", Kind::Any),
+    s("protected-mode", "yes", Kind::Bool),
+    fixed("io-threads", "1", Kind::Int { min: 1, max: 128 }),
+    s("activerehashing", "yes", Kind::Bool),
+    s("lazyfree-lazy-eviction", "no", Kind::Bool),
+    s("lazyfree-lazy-expire", "no", Kind::Bool),
+    s("lazyfree-lazy-server-del", "no", Kind::Bool),
+    s("lazyfree-lazy-user-del", "no", Kind::Bool),
+    s("lazyfree-lazy-user-flush", "no", Kind::Bool),
+    aliased("list-max-listpack-size", "list-max-ziplist-size", "-2", INT),
+    s("list-compress-depth", "0", NONNEG),
+    aliased(
+        "hash-max-listpack-entries",
+        "hash-max-ziplist-entries",
+        "128",
+        NONNEG,
+    ),
+    aliased(
+        "hash-max-listpack-value",
+        "hash-max-ziplist-value",
+        "64",
+        NONNEG,
+    ),
+    s("set-max-intset-entries", "512", NONNEG),
+    aliased(
+        "zset-max-listpack-entries",
+        "zset-max-ziplist-entries",
+        "128",
+        NONNEG,
+    ),
+    aliased(
+        "zset-max-listpack-value",
+        "zset-max-ziplist-value",
+        "64",
+        NONNEG,
+    ),
+    s("stream-node-max-bytes", "4096", MEM),
+    s("stream-node-max-entries", "100", NONNEG),
+    s("busy-reply-threshold", "5000", NONNEG),
+    s("lua-time-limit", "5000", NONNEG),
+    fixed("metrics-addr", "", Kind::Str),
+];
+
+pub fn find(name: &str) -> Option<&'static Setting> {
+    SETTINGS.iter().find(|s| {
+        s.name.eq_ignore_ascii_case(name) || s.alias.is_some_and(|a| a.eq_ignore_ascii_case(name))
+    })
+}
+
+/// A configuration problem; `Display` is the text Redis puts after
+/// `CONFIG SET failed (possibly related to argument '…') - `.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigError {
+    Unknown(String),
+    Invalid { name: String, reason: String },
+    Immutable(String),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Unknown(n) => write!(f, "unknown option '{n}'"),
+            ConfigError::Invalid { name, reason } => write!(f, "'{name}': {reason}"),
+            ConfigError::Immutable(n) => {
+                write!(f, "'{n}' can't be set while the server is running")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Parse a memory amount: a plain number or one with `k kb m mb g gb` (case-insensitive;
+/// `k` = 1000, `kb` = 1024, as in redis.conf).
+pub fn parse_memory(v: &str) -> Option<u64> {
+    let l = v.to_ascii_lowercase();
+    let units: [(&str, u64); 6] = [
+        ("kb", 1024),
+        ("mb", 1 << 20),
+        ("gb", 1 << 30),
+        ("k", 1000),
+        ("m", 1_000_000),
+        ("g", 1_000_000_000),
+    ];
+    for (suffix, mul) in units {
+        if let Some(num) = l.strip_suffix(suffix) {
+            return num.parse::<u64>().ok()?.checked_mul(mul);
+        }
+    }
+    if l.starts_with('-') || l.starts_with('+') {
+        return None;
+    }
+    l.parse().ok()
+}
+
+fn normalize(setting: &Setting, value: &str) -> Result<String, String> {
+    match setting.kind {
+        Kind::Bool => match value.to_ascii_lowercase().as_str() {
+            "yes" => Ok("yes".into()),
+            "no" => Ok("no".into()),
+            _ => Err("argument must be 'yes' or 'no'".into()),
+        },
+        Kind::Int { min, max } => {
+            let v: i64 = value
+                .parse()
+                .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+            if v < min || v > max {
+                return Err(format!(
+                    "argument must be between {min} and {max} inclusive"
+                ));
+            }
+            Ok(v.to_string())
+        }
+        Kind::Memory { max } => {
+            let v =
+                parse_memory(value).ok_or_else(|| "argument must be a memory value".to_string())?;
+            if v > max {
+                return Err(format!("argument must be between 0 and {max} inclusive"));
+            }
+            Ok(v.to_string())
+        }
+        Kind::Enum(options) => {
+            let l = value.to_ascii_lowercase();
+            options
+                .iter()
+                .find(|o| **o == l)
+                .map(|o| o.to_string())
+                .ok_or_else(|| {
+                    format!(
+                        "argument(s) must be one of the following: {}",
+                        options.join(", ")
+                    )
+                })
+        }
+        Kind::Str | Kind::Any => Ok(value.to_string()),
+    }
+}
+
+/// The server's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    values: BTreeMap<&'static str, String>,
+    /// The config file given on the command line, if any.
+    pub file: Option<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            values: SETTINGS
+                .iter()
+                .map(|s| (s.name, s.default.to_string()))
+                .collect(),
+            file: None,
+        }
+    }
+}
+
+impl Config {
+    pub fn get(&self, name: &str) -> &str {
+        let s = find(name).unwrap_or_else(|| panic!("unknown setting {name}"));
+        &self.values[s.name]
+    }
+
+    pub fn get_u64(&self, name: &str) -> u64 {
+        self.get(name).parse().unwrap_or(0)
+    }
+
+    pub fn get_i64(&self, name: &str) -> i64 {
+        self.get(name).parse().unwrap_or(0)
+    }
+
+    pub fn get_bool(&self, name: &str) -> bool {
+        self.get(name) == "yes"
+    }
+
+    /// Set one value at startup (mutable or not).
+    pub fn set_startup(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
+        let setting = find(name).ok_or_else(|| ConfigError::Unknown(name.to_string()))?;
+        let v = normalize(setting, value).map_err(|reason| ConfigError::Invalid {
+            name: name.to_string(),
+            reason,
+        })?;
+        self.values.insert(setting.name, v);
+        Ok(())
+    }
+
+    /// `CONFIG SET` of several pairs: all are validated before any is applied.
+    pub fn set_runtime(&mut self, pairs: &[(String, String)]) -> Result<(), (String, String)> {
+        let mut staged = Vec::new();
+        for (name, value) in pairs {
+            let setting = find(name).ok_or_else(|| (name.clone(), String::new()))?;
+            if !setting.mutable {
+                return Err((name.clone(), "can't set immutable config".into()));
+            }
+            let v = normalize(setting, value).map_err(|e| (name.clone(), e))?;
+            staged.push((setting.name, v));
+        }
+        for (k, v) in staged {
+            self.values.insert(k, v);
+        }
+        Ok(())
+    }
+
+    /// Every (name, value) whose name or alias matches the glob, as `CONFIG GET` lists them.
+    pub fn matching(&self, pattern: &[u8]) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        for s in SETTINGS {
+            if glob_match(pattern, s.name.as_bytes(), true) {
+                out.push((s.name, self.values[s.name].clone()));
+            }
+            if let Some(a) = s.alias {
+                if glob_match(pattern, a.as_bytes(), true) {
+                    out.push((a, self.values[s.name].clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Parse `ferrokv [config-file] [--name value ...]`, as `redis-server` does: the file's
+    /// directives first, then the command line's, which win.
+    pub fn from_args(args: &[String]) -> Result<Config, String> {
+        let mut cfg = Config::default();
+        let mut rest = args;
+        if let Some(first) = rest.first() {
+            if !first.starts_with("--") {
+                let text = std::fs::read_to_string(first)
+                    .map_err(|e| format!("Can't open config file '{first}': {e}"))?;
+                cfg.apply_text(&text).map_err(|(line_no, line, e)| {
+                    format!("*** FATAL CONFIG FILE ERROR ***\nReading the configuration file, at line {line_no}\n>>> '{line}'\n{e}")
+                })?;
+                cfg.file = Some(first.clone());
+                rest = &rest[1..];
+            }
+        }
+        let mut i = 0;
+        while i < rest.len() {
+            let name = rest[i]
+                .strip_prefix("--")
+                .ok_or_else(|| format!("Invalid argument '{}': options start with --", rest[i]))?;
+            let mut values = Vec::new();
+            i += 1;
+            while i < rest.len() && !rest[i].starts_with("--") {
+                values.push(rest[i].clone());
+                i += 1;
+            }
+            let value = values.join(" ");
+            cfg.set_startup(name, &value)
+                .map_err(|e| format!("Bad option --{name} {value}: {e}"))?;
+        }
+        Ok(cfg)
+    }
+
+    /// Apply `redis.conf` text: `name value…` per line, `#` comments, quoted words.
+    pub fn apply_text(&mut self, text: &str) -> Result<(), (usize, String, String)> {
+        for (no, line) in text.lines().enumerate() {
+            let t = line.trim();
+            if t.is_empty() || t.starts_with('#') {
+                continue;
+            }
+            let words = crate::resp::parse::split_inline(t.as_bytes()).ok_or_else(|| {
+                (
+                    no + 1,
+                    t.to_string(),
+                    "Unbalanced quotes in configuration line".to_string(),
+                )
+            })?;
+            let words: Vec<String> = words
+                .into_iter()
+                .map(|w| String::from_utf8_lossy(&w).into_owned())
+                .collect();
+            if words.len() < 2 && !words[0].eq_ignore_ascii_case("save") {
+                return Err((
+                    no + 1,
+                    t.to_string(),
+                    "Bad directive or wrong number of arguments".into(),
+                ));
+            }
+            self.set_startup(&words[0], &words[1..].join(" "))
+                .map_err(|e| (no + 1, t.to_string(), e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_overrides_defaults_and_units_parse() {
+        let args: Vec<String> = [
+            "--port",
+            "7000",
+            "--maxmemory",
+            "1mb",
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let c = Config::from_args(&args).unwrap();
+        assert_eq!(c.get("port"), "7000");
+        assert_eq!(c.get("maxmemory"), "1048576");
+        assert_eq!(c.get("appendonly"), "yes");
+        assert!(Config::from_args(&["--nope".into(), "1".into()]).is_err());
+        assert!(Config::from_args(&["--port".into(), "x".into()]).is_err());
+    }
+
+    #[test]
+    fn aliases_share_a_value() {
+        let mut c = Config::default();
+        c.set_runtime(&[("hash-max-ziplist-entries".into(), "10".into())])
+            .unwrap();
+        assert_eq!(c.get("hash-max-listpack-entries"), "10");
+        assert_eq!(c.matching(b"hash-max-*-entries").len(), 2);
+    }
+}

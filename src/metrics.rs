@@ -1,0 +1,362 @@
+//! Prometheus metrics, encoded by the `prometheus-client` crate as OpenMetrics text.
+//!
+//! Hot paths only bump atomics (per-command counters live in the command table's stats,
+//! latency buckets here). A scrape takes a snapshot of every value and hands it to a
+//! `prometheus-client` collector for encoding, so names, types and escaping follow the
+//! OpenMetrics rules. Label values come only from the command table, the fixed set of error
+//! prefixes we emit, and database numbers, so clients cannot inflate cardinality.
+
+use crate::command::registry;
+use crate::server::Shared;
+use parking_lot::Mutex;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
+use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::gauge::ConstGauge;
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds (seconds) of the per-family latency histogram buckets.
+pub const LATENCY_BUCKETS: [f64; 12] = [
+    0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25,
+];
+
+/// Command groups that get a latency histogram (a command's group picks one).
+pub const FAMILIES: [&str; 10] = [
+    "string",
+    "generic",
+    "connection",
+    "server",
+    "list",
+    "hash",
+    "set",
+    "sorted-set",
+    "pubsub",
+    "other",
+];
+
+fn family_index(group: &str) -> usize {
+    FAMILIES
+        .iter()
+        .position(|f| *f == group)
+        .unwrap_or(FAMILIES.len() - 1)
+}
+
+#[derive(Default)]
+struct Histogram {
+    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    count: AtomicU64,
+    sum_nanos: AtomicU64,
+}
+
+pub struct Metrics {
+    latency: [Histogram; FAMILIES.len()],
+    errors: Mutex<BTreeMap<String, u64>>,
+    unknown: AtomicU64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        Metrics {
+            latency: Default::default(),
+            errors: Mutex::new(BTreeMap::new()),
+            unknown: AtomicU64::new(0),
+        }
+    }
+
+    pub fn command_done(&self, cmd: usize, elapsed: Duration) {
+        let h = &self.latency[family_index(registry().cmds[cmd].group)];
+        let secs = elapsed.as_secs_f64();
+        if let Some(b) = LATENCY_BUCKETS.iter().position(|&le| secs <= le) {
+            h.buckets[b].fetch_add(1, Ordering::Relaxed);
+        }
+        h.count.fetch_add(1, Ordering::Relaxed);
+        h.sum_nanos
+            .fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
+    }
+
+    pub fn command_unknown(&self) {
+        self.unknown.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn error(&self, prefix: &str) {
+        // Prefixes are the first word of our own error texts: a small fixed set.
+        *self.errors.lock().entry(prefix.to_string()).or_default() += 1;
+    }
+
+    /// Error replies so far, by prefix (for `INFO errorstats`).
+    pub fn error_counts(&self) -> Vec<(String, u64)> {
+        self.errors
+            .lock()
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect()
+    }
+
+    pub fn reset_errors(&self) {
+        self.errors.lock().clear();
+    }
+
+    /// The OpenMetrics text of every metric.
+    pub fn render(&self, shared: &Shared) -> String {
+        let snap = Snapshot::take(self, shared);
+        let mut reg = Registry::default();
+        reg.register_collector(Box::new(snap));
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &reg)
+            .expect("encoding to a String cannot fail");
+        out
+    }
+}
+
+/// One metric family's values at scrape time.
+#[derive(Debug)]
+enum Values {
+    Counter(Vec<(Vec<(&'static str, String)>, f64)>),
+    Gauge(Vec<(Vec<(&'static str, String)>, f64)>),
+    Histogram(Vec<(Vec<(&'static str, String)>, f64, u64, Vec<(f64, u64)>)>),
+}
+
+#[derive(Debug)]
+struct Snapshot {
+    families: Vec<(&'static str, &'static str, Values)>,
+}
+
+fn one(v: f64) -> Vec<(Vec<(&'static str, String)>, f64)> {
+    vec![(Vec::new(), v)]
+}
+
+impl Snapshot {
+    fn take(m: &Metrics, shared: &Shared) -> Snapshot {
+        let reg = registry();
+        let st = &shared.stats;
+        let store = &shared.store;
+        let c = store.counters();
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
+        let mut calls = Vec::new();
+        let mut durations = Vec::new();
+        for (i, s) in reg.stats.iter().enumerate() {
+            let n = s.calls.load(Ordering::Relaxed);
+            if n == 0 {
+                continue;
+            }
+            let label = vec![("cmd", reg.fullnames[i].clone())];
+            calls.push((label.clone(), n as f64));
+            durations.push((label, s.usec.load(Ordering::Relaxed) as f64 / 1e6));
+        }
+        let unknown = m.unknown.load(Ordering::Relaxed);
+        if unknown > 0 {
+            calls.push((vec![("cmd", "unknown".to_string())], unknown as f64));
+        }
+        let errors = m
+            .errors
+            .lock()
+            .iter()
+            .map(|(k, v)| (vec![("err", k.clone())], *v as f64))
+            .collect();
+        let mut keys = Vec::new();
+        let mut expiring = Vec::new();
+        for db in 0..store.databases() {
+            let n = store.dbsize(db);
+            if n > 0 {
+                keys.push((vec![("db", format!("db{db}"))], n as f64));
+                expiring.push((
+                    vec![("db", format!("db{db}"))],
+                    store.db(db).expires_len() as f64,
+                ));
+            }
+        }
+        let mut hists = Vec::new();
+        for (i, h) in m.latency.iter().enumerate() {
+            let count = h.count.load(Ordering::Relaxed);
+            if count == 0 {
+                continue;
+            }
+            let mut cum = 0;
+            let buckets = LATENCY_BUCKETS
+                .iter()
+                .zip(h.buckets.iter())
+                .map(|(le, b)| {
+                    cum += b.load(Ordering::Relaxed);
+                    (*le, cum)
+                })
+                .chain(std::iter::once((f64::INFINITY, count)))
+                .collect();
+            let sum = h.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
+            hists.push((
+                vec![("family", FAMILIES[i].to_string())],
+                sum,
+                count,
+                buckets,
+            ));
+        }
+        let maxmemory = shared.hot.maxmemory.load(Ordering::Relaxed) as f64;
+        let families = vec![
+            (
+                "redis_commands",
+                "Commands processed, by command",
+                Values::Counter(calls),
+            ),
+            (
+                "redis_commands_duration_seconds",
+                "Time spent executing commands, by command",
+                Values::Counter(durations),
+            ),
+            (
+                "redis_errors",
+                "Error replies, by error prefix",
+                Values::Counter(errors),
+            ),
+            (
+                "redis_commands_latency_seconds",
+                "Command latency, by command family",
+                Values::Histogram(hists),
+            ),
+            (
+                "redis_connected_clients",
+                "Clients connected now",
+                Values::Gauge(one(shared.clients.lock().len() as f64)),
+            ),
+            (
+                "redis_connections_received",
+                "Connections accepted",
+                Values::Counter(one(load(&st.connections_received))),
+            ),
+            (
+                "redis_rejected_connections",
+                "Connections refused (maxclients)",
+                Values::Counter(one(load(&st.rejected_connections))),
+            ),
+            (
+                "redis_blocked_clients",
+                "Clients blocked in a blocking command",
+                Values::Gauge(one(0.0)),
+            ),
+            (
+                "redis_memory_used_bytes",
+                "Bytes held for keys and values",
+                Values::Gauge(one(store.used_memory() as f64)),
+            ),
+            (
+                "redis_memory_max_bytes",
+                "The maxmemory setting (0 = unlimited)",
+                Values::Gauge(one(maxmemory)),
+            ),
+            ("redis_db_keys", "Keys per database", Values::Gauge(keys)),
+            (
+                "redis_db_keys_expiring",
+                "Keys with a TTL per database",
+                Values::Gauge(expiring),
+            ),
+            (
+                "redis_expired_keys",
+                "Keys removed because their TTL passed",
+                Values::Counter(one(load(&c.expired_keys))),
+            ),
+            (
+                "redis_evicted_keys",
+                "Keys evicted to stay under maxmemory",
+                Values::Counter(one(0.0)),
+            ),
+            (
+                "redis_keyspace_hits",
+                "Key lookups that found the key",
+                Values::Counter(one(load(&c.keyspace_hits))),
+            ),
+            (
+                "redis_keyspace_misses",
+                "Key lookups that did not find the key",
+                Values::Counter(one(load(&c.keyspace_misses))),
+            ),
+            (
+                "redis_net_input_bytes",
+                "Bytes read from clients",
+                Values::Counter(one(load(&st.net_input_bytes))),
+            ),
+            (
+                "redis_net_output_bytes",
+                "Bytes written to clients",
+                Values::Counter(one(load(&st.net_output_bytes))),
+            ),
+            (
+                "redis_aof_writes",
+                "Records appended to the AOF",
+                Values::Counter(one(0.0)),
+            ),
+            (
+                "redis_aof_write_errors",
+                "Failed AOF writes",
+                Values::Counter(one(0.0)),
+            ),
+            (
+                "redis_start_time_seconds",
+                "Start time, Unix seconds",
+                Values::Gauge(one(shared.started_unix_ms as f64 / 1000.0)),
+            ),
+            (
+                "redis_uptime_seconds",
+                "Seconds since start",
+                Values::Gauge(one(shared.uptime_secs() as f64)),
+            ),
+        ];
+        Snapshot { families }
+    }
+}
+
+impl Collector for Snapshot {
+    fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        for (name, help, values) in &self.families {
+            match values {
+                Values::Counter(rows) => {
+                    let mut me = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+                    for (labels, v) in rows {
+                        let c = ConstCounter::new(*v);
+                        if labels.is_empty() {
+                            c.encode(me.encode_family(&NoLabelSet::default_set())?)?;
+                        } else {
+                            c.encode(me.encode_family(labels)?)?;
+                        }
+                    }
+                }
+                Values::Gauge(rows) => {
+                    let mut me = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
+                    for (labels, v) in rows {
+                        let g = ConstGauge::new(*v);
+                        if labels.is_empty() {
+                            g.encode(me.encode_family(&NoLabelSet::default_set())?)?;
+                        } else {
+                            g.encode(me.encode_family(labels)?)?;
+                        }
+                    }
+                }
+                Values::Histogram(rows) => {
+                    let mut me = enc.encode_descriptor(name, help, None, MetricType::Histogram)?;
+                    for (labels, sum, count, buckets) in rows {
+                        me.encode_family(labels)?
+                            .encode_histogram::<NoLabelSet>(*sum, *count, buckets, None)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An empty label set (prometheus-client's `NoLabelSet` is uninhabited).
+trait EmptyLabels {
+    fn default_set() -> Vec<(&'static str, String)>;
+}
+impl EmptyLabels for NoLabelSet {
+    fn default_set() -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
+}

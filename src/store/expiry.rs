@@ -1,0 +1,133 @@
+//! Active expiry: removing expired keys nobody reads.
+//!
+//! Lazy expiry (every lookup) alone would leave keys that are never touched again holding
+//! memory. So, like Redis's active expire cycle, a background thread wakes `HZ` times a second
+//! and, for each database and shard in turn, tests `SAMPLES` random keys that have a TTL,
+//! removing the expired ones. While more than `ACCEPTABLE_STALE_PERCENT` of a sample was
+//! expired, the shard is probably full of expired keys and it samples again. The whole cycle
+//! stops at `CYCLE_BUDGET`, resuming where it left off next time, and each lock is held for one
+//! sample only (tens of microseconds), so a million keys expiring at once cannot stall clients.
+
+use super::Store;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Cycles per second.
+pub const HZ: u64 = 10;
+/// Keys tested per shard per round.
+pub const SAMPLES: usize = 20;
+/// Keep sampling a shard while more than this share of a sample was expired.
+pub const ACCEPTABLE_STALE_PERCENT: usize = 10;
+/// Time one cycle may take: a quarter of the period, as in Redis.
+pub const CYCLE_BUDGET: Duration = Duration::from_millis(1000 / HZ / 4);
+
+/// Where the last cycle stopped, so the next one continues fairly.
+#[derive(Default, Debug)]
+pub struct Cursor {
+    db: usize,
+    shard: usize,
+}
+
+/// Run one time-boxed cycle; returns the keys removed.
+pub fn cycle(store: &Store, at: &mut Cursor, budget: Duration) -> usize {
+    let start = Instant::now();
+    let total_shards = store.databases() * super::SHARDS;
+    let mut removed = 0;
+    for _ in 0..total_shards {
+        if at.db >= store.databases() {
+            at.db = 0;
+        }
+        let db = store.db(at.db);
+        loop {
+            let now = store.now();
+            let (sampled, expired) = db.lock_shard(at.shard).expire_sample(SAMPLES, now);
+            removed += expired;
+            if sampled == 0 || expired * 100 <= sampled * ACCEPTABLE_STALE_PERCENT {
+                break;
+            }
+            if start.elapsed() >= budget {
+                return removed;
+            }
+        }
+        at.shard += 1;
+        if at.shard == super::SHARDS {
+            at.shard = 0;
+            at.db += 1;
+        }
+        if start.elapsed() >= budget {
+            break;
+        }
+    }
+    removed
+}
+
+/// A background thread running `cycle` `HZ` times a second until the returned guard is
+/// dropped.
+pub struct ExpiryTask {
+    stop: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ExpiryTask {
+    pub fn spawn(store: Arc<Store>) -> ExpiryTask {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::Builder::new()
+            .name("active-expire".into())
+            .spawn(move || {
+                let mut at = Cursor::default();
+                while !flag.load(Ordering::Relaxed) {
+                    cycle(&store, &mut at, CYCLE_BUDGET);
+                    std::thread::park_timeout(Duration::from_millis(1000 / HZ));
+                }
+            })
+            .expect("spawn expiry thread");
+        ExpiryTask {
+            stop,
+            handle: Some(handle),
+        }
+    }
+}
+
+impl Drop for ExpiryTask {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            h.thread().unpark();
+            let _ = h.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ManualClock, Value};
+
+    #[test]
+    fn active_cycle_removes_untouched_expired_keys_and_keeps_live_ones() {
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        let store = Store::with_clock(2, clock.clone());
+        let now = store.now();
+        for i in 0..5000u32 {
+            let k = format!("k{i}");
+            let exp = if i % 2 == 0 { now + 10 } else { 0 };
+            store.db(1).lock(k.as_bytes()).set(
+                k.as_bytes(),
+                Value::string(b"v".to_vec()),
+                exp,
+                now,
+            );
+        }
+        clock.advance(100);
+        let mut at = Cursor::default();
+        let mut removed = 0;
+        for _ in 0..200 {
+            removed += cycle(&store, &mut at, Duration::from_secs(1));
+        }
+        assert_eq!(removed, 2500);
+        assert_eq!(store.dbsize(1), 2500);
+        assert_eq!(store.db(1).expires_len(), 0);
+    }
+}

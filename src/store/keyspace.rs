@@ -1,0 +1,436 @@
+//! One database: keys spread over shards, each a `parking_lot` mutex around two tables (every
+//! key, and the keys that have a TTL). Expired keys are removed lazily by every lookup and
+//! actively by `expiry`.
+
+use super::memory::alloc_size;
+use super::table::{Table, NODE_OVERHEAD};
+use super::value::Value;
+use super::{hash_key, Counters};
+use bytes::Bytes;
+use parking_lot::{Mutex, MutexGuard};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Shards per database. A power of two; the top bits of a key's hash choose its shard and the
+/// low bits its bucket, so the two choices are independent.
+pub const SHARDS: usize = 16;
+const SHARD_BITS: u32 = SHARDS.trailing_zeros();
+
+/// What a key holds, plus its metadata.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry in Unix milliseconds; 0 means none.
+    pub expire_at: u64,
+    /// Last access, in seconds of the server clock (for `OBJECT IDLETIME`).
+    pub access: u32,
+    /// Bytes accounted for the value; kept with the entry so removal subtracts exactly what
+    /// was added, however the value changed in between.
+    mem: usize,
+}
+
+impl Entry {
+    pub fn new(value: Value, expire_at: u64) -> Entry {
+        Entry {
+            value,
+            expire_at,
+            access: 0,
+            mem: 0,
+        }
+    }
+}
+
+/// Per-key bookkeeping bytes: the entry node and a share of the bucket array.
+const KEY_OVERHEAD: usize = NODE_OVERHEAD + 48;
+/// The extra cost of a key in the TTL table (node, plus the shared key handle).
+const TTL_OVERHEAD: usize = 64 + 8 + 32;
+
+fn entry_mem(key: &[u8], e: &Entry) -> usize {
+    KEY_OVERHEAD + alloc_size(key.len()) + e.mem + if e.expire_at != 0 { TTL_OVERHEAD } else { 0 }
+}
+
+pub struct Shard {
+    keys: Table<Entry>,
+    ttls: Table<()>,
+    counters: Arc<Counters>,
+    rng: u64,
+}
+
+/// xorshift64*: cheap and good enough for sampling.
+fn next_rand(state: &mut u64) -> u64 {
+    *state ^= *state >> 12;
+    *state ^= *state << 25;
+    *state ^= *state >> 27;
+    state.wrapping_mul(0x2545F4914F6CDD1D)
+}
+
+pub fn is_expired(e: &Entry, now: u64) -> bool {
+    e.expire_at != 0 && now > e.expire_at
+}
+
+impl Shard {
+    fn new(counters: Arc<Counters>, seed: u64) -> Shard {
+        Shard {
+            keys: Table::default(),
+            ttls: Table::default(),
+            counters,
+            rng: seed | 1,
+        }
+    }
+
+    fn mem_add(&self, n: usize) {
+        self.counters
+            .used_memory
+            .fetch_add(n as i64, Ordering::Relaxed);
+    }
+    fn mem_sub(&self, n: usize) {
+        self.counters
+            .used_memory
+            .fetch_sub(n as i64, Ordering::Relaxed);
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+    pub fn expires_len(&self) -> usize {
+        self.ttls.len()
+    }
+
+    /// Remove `key` if it has expired; true when it did.
+    fn expire_if_needed(&mut self, h: u64, key: &[u8], now: u64) -> bool {
+        match self.keys.get(h, key) {
+            Some(e) if is_expired(e, now) => {
+                self.remove_entry(h, key);
+                self.counters.expired_keys.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn remove_entry(&mut self, h: u64, key: &[u8]) -> Option<Entry> {
+        let (k, e) = self.keys.remove(h, key)?;
+        if e.expire_at != 0 {
+            self.ttls.remove(h, key);
+        }
+        self.mem_sub(entry_mem(&k, &e));
+        Some(e)
+    }
+
+    /// A live entry, or None (an expired one is removed on the way).
+    pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        let h = hash_key(key);
+        self.expire_if_needed(h, key, now);
+        self.keys.get(h, key)
+    }
+
+    /// Like `get`, counting a keyspace hit or miss.
+    pub fn get_read(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        let h = hash_key(key);
+        self.expire_if_needed(h, key, now);
+        let counters = self.counters.clone();
+        let r = self.keys.get(h, key);
+        if r.is_some() {
+            &counters.keyspace_hits
+        } else {
+            &counters.keyspace_misses
+        }
+        .fetch_add(1, Ordering::Relaxed);
+        r
+    }
+
+    pub fn exists(&mut self, key: &[u8], now: u64) -> bool {
+        self.get(key, now).is_some()
+    }
+
+    /// Change a live string entry in place with `f`; its memory is re-measured afterwards
+    /// (cheap for strings). `f` must not change `expire_at` (use `set_expire`).
+    pub fn update<R>(
+        &mut self,
+        key: &[u8],
+        now: u64,
+        f: impl FnOnce(&mut Entry) -> R,
+    ) -> Option<R> {
+        let h = hash_key(key);
+        self.expire_if_needed(h, key, now);
+        let e = self.keys.get_mut(h, key)?;
+        let before = e.mem;
+        let r = f(e);
+        e.mem = e.value.mem_size();
+        let after = e.mem;
+        if after >= before {
+            self.mem_add(after - before);
+        } else {
+            self.mem_sub(before - after);
+        }
+        Some(r)
+    }
+
+    /// Change a live collection in place: `f` returns its result and the change in bytes it
+    /// caused (measuring a large collection again would cost time linear in its size).
+    pub fn update_sized<R>(
+        &mut self,
+        key: &[u8],
+        now: u64,
+        f: impl FnOnce(&mut Value) -> (R, isize),
+    ) -> Option<R> {
+        let h = hash_key(key);
+        self.expire_if_needed(h, key, now);
+        let e = self.keys.get_mut(h, key)?;
+        let (r, delta) = f(&mut e.value);
+        e.mem = (e.mem as isize + delta).max(0) as usize;
+        if delta >= 0 {
+            self.mem_add(delta as usize);
+        } else {
+            self.mem_sub((-delta) as usize);
+        }
+        Some(r)
+    }
+
+    /// Store `value` under `key`, replacing any entry; `expire_at` 0 means no TTL.
+    /// Returns the previous live entry.
+    pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64, now: u64) -> Option<Entry> {
+        let h = hash_key(key);
+        self.expire_if_needed(h, key, now);
+        let old = self.remove_entry(h, key);
+        let k = Bytes::copy_from_slice(key);
+        let mem = value.mem_size();
+        let e = Entry {
+            value,
+            expire_at,
+            access: (now / 1000) as u32,
+            mem,
+        };
+        self.mem_add(entry_mem(key, &e));
+        if expire_at != 0 {
+            self.ttls.insert(h, k.clone(), ());
+        }
+        self.keys.insert(h, k, e);
+        old
+    }
+
+    /// Insert an entry as it is (for RENAME, MOVE, COPY).
+    pub fn put_entry(&mut self, key: &[u8], e: Entry, now: u64) -> Option<Entry> {
+        let (value, exp, access) = (e.value, e.expire_at, e.access);
+        let old = self.set(key, value, exp, now);
+        if let Some(x) = self.keys.get_mut(hash_key(key), key) {
+            x.access = access;
+        }
+        old
+    }
+
+    pub fn remove(&mut self, key: &[u8], now: u64) -> Option<Entry> {
+        let h = hash_key(key);
+        if self.expire_if_needed(h, key, now) {
+            return None;
+        }
+        self.remove_entry(h, key)
+    }
+
+    /// Set or clear (0) the TTL of a live key; false when the key does not exist.
+    pub fn set_expire(&mut self, key: &[u8], at: u64, now: u64) -> bool {
+        let h = hash_key(key);
+        self.expire_if_needed(h, key, now);
+        let Some((k, e)) = self.keys.get_key_value(h, key) else {
+            return false;
+        };
+        let (had, k) = (e.expire_at != 0, k.clone());
+        self.keys.get_mut(h, key).unwrap().expire_at = at;
+        match (had, at != 0) {
+            (false, true) => {
+                self.ttls.insert(h, k, ());
+                self.mem_add(TTL_OVERHEAD);
+            }
+            (true, false) => {
+                self.ttls.remove(h, key);
+                self.mem_sub(TTL_OVERHEAD);
+            }
+            _ => {}
+        }
+        true
+    }
+
+    pub fn touch(&mut self, key: &[u8], now: u64) -> bool {
+        let h = hash_key(key);
+        self.expire_if_needed(h, key, now);
+        match self.keys.get_mut(h, key) {
+            Some(e) => {
+                e.access = (now / 1000) as u32;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Visit one bucket of live entries at `cursor`; returns the next shard-local cursor.
+    pub fn scan_step(&mut self, cursor: u64, now: u64, mut f: impl FnMut(&Bytes, &Entry)) -> u64 {
+        let mut expired = Vec::new();
+        let next = self.keys.scan_step(cursor, |k, e| {
+            if is_expired(e, now) {
+                expired.push(k.clone());
+            } else {
+                f(k, e)
+            }
+        });
+        for k in expired {
+            self.expire_if_needed(hash_key(&k), &k, now);
+        }
+        next
+    }
+
+    pub fn for_each_live(&self, now: u64, mut f: impl FnMut(&Bytes, &Entry)) {
+        for (k, e) in self.keys.iter() {
+            if !is_expired(e, now) {
+                f(k, e)
+            }
+        }
+    }
+
+    /// A random live key, removing expired ones it runs into (up to a bound, as Redis does,
+    /// so a database of only expired keys cannot loop forever).
+    pub fn random_key(&mut self, now: u64) -> Option<Bytes> {
+        for _ in 0..100 {
+            let rng = &mut self.rng;
+            let picked = self
+                .keys
+                .random(|| next_rand(rng))
+                .map(|(k, e)| (k.clone(), is_expired(e, now)));
+            match picked {
+                None => return None,
+                Some((k, false)) => return Some(k),
+                Some((k, true)) => {
+                    self.expire_if_needed(hash_key(&k), &k, now);
+                }
+            }
+        }
+        None
+    }
+
+    /// One round of active expiry: test up to `samples` keys that have a TTL and remove the
+    /// expired ones. Returns (sampled, expired).
+    pub fn expire_sample(&mut self, samples: usize, now: u64) -> (usize, usize) {
+        let n = samples.min(self.ttls.len());
+        let mut expired = 0;
+        for _ in 0..n {
+            let rng = &mut self.rng;
+            let Some((k, _)) = self.ttls.random(|| next_rand(rng)) else {
+                break;
+            };
+            let k = k.clone();
+            if self.expire_if_needed(hash_key(&k), &k, now) {
+                expired += 1;
+            }
+        }
+        (n, expired)
+    }
+
+    pub fn clear(&mut self) -> usize {
+        let n = self.keys.len();
+        let mut freed = 0;
+        for (k, e) in self.keys.iter() {
+            freed += entry_mem(k, e);
+        }
+        self.mem_sub(freed);
+        self.keys.clear();
+        self.ttls.clear();
+        n
+    }
+}
+
+/// One of the numbered databases.
+pub struct Db {
+    shards: Box<[Mutex<Shard>]>,
+}
+
+impl Db {
+    pub(super) fn new(counters: &Arc<Counters>, seed: u64) -> Db {
+        let shards = (0..SHARDS)
+            .map(|i| {
+                Mutex::new(Shard::new(
+                    counters.clone(),
+                    seed.wrapping_add((i as u64).wrapping_mul(0x9E3779B97F4A7C15)),
+                ))
+            })
+            .collect();
+        Db { shards }
+    }
+
+    /// The shard index a key lives in.
+    pub fn shard_index(key: &[u8]) -> usize {
+        (hash_key(key) >> (64 - SHARD_BITS)) as usize
+    }
+
+    /// Lock the shard that holds `key`.
+    pub fn lock(&self, key: &[u8]) -> MutexGuard<'_, Shard> {
+        self.shards[Db::shard_index(key)].lock()
+    }
+
+    pub fn lock_shard(&self, i: usize) -> MutexGuard<'_, Shard> {
+        self.shards[i].lock()
+    }
+
+    pub fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// Lock every shard in index order (the global lock order), for operations on the whole
+    /// database or on several keys at once.
+    pub fn lock_all(&self) -> Vec<MutexGuard<'_, Shard>> {
+        self.shards.iter().map(|s| s.lock()).collect()
+    }
+
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn expires_len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().expires_len()).sum()
+    }
+}
+
+/// A set of locked shards of one database covering several keys, taken in index order.
+pub struct KeyLocks<'a> {
+    guards: Vec<(usize, MutexGuard<'a, Shard>)>,
+}
+
+impl<'a> KeyLocks<'a> {
+    pub fn new<K: AsRef<[u8]>>(db: &'a Db, keys: impl IntoIterator<Item = K>) -> KeyLocks<'a> {
+        let mut idx: Vec<usize> = keys
+            .into_iter()
+            .map(|k| Db::shard_index(k.as_ref()))
+            .collect();
+        idx.sort_unstable();
+        idx.dedup();
+        KeyLocks {
+            guards: idx.into_iter().map(|i| (i, db.lock_shard(i))).collect(),
+        }
+    }
+
+    /// The locked shard holding `key` (which must be one of the keys given to `new`).
+    pub fn shard(&mut self, key: &[u8]) -> &mut Shard {
+        let i = Db::shard_index(key);
+        let pos = self
+            .guards
+            .iter()
+            .position(|(j, _)| *j == i)
+            .expect("key was locked");
+        &mut self.guards[pos].1
+    }
+}
+
+/// Scan cursors address (bucket cursor, shard): the low bits are the shard, so one `u64`
+/// covers the whole database and a finished shard moves on to the next.
+pub fn split_cursor(c: u64) -> (usize, u64) {
+    ((c & (SHARDS as u64 - 1)) as usize, c >> SHARD_BITS)
+}
+
+pub fn join_cursor(shard: usize, inner: u64) -> u64 {
+    (inner << SHARD_BITS) | shard as u64
+}

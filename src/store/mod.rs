@@ -1,0 +1,126 @@
+//! The in-memory keyspace, usable on its own without the network.
+//!
+//! A [`Store`] holds numbered databases; each [`Db`] spreads its keys over [`SHARDS`]
+//! `parking_lot` mutexes. Single-key operations lock one shard; multi-key operations lock the
+//! shards they need in index order ([`KeyLocks`], [`Db::lock_all`]), so they are atomic and
+//! cannot deadlock. Whole-store operations (`FLUSHALL`, `SWAPDB`) lock databases in index order.
+//!
+//! ```
+//! use ferrokv::store::{Store, Value};
+//!
+//! let store = Store::new(16);
+//! let now = store.now();
+//! let db = store.db(0);
+//! db.lock(b"greeting").set(b"greeting", Value::string(b"hello".to_vec()), 0, now);
+//! let got = db.lock(b"greeting").get(b"greeting", now).map(|e| e.value.clone());
+//! assert_eq!(got, Some(Value::string(b"hello".to_vec())));
+//! assert_eq!(store.dbsize(0), 1);
+//! ```
+
+pub mod clock;
+pub mod expiry;
+pub mod glob;
+pub mod keyspace;
+pub mod memory;
+pub mod table;
+pub mod value;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use keyspace::{Db, Entry, KeyLocks, Shard, SHARDS};
+pub use value::{StrEnc, Value};
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// The hash of a key. Seeded randomly per process so clients cannot aim keys at one bucket.
+pub fn hash_key(key: &[u8]) -> u64 {
+    static STATE: OnceLock<ahash::RandomState> = OnceLock::new();
+    STATE.get_or_init(ahash::RandomState::new).hash_one(key)
+}
+
+/// Store-wide counters, shared by every shard.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Bytes held for keys and values (see `memory`).
+    pub used_memory: AtomicI64,
+    pub expired_keys: AtomicU64,
+    pub keyspace_hits: AtomicU64,
+    pub keyspace_misses: AtomicU64,
+}
+
+pub struct Store {
+    dbs: Box<[Db]>,
+    counters: Arc<Counters>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Store {
+    /// A store with `databases` databases and the system clock.
+    pub fn new(databases: usize) -> Store {
+        Store::with_clock(databases, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(databases: usize, clock: Arc<dyn Clock>) -> Store {
+        let counters = Arc::new(Counters::default());
+        let seed = clock.now_ms() ^ (std::process::id() as u64).rotate_left(32);
+        let dbs = (0..databases.max(1))
+            .map(|i| Db::new(&counters, seed.wrapping_add(i as u64)))
+            .collect();
+        Store {
+            dbs,
+            counters,
+            clock,
+        }
+    }
+
+    /// The current time in Unix milliseconds, from the store's clock.
+    pub fn now(&self) -> u64 {
+        self.clock.now_ms()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn db(&self, index: usize) -> &Db {
+        &self.dbs[index]
+    }
+
+    pub fn databases(&self) -> usize {
+        self.dbs.len()
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    pub fn used_memory(&self) -> u64 {
+        self.counters.used_memory.load(Ordering::Relaxed).max(0) as u64
+    }
+
+    pub fn dbsize(&self, db: usize) -> usize {
+        self.dbs[db].len()
+    }
+
+    /// Remove every key of one database; returns how many were removed.
+    pub fn flushdb(&self, db: usize) -> usize {
+        self.dbs[db].lock_all().iter_mut().map(|s| s.clear()).sum()
+    }
+
+    pub fn flushall(&self) -> usize {
+        (0..self.dbs.len()).map(|i| self.flushdb(i)).sum()
+    }
+
+    /// Exchange the contents of two databases atomically.
+    pub fn swapdb(&self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        let (lo, hi) = (a.min(b), a.max(b));
+        let mut ga = self.dbs[lo].lock_all();
+        let mut gb = self.dbs[hi].lock_all();
+        for (x, y) in ga.iter_mut().zip(gb.iter_mut()) {
+            std::mem::swap(&mut **x, &mut **y);
+        }
+    }
+}

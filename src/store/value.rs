@@ -1,0 +1,211 @@
+//! The value stored under a key. Strings are implemented now; the collection variants exist
+//! so `TYPE`, `WRONGTYPE` and memory accounting already cover them.
+
+use super::memory::alloc_size;
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+
+/// How a string is encoded, as `OBJECT ENCODING` reports it. Redis picks `int` for canonical
+/// integers and `embstr` for short strings when a value is created, and `raw` once a string is
+/// modified in place (`APPEND`, `SETRANGE`); we record the same decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrEnc {
+    Int,
+    Embstr,
+    Raw,
+}
+
+/// Strings up to this length are `embstr` in Redis 7.0.
+pub const EMBSTR_MAX: usize = 44;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str { data: Vec<u8>, enc: StrEnc },
+    List(VecDeque<Vec<u8>>),
+    Hash(HashMap<Vec<u8>, Vec<u8>>),
+    Set(HashSet<Vec<u8>>),
+    ZSet(ZSet),
+}
+
+/// A sorted set: score by member, and members ordered by (score, member).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ZSet {
+    pub scores: HashMap<Vec<u8>, f64>,
+    pub order: BTreeSet<(Score, Vec<u8>)>,
+}
+
+/// An `f64` with a total order (scores are never NaN).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Score(pub f64);
+impl Eq for Score {}
+impl PartialOrd for Score {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Score {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0)
+    }
+}
+
+impl ZSet {
+    pub fn insert(&mut self, member: Vec<u8>, score: f64) -> bool {
+        let new = match self.scores.insert(member.clone(), score) {
+            Some(old) => {
+                self.order.remove(&(Score(old), member.clone()));
+                false
+            }
+            None => true,
+        };
+        self.order.insert((Score(score), member));
+        new
+    }
+}
+
+/// Parse a value as Redis's `string2ll` does: canonical decimal only (no `+`, no leading
+/// zeros, no spaces), within `i64`.
+pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    if b == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits[0] == b'0' {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        let d = (c - b'0') as i64;
+        v = v.checked_mul(10)?;
+        v = if neg {
+            v.checked_sub(d)?
+        } else {
+            v.checked_add(d)?
+        };
+    }
+    Some(v)
+}
+
+impl Value {
+    /// A string value with the encoding Redis's `tryObjectEncoding` would choose.
+    pub fn string(data: Vec<u8>) -> Value {
+        let enc = if parse_canonical_i64(&data).is_some() {
+            StrEnc::Int
+        } else if data.len() <= EMBSTR_MAX {
+            StrEnc::Embstr
+        } else {
+            StrEnc::Raw
+        };
+        Value::Str { data, enc }
+    }
+
+    /// A string created without encoding detection (`embstr` when short, else `raw`).
+    pub fn plain_string(data: Vec<u8>) -> Value {
+        let enc = if data.len() <= EMBSTR_MAX {
+            StrEnc::Embstr
+        } else {
+            StrEnc::Raw
+        };
+        Value::Str { data, enc }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str { .. } => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str {
+                enc: StrEnc::Int, ..
+            } => "int",
+            Value::Str {
+                enc: StrEnc::Embstr,
+                ..
+            } => "embstr",
+            Value::Str {
+                enc: StrEnc::Raw, ..
+            } => "raw",
+            Value::List(_) => "quicklist",
+            Value::Hash(h)
+                if h.len() <= 128 && h.iter().all(|(k, v)| k.len() <= 64 && v.len() <= 64) =>
+            {
+                "listpack"
+            }
+            Value::Hash(_) => "hashtable",
+            Value::Set(s)
+                if s.len() <= 512 && s.iter().all(|m| parse_canonical_i64(m).is_some()) =>
+            {
+                "intset"
+            }
+            Value::Set(_) => "hashtable",
+            Value::ZSet(z) if z.scores.len() <= 128 && z.scores.keys().all(|m| m.len() <= 64) => {
+                "listpack"
+            }
+            Value::ZSet(_) => "skiplist",
+        }
+    }
+
+    /// Heap bytes held by the value, by the allocator model in `memory`.
+    pub fn mem_size(&self) -> usize {
+        match self {
+            Value::Str { data, .. } => alloc_size(data.capacity()),
+            Value::List(l) => {
+                alloc_size(l.capacity() * 24)
+                    + l.iter().map(|e| alloc_size(e.capacity())).sum::<usize>()
+            }
+            Value::Hash(h) => {
+                alloc_size(h.capacity() * 49)
+                    + h.iter()
+                        .map(|(k, v)| alloc_size(k.capacity()) + alloc_size(v.capacity()))
+                        .sum::<usize>()
+            }
+            Value::Set(s) => {
+                alloc_size(s.capacity() * 25)
+                    + s.iter().map(|m| alloc_size(m.capacity())).sum::<usize>()
+            }
+            Value::ZSet(z) => {
+                alloc_size(z.scores.capacity() * 33)
+                    + z.scores
+                        .keys()
+                        .map(|m| 2 * alloc_size(m.capacity()) + 48)
+                        .sum::<usize>()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_integers_follow_string2ll() {
+        assert_eq!(parse_canonical_i64(b"123"), Some(123));
+        assert_eq!(parse_canonical_i64(b"-9223372036854775808"), Some(i64::MIN));
+        assert_eq!(parse_canonical_i64(b"9223372036854775808"), None);
+        for bad in [&b"+1"[..], b"01", b" 1", b"1 ", b"-0", b"", b"-", b"1a"] {
+            assert_eq!(parse_canonical_i64(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn encodings_match_redis_thresholds() {
+        assert_eq!(Value::string(b"12".to_vec()).encoding(), "int");
+        assert_eq!(Value::string(vec![b'a'; 44]).encoding(), "embstr");
+        assert_eq!(Value::string(vec![b'a'; 45]).encoding(), "raw");
+    }
+}
