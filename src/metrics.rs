@@ -119,16 +119,27 @@ impl Metrics {
 }
 
 /// One metric family's values at scrape time.
+type Labels = Vec<(&'static str, String)>;
+
+/// One histogram series: labels, sum of observations, count, cumulative buckets.
 #[derive(Debug)]
-enum Values {
-    Counter(Vec<(Vec<(&'static str, String)>, f64)>),
-    Gauge(Vec<(Vec<(&'static str, String)>, f64)>),
-    Histogram(Vec<(Vec<(&'static str, String)>, f64, u64, Vec<(f64, u64)>)>),
+struct HistRow {
+    labels: Labels,
+    sum: f64,
+    count: u64,
+    buckets: Vec<(f64, u64)>,
 }
 
 #[derive(Debug)]
 struct Snapshot {
     families: Vec<(&'static str, &'static str, Values)>,
+}
+
+#[derive(Debug)]
+enum Values {
+    Counter(Vec<(Labels, f64)>),
+    Gauge(Vec<(Labels, f64)>),
+    Histogram(Vec<HistRow>),
 }
 
 fn one(v: f64) -> Vec<(Vec<(&'static str, String)>, f64)> {
@@ -192,12 +203,12 @@ impl Snapshot {
                 .chain(std::iter::once((f64::INFINITY, count)))
                 .collect();
             let sum = h.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
-            hists.push((
-                vec![("family", FAMILIES[i].to_string())],
+            hists.push(HistRow {
+                labels: vec![("family", FAMILIES[i].to_string())],
                 sum,
                 count,
                 buckets,
-            ));
+            });
         }
         let maxmemory = shared.hot.maxmemory.load(Ordering::Relaxed) as f64;
         let families = vec![
@@ -312,37 +323,46 @@ impl Snapshot {
     }
 }
 
+/// Counts are integers: encode them as such (`5`, not `5.0`) when they are whole.
+fn encode_value(
+    v: f64,
+    counter: bool,
+    me: prometheus_client::encoding::MetricEncoder,
+) -> Result<(), std::fmt::Error> {
+    let whole = v.fract() == 0.0 && v.abs() < 9.0e15;
+    match (counter, whole) {
+        (true, true) => ConstCounter::new(v as u64).encode(me),
+        (true, false) => ConstCounter::new(v).encode(me),
+        (false, true) => ConstGauge::new(v as i64).encode(me),
+        (false, false) => ConstGauge::new(v).encode(me),
+    }
+}
+
 impl Collector for Snapshot {
     fn encode(&self, mut enc: DescriptorEncoder) -> Result<(), std::fmt::Error> {
         for (name, help, values) in &self.families {
             match values {
-                Values::Counter(rows) => {
-                    let mut me = enc.encode_descriptor(name, help, None, MetricType::Counter)?;
+                Values::Counter(rows) | Values::Gauge(rows) => {
+                    let counter = matches!(values, Values::Counter(_));
+                    let kind = if counter {
+                        MetricType::Counter
+                    } else {
+                        MetricType::Gauge
+                    };
+                    let mut me = enc.encode_descriptor(name, help, None, kind)?;
                     for (labels, v) in rows {
-                        let c = ConstCounter::new(*v);
                         if labels.is_empty() {
-                            c.encode(me.encode_family(&NoLabelSet::default_set())?)?;
+                            encode_value(*v, counter, me.encode_family(&NoLabels)?)?;
                         } else {
-                            c.encode(me.encode_family(labels)?)?;
-                        }
-                    }
-                }
-                Values::Gauge(rows) => {
-                    let mut me = enc.encode_descriptor(name, help, None, MetricType::Gauge)?;
-                    for (labels, v) in rows {
-                        let g = ConstGauge::new(*v);
-                        if labels.is_empty() {
-                            g.encode(me.encode_family(&NoLabelSet::default_set())?)?;
-                        } else {
-                            g.encode(me.encode_family(labels)?)?;
+                            encode_value(*v, counter, me.encode_family(labels)?)?;
                         }
                     }
                 }
                 Values::Histogram(rows) => {
                     let mut me = enc.encode_descriptor(name, help, None, MetricType::Histogram)?;
-                    for (labels, sum, count, buckets) in rows {
-                        me.encode_family(labels)?
-                            .encode_histogram::<NoLabelSet>(*sum, *count, buckets, None)?;
+                    for r in rows {
+                        me.encode_family(&r.labels)?
+                            .encode_histogram::<NoLabelSet>(r.sum, r.count, &r.buckets, None)?;
                     }
                 }
             }
@@ -351,12 +371,15 @@ impl Collector for Snapshot {
     }
 }
 
-/// An empty label set (prometheus-client's `NoLabelSet` is uninhabited).
-trait EmptyLabels {
-    fn default_set() -> Vec<(&'static str, String)>;
-}
-impl EmptyLabels for NoLabelSet {
-    fn default_set() -> Vec<(&'static str, String)> {
-        Vec::new()
+/// The empty label set (prometheus-client's `NoLabelSet` cannot be constructed).
+#[derive(Debug)]
+struct NoLabels;
+
+impl prometheus_client::encoding::EncodeLabelSet for NoLabels {
+    fn encode(
+        &self,
+        _encoder: prometheus_client::encoding::LabelSetEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        Ok(())
     }
 }

@@ -43,7 +43,7 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], base: u64, seconds: bool, name:
         return ctx.error(error::NOT_INTEGER);
     };
     if seconds {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return ctx.error(&error::invalid_expire(name));
         }
         when *= 1000;

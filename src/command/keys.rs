@@ -394,15 +394,12 @@ fn object_refcount(ctx: &mut Ctx, args: &[Bytes]) {
     let now = ctx.now;
     let shared_int = {
         let mut g = ctx.db().lock(&args[2]);
-        match g.get(&args[2], now) {
-            None => None,
-            // Redis shares the integers 0..9999 between keys (refcount INT_MAX) unless an
-            // LRU/LFU policy needs per-key access data.
-            Some(e) => Some(
-                matches!(&e.value, crate::store::Value::Str { data, enc: crate::store::StrEnc::Int }
-                if parse_i64(data).is_some_and(|n| (0..10000).contains(&n))),
-            ),
-        }
+        // Redis shares the integers 0..9999 between keys (refcount INT_MAX) unless an
+        // LRU/LFU policy needs per-key access data.
+        g.get(&args[2], now).map(|e| {
+            matches!(&e.value, crate::store::Value::Str { data, enc: crate::store::StrEnc::Int }
+                if parse_i64(data).is_some_and(|n| (0..10000).contains(&n)))
+        })
     };
     let lru = ctx
         .shared

@@ -9,7 +9,9 @@ use bytes::Bytes;
 
 // ---- helpers ---------------------------------------------------------------------------
 
-/// A key's string value: Ok(None) when missing, Err(()) when it holds another type.
+/// A key's string value: Ok(None) when missing, Err(()) when it holds another type (the
+/// caller replies WRONGTYPE).
+#[allow(clippy::result_unit_err)]
 pub fn get_string<'s>(
     shard: &'s mut Shard,
     key: &[u8],
@@ -324,7 +326,7 @@ fn mget(ctx: &mut Ctx, args: &[Bytes]) {
 /// `MSET key value [key value ...]` and `MSETNX`: all keys change at once, or (MSETNX)
 /// none when any exists.
 fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) {
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         let name = if nx { "msetnx" } else { "mset" };
         return ctx.error(&error::wrong_arity(name));
     }

@@ -174,7 +174,7 @@ fn zadd(ctx: &mut Ctx, args: &[Bytes]) {
     if nx && xx {
         return ctx.error("ERR XX and NX options at the same time are not compatible");
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if (nx && (gt || lt)) || (gt && lt) {
         return ctx.error("ERR GT, LT, and/or NX options at the same time are not compatible");
     }
     if incr && rest.len() > 2 {

@@ -52,7 +52,7 @@ pub async fn handle(shared: Arc<Shared>, mut socket: TcpStream, info: Arc<Client
                 Ok(None) => break,
                 Err(e) => {
                     tracing::debug!(client = info.id, "protocol error: {e}");
-                    out.error(&e.to_string());
+                    out.error(&format!("ERR {e}"));
                     close = true;
                     break;
                 }

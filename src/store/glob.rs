@@ -40,19 +40,17 @@ pub fn glob_match(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
                         }
                     }
                 }
-                b'\\' if p + 1 < pattern.len() && i < s.len() => {
-                    if eq(pattern[p + 1], s[i]) {
-                        p += 2;
-                        i += 1;
-                        continue;
-                    }
+                b'\\' if p + 1 < pattern.len() && i < s.len() && eq(pattern[p + 1], s[i]) => {
+                    p += 2;
+                    i += 1;
+                    continue;
                 }
-                c if i < s.len() && c != b'?' && c != b'[' => {
-                    if eq(c, s[i]) {
-                        p += 1;
-                        i += 1;
-                        continue;
-                    }
+                // An escape that does not match: no other arm may take it literally.
+                b'\\' if p + 1 < pattern.len() => {}
+                c if i < s.len() && c != b'?' && c != b'[' && eq(c, s[i]) => {
+                    p += 1;
+                    i += 1;
+                    continue;
                 }
                 _ => {}
             }

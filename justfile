@@ -1,0 +1,56 @@
+# ferrokv tasks. `just test` is what CI runs.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# Serve on 127.0.0.1:6379 (pass options through: just run --port 7000).
+run *ARGS:
+    cargo run --release -- {{ARGS}}
+
+# The whole conformance suite: format, lint, every cargo test, the Python smoke, spec-oracle.
+test: fmt-check lint
+    cargo test
+    just smoke
+    just spec-oracle
+
+fmt:
+    cargo fmt --all
+
+fmt-check:
+    cargo fmt --all -- --check
+
+lint:
+    cargo clippy --all-targets -- -D warnings
+
+# Replay every spec scenario against a real redis-server and fail on any difference from
+# the committed snapshots (ferrokv-only scenarios are left out and counted).
+spec-oracle:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v redis-server >/dev/null; then
+        echo "SKIPPED spec-oracle: redis-server not installed"
+        exit 0
+    fi
+    echo "spec-oracle against $(redis-server --version)"
+    SPEC_TARGET=redis INSTA_UPDATE=no cargo test --test spec -- --nocapture
+
+# The original project's Python client against a fresh server.
+smoke:
+    cargo build
+    scripts/smoke.sh target/debug/ferrokv
+
+# Fuzz the RESP parser (nightly when rustup has it, else stable with RUSTC_BOOTSTRAP=1).
+fuzz SECONDS="60":
+    #!/usr/bin/env bash
+    set -euo pipefail
+    command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+    cd fuzz
+    if rustup toolchain list 2>/dev/null | grep -q nightly; then
+        cargo +nightly fuzz run resp_parser corpus/resp_parser -- -max_total_time={{SECONDS}}
+    else
+        RUSTC_BOOTSTRAP=1 cargo fuzz run resp_parser corpus/resp_parser -- -max_total_time={{SECONDS}}
+    fi
+
+# Throughput and CPU per operation against redis-server, interleaved (see scripts/bench.sh).
+bench *ARGS:
+    cargo build --release
+    scripts/bench.sh {{ARGS}}
