@@ -469,13 +469,25 @@ fn info(ctx: &mut Ctx, args: &[Bytes]) {
 
 // ---- CONFIG ----------------------------------------------------------------------------
 
+/// `CONFIG GET parameter [parameter ...]`: globs match names and aliases; a plain name is
+/// echoed as it was asked (Redis does the same, case included).
 fn config_get(ctx: &mut Ctx, args: &[Bytes]) {
     let cfg = ctx.shared.config.read();
-    let mut pairs: Vec<(&'static str, String)> = Vec::new();
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut push = |k: String, v: String| {
+        if !pairs.iter().any(|(n, _)| *n == k) {
+            pairs.push((k, v));
+        }
+    };
     for pat in &args[2..] {
-        for (k, v) in cfg.matching(pat) {
-            if !pairs.iter().any(|(n, _)| *n == k) {
-                pairs.push((k, v));
+        if pat.iter().any(|c| matches!(c, b'*' | b'?' | b'[')) {
+            for (k, v) in cfg.matching(pat) {
+                push(k.to_string(), v);
+            }
+        } else {
+            let name = String::from_utf8_lossy(pat).into_owned();
+            if let Some(setting) = crate::config::find(&name) {
+                push(name, cfg.get(setting.name).to_string());
             }
         }
     }

@@ -3,7 +3,7 @@
 //! actively by `expiry`.
 
 use super::memory::alloc_size;
-use super::table::{Table, NODE_OVERHEAD};
+use super::table::{Probe, Table, NODE_OVERHEAD};
 use super::value::Value;
 use super::{hash_key, Counters};
 use bytes::Bytes;
@@ -56,6 +56,16 @@ pub struct Shard {
     rng: u64,
 }
 
+/// Bookkeeping for an entry already unlinked from the key table.
+fn account_removed(ttls: &mut Table<()>, counters: &Counters, h: u64, key: &[u8], e: &Entry) {
+    if e.expire_at != 0 {
+        ttls.remove(h, key);
+    }
+    counters
+        .used_memory
+        .fetch_sub(entry_mem(key, e) as i64, Ordering::Relaxed);
+}
+
 /// xorshift64*: cheap and good enough for sampling.
 fn next_rand(state: &mut u64) -> u64 {
     *state ^= *state >> 12;
@@ -101,9 +111,9 @@ impl Shard {
 
     /// Remove `key` if it has expired; true when it did.
     fn expire_if_needed(&mut self, h: u64, key: &[u8], now: u64) -> bool {
-        match self.keys.get(h, key) {
-            Some(e) if is_expired(e, now) => {
-                self.remove_entry(h, key);
+        match self.keys.probe(h, key, |e| is_expired(e, now)) {
+            Probe::Removed(k, e) => {
+                self.account_removed(h, &k, &e);
                 self.counters.expired_keys.fetch_add(1, Ordering::Relaxed);
                 true
             }
@@ -113,26 +123,42 @@ impl Shard {
 
     fn remove_entry(&mut self, h: u64, key: &[u8]) -> Option<Entry> {
         let (k, e) = self.keys.remove(h, key)?;
-        if e.expire_at != 0 {
-            self.ttls.remove(h, key);
-        }
-        self.mem_sub(entry_mem(&k, &e));
+        self.account_removed(h, &k, &e);
         Some(e)
+    }
+
+    fn account_removed(&mut self, h: u64, key: &[u8], e: &Entry) {
+        account_removed(&mut self.ttls, &self.counters, h, key, e);
     }
 
     /// A live entry, or None (an expired one is removed on the way).
     pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
-        let h = hash_key(key);
-        self.expire_if_needed(h, key, now);
-        self.keys.get(h, key)
+        self.get_mut_live(hash_key(key), key, now).map(|e| &*e)
+    }
+
+    /// The one lookup path: a single walk of the chain that also removes an expired entry.
+    fn get_mut_live(&mut self, h: u64, key: &[u8], now: u64) -> Option<&mut Entry> {
+        let Shard {
+            keys,
+            ttls,
+            counters,
+            ..
+        } = self;
+        match keys.probe(h, key, |e| is_expired(e, now)) {
+            Probe::Missing => None,
+            Probe::Found(_, e) => Some(e),
+            Probe::Removed(k, e) => {
+                account_removed(ttls, counters, h, &k, &e);
+                counters.expired_keys.fetch_add(1, Ordering::Relaxed);
+                None
+            }
+        }
     }
 
     /// Like `get`, counting a keyspace hit or miss.
     pub fn get_read(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
-        let h = hash_key(key);
-        self.expire_if_needed(h, key, now);
         let counters = self.counters.clone();
-        let r = self.keys.get(h, key);
+        let r = self.get(key, now);
         if r.is_some() {
             &counters.keyspace_hits
         } else {
@@ -191,25 +217,54 @@ impl Shard {
     }
 
     /// Store `value` under `key`, replacing any entry; `expire_at` 0 means no TTL.
-    /// Returns the previous live entry.
+    /// Returns the previous live entry. An existing key keeps its node and key allocation.
     pub fn set(&mut self, key: &[u8], value: Value, expire_at: u64, now: u64) -> Option<Entry> {
         let h = hash_key(key);
-        self.expire_if_needed(h, key, now);
-        let old = self.remove_entry(h, key);
-        let k = Bytes::copy_from_slice(key);
         let mem = value.mem_size();
+        let access = (now / 1000) as u32;
+        if let Some(e) = self.get_mut_live(h, key, now) {
+            let old_mem = entry_mem(key, e);
+            let old = std::mem::replace(
+                e,
+                Entry {
+                    value,
+                    expire_at,
+                    access,
+                    mem,
+                },
+            );
+            let new_mem = entry_mem(key, e);
+            match (old.expire_at != 0, expire_at != 0) {
+                (true, false) => {
+                    self.ttls.remove(h, key);
+                }
+                (false, true) => {
+                    let k = self
+                        .keys
+                        .get_key_value(h, key)
+                        .map(|(k, _)| k.clone())
+                        .expect("just found");
+                    self.ttls.insert_new(h, k, ());
+                }
+                _ => {}
+            }
+            self.mem_sub(old_mem);
+            self.mem_add(new_mem);
+            return Some(old);
+        }
+        let k = Bytes::copy_from_slice(key);
         let e = Entry {
             value,
             expire_at,
-            access: (now / 1000) as u32,
+            access,
             mem,
         };
         self.mem_add(entry_mem(key, &e));
         if expire_at != 0 {
-            self.ttls.insert(h, k.clone(), ());
+            self.ttls.insert_new(h, k.clone(), ());
         }
-        self.keys.insert(h, k, e);
-        old
+        self.keys.insert_new(h, k, e);
+        None
     }
 
     /// Insert an entry as it is (for RENAME, MOVE, COPY).

@@ -31,6 +31,13 @@ const MIN_BUCKETS: usize = 4;
 /// the bucket array at load factor about one.
 pub const NODE_OVERHEAD: usize = 64 + 8;
 
+/// What `Table::probe` found.
+pub enum Probe<'a, V> {
+    Missing,
+    Found(&'a Bytes, &'a mut V),
+    Removed(Bytes, V),
+}
+
 pub struct Table<V> {
     buckets: Vec<Option<Box<Node<V>>>>,
     len: usize,
@@ -104,6 +111,71 @@ impl<V> Table<V> {
             cur = n.next.as_deref();
         }
         None
+    }
+
+    /// Find `key`; when `remove_if` holds for its value, unlink it instead. One walk of the
+    /// chain serves both (lookups with lazy expiry are the hot path).
+    pub fn probe(
+        &mut self,
+        hash: u64,
+        key: &[u8],
+        remove_if: impl FnOnce(&V) -> bool,
+    ) -> Probe<'_, V> {
+        if self.len == 0 {
+            return Probe::Missing;
+        }
+        let i = self.index(hash);
+        // Find the node's depth in its chain first, so the mutable walk below borrows
+        // nothing else.
+        let mut depth = 0;
+        let mut cur = self.buckets[i].as_deref();
+        let remove = loop {
+            match cur {
+                None => return Probe::Missing,
+                Some(n) if n.hash == hash && n.key[..] == *key => break remove_if(&n.value),
+                Some(n) => {
+                    depth += 1;
+                    cur = n.next.as_deref();
+                }
+            }
+        };
+        if remove {
+            let (k, v) = self.unlink(i, depth);
+            self.maybe_shrink();
+            return Probe::Removed(k, v);
+        }
+        let mut n = self.buckets[i].as_deref_mut().expect("found above");
+        for _ in 0..depth {
+            n = n.next.as_deref_mut().expect("found above");
+        }
+        Probe::Found(&n.key, &mut n.value)
+    }
+
+    fn unlink(&mut self, bucket: usize, depth: usize) -> (Bytes, V) {
+        let mut link = &mut self.buckets[bucket];
+        for _ in 0..depth {
+            link = &mut link.as_mut().expect("depth within chain").next;
+        }
+        let mut node = link.take().expect("depth within chain");
+        *link = node.next.take();
+        self.len -= 1;
+        (node.key, node.value)
+    }
+
+    /// Insert a key known to be absent (skips the existence check of `insert`).
+    pub fn insert_new(&mut self, hash: u64, key: Bytes, value: V) {
+        if self.len >= self.buckets.len() {
+            self.resize((self.buckets.len() * 2).max(MIN_BUCKETS));
+        }
+        let i = self.index(hash);
+        let next = self.buckets[i].take();
+        self.buckets[i] = Some(Box::new(Node {
+            hash,
+            key,
+            value,
+            next,
+        }));
+        self.len += 1;
     }
 
     /// Insert or replace; returns the previous value.
