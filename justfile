@@ -50,7 +50,7 @@ fuzz SECONDS="60":
         RUSTC_BOOTSTRAP=1 cargo fuzz run resp_parser corpus/resp_parser -- -max_total_time={{SECONDS}}
     fi
 
-# Throughput and CPU per operation against redis-server, interleaved (see scripts/bench.sh).
+# Throughput and CPU per operation against redis-server, interleaved (see scripts/bench.py).
 bench *ARGS:
     cargo build --release
-    scripts/bench.sh {{ARGS}}
+    python3 scripts/bench.py {{ARGS}}

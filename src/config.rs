@@ -167,6 +167,7 @@ pub static SETTINGS: &[Setting] = &[
     s("notify-keyspace-events", "", Kind::Any),
     s("protected-mode", "yes", Kind::Bool),
     fixed("io-threads", "1", Kind::Int { min: 1, max: 128 }),
+    fixed("io-threads-do-reads", "no", Kind::Bool),
     s("activerehashing", "yes", Kind::Bool),
     s("lazyfree-lazy-eviction", "no", Kind::Bool),
     s("lazyfree-lazy-expire", "no", Kind::Bool),

@@ -73,19 +73,40 @@ impl Metrics {
         }
     }
 
-    pub fn command_done(&self, cmd: usize, elapsed: Duration) {
-        let h = &self.latency[family_index(registry().cmds[cmd].group)];
-        let secs = elapsed.as_secs_f64();
-        if let Some(b) = LATENCY_BUCKETS.iter().position(|&le| secs <= le) {
-            h.buckets[b].fetch_add(1, Ordering::Relaxed);
+    /// Record a batch of (command index, latency) observations.
+    pub fn commands_done(&self, batch: &[(usize, Duration)]) {
+        if batch.is_empty() {
+            return;
         }
-        h.count.fetch_add(1, Ordering::Relaxed);
-        h.sum_nanos
-            .fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
+        let reg = registry();
+        let mut local = [[0u64; LATENCY_BUCKETS.len() + 2]; FAMILIES.len()];
+        for (cmd, elapsed) in batch {
+            let f = family_index(reg.cmds[*cmd].group);
+            let secs = elapsed.as_secs_f64();
+            if let Some(b) = LATENCY_BUCKETS.iter().position(|&le| secs <= le) {
+                local[f][b] += 1;
+            }
+            local[f][LATENCY_BUCKETS.len()] += 1;
+            local[f][LATENCY_BUCKETS.len() + 1] += elapsed.as_nanos() as u64;
+        }
+        for (f, row) in local.iter().enumerate() {
+            let count = row[LATENCY_BUCKETS.len()];
+            if count == 0 {
+                continue;
+            }
+            let h = &self.latency[f];
+            for (b, n) in row[..LATENCY_BUCKETS.len()].iter().enumerate() {
+                if *n > 0 {
+                    h.buckets[b].fetch_add(*n, Ordering::Relaxed);
+                }
+            }
+            h.count.fetch_add(count, Ordering::Relaxed);
+            h.sum_nanos.fetch_add(row[LATENCY_BUCKETS.len() + 1], Ordering::Relaxed);
+        }
     }
 
-    pub fn command_unknown(&self) {
-        self.unknown.fetch_add(1, Ordering::Relaxed);
+    pub fn command_unknown(&self, n: u64) {
+        self.unknown.fetch_add(n, Ordering::Relaxed);
     }
 
     pub fn error(&self, prefix: &str) {
@@ -162,7 +183,7 @@ impl Snapshot {
             }
             let label = vec![("cmd", reg.fullnames[i].clone())];
             calls.push((label.clone(), n as f64));
-            durations.push((label, s.usec.load(Ordering::Relaxed) as f64 / 1e6));
+            durations.push((label, s.nanos.load(Ordering::Relaxed) as f64 / 1e9));
         }
         let unknown = m.unknown.load(Ordering::Relaxed);
         if unknown > 0 {

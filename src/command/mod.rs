@@ -25,7 +25,7 @@ use bytes::Bytes;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Command flags (Redis's names, shown by `COMMAND INFO`).
 pub mod flags {
@@ -122,7 +122,7 @@ impl Cmd {
 #[derive(Default, Debug)]
 pub struct CmdStats {
     pub calls: AtomicU64,
-    pub usec: AtomicU64,
+    pub nanos: AtomicU64,
     pub rejected: AtomicU64,
     pub failed: AtomicU64,
 }
@@ -231,15 +231,81 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// Statistics a connection gathers while it runs a batch of requests, added to the shared
+/// counters once per batch: with two cores pipelining into shared atomics, per-command
+/// updates would make the counters' cache lines bounce between cores.
+pub struct LocalStats {
+    /// Per command: calls, nanoseconds, failed, rejected.
+    per_cmd: Vec<[u64; 4]>,
+    touched: Vec<usize>,
+    unknown: u64,
+    /// End of the previous command (or the batch start): the next command's start time, so
+    /// each command costs one clock reading.
+    mark: Instant,
+    latency: Vec<(usize, Duration)>,
+}
+
+impl Default for LocalStats {
+    fn default() -> Self {
+        LocalStats {
+            per_cmd: vec![[0; 4]; registry().cmds.len()],
+            touched: Vec::new(),
+            unknown: 0,
+            mark: Instant::now(),
+            latency: Vec::new(),
+        }
+    }
+}
+
+impl LocalStats {
+    /// A batch starts now (after the read that brought its requests).
+    pub fn begin(&mut self) {
+        self.mark = Instant::now();
+    }
+
+    fn bump(&mut self, idx: usize, field: usize, n: u64) {
+        if self.per_cmd[idx] == [0; 4] {
+            self.touched.push(idx);
+        }
+        self.per_cmd[idx][field] += n;
+    }
+
+    /// Add everything gathered to the shared counters.
+    pub fn flush(&mut self, shared: &Shared) {
+        let reg = registry();
+        for &i in &self.touched {
+            let [calls, nanos, failed, rejected] = std::mem::take(&mut self.per_cmd[i]);
+            let st = &reg.stats[i];
+            if calls > 0 {
+                st.calls.fetch_add(calls, Ordering::Relaxed);
+                st.nanos.fetch_add(nanos, Ordering::Relaxed);
+            }
+            if failed > 0 {
+                st.failed.fetch_add(failed, Ordering::Relaxed);
+            }
+            if rejected > 0 {
+                st.rejected.fetch_add(rejected, Ordering::Relaxed);
+            }
+        }
+        self.touched.clear();
+        if self.unknown > 0 {
+            shared.metrics.command_unknown(std::mem::take(&mut self.unknown));
+        }
+        shared.metrics.commands_done(&self.latency);
+        self.latency.clear();
+    }
+}
+
 /// Run one request (`args[0]` is the command name) and write its reply into `out`.
-pub fn execute(shared: &Shared, client: &mut ClientState, out: &mut ReplyBuf, args: &[Bytes]) {
+/// `now` is the clock reading (Unix ms) for the batch the request arrived in.
+pub fn execute(shared: &Shared, client: &mut ClientState, out: &mut ReplyBuf, args: &[Bytes], now: u64, local: &mut LocalStats) {
     let reg = registry();
     out.proto = client.proto;
     let errors_before = out.errors;
     let Some(mut idx) = reg.lookup(&args[0]) else {
         out.error(&error::unknown_command(args));
         count_error(shared, out);
-        shared.metrics.command_unknown();
+        local.unknown += 1;
         return;
     };
     let parent = reg.cmds[idx];
@@ -248,7 +314,7 @@ pub fn execute(shared: &Shared, client: &mut ClientState, out: &mut ReplyBuf, ar
             Some(s) => idx = s,
             None => {
                 out.error(&error::unknown_subcommand(&args[1], parent.name));
-                reg.stats[idx].rejected.fetch_add(1, Ordering::Relaxed);
+                local.bump(idx, 3, 1);
                 count_error(shared, out);
                 return;
             }
@@ -258,38 +324,28 @@ pub fn execute(shared: &Shared, client: &mut ClientState, out: &mut ReplyBuf, ar
     let argc = args.len() as i32;
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
         out.error(&error::wrong_arity(&reg.fullnames[idx]));
-        reg.stats[idx].rejected.fetch_add(1, Ordering::Relaxed);
+        local.bump(idx, 3, 1);
         count_error(shared, out);
         return;
     }
     if !client.authenticated && cmd.flags & flags::NO_AUTH == 0 {
         out.error(error::NOAUTH);
-        reg.stats[idx].rejected.fetch_add(1, Ordering::Relaxed);
+        local.bump(idx, 3, 1);
         count_error(shared, out);
         return;
     }
-    let start = Instant::now();
-    let mut ctx = Ctx {
-        shared,
-        client,
-        out,
-        now: shared.store.now(),
-    };
+    let mut ctx = Ctx { shared, client, out, now };
     (cmd.handler)(&mut ctx, args);
-    let elapsed = start.elapsed();
-    let st = &reg.stats[idx];
-    st.calls.fetch_add(1, Ordering::Relaxed);
-    st.usec
-        .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+    let end = Instant::now();
+    let elapsed = end.saturating_duration_since(local.mark);
+    local.mark = end;
+    local.bump(idx, 0, 1);
+    local.bump(idx, 1, elapsed.as_nanos() as u64);
+    local.latency.push((idx, elapsed));
     if out.errors != errors_before {
-        st.failed.fetch_add(1, Ordering::Relaxed);
+        local.bump(idx, 2, 1);
         count_error(shared, out);
     }
-    shared
-        .stats
-        .commands_processed
-        .fetch_add(1, Ordering::Relaxed);
-    shared.metrics.command_done(idx, elapsed);
 }
 
 fn count_error(shared: &Shared, out: &ReplyBuf) {

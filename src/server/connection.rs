@@ -33,13 +33,16 @@ pub async fn handle(shared: Arc<Shared>, mut socket: TcpStream, info: Arc<Client
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = ReplyBuf::new(Protocol::Resp2);
     let stats = &shared.stats;
+    let mut local = command::LocalStats::default();
     'conn: loop {
         let mut ran = 0;
         let mut close = false;
+        let now = shared.store.now();
+        local.begin();
         loop {
             match parser.parse(&mut buf) {
                 Ok(Some(args)) => {
-                    command::execute(&shared, &mut client, &mut out, &args);
+                    command::execute(&shared, &mut client, &mut out, &args, now, &mut local);
                     ran += 1;
                     if client.close {
                         close = true;

@@ -157,7 +157,10 @@ impl Session {
             .map(|a| bytes::Bytes::copy_from_slice(a))
             .collect();
         self.out.buf.clear();
-        command::execute(&self.shared, &mut self.client, &mut self.out, &args);
+        let mut local = command::LocalStats::default();
+        let now = self.shared.store.now();
+        command::execute(&self.shared, &mut self.client, &mut self.out, &args, now, &mut local);
+        local.flush(&self.shared);
         Frame::parse(&self.out.buf)
             .map(|(f, _)| f)
             .unwrap_or(Frame::Null)

@@ -6,7 +6,6 @@ use std::sync::atomic::AtomicU64;
 pub struct Stats {
     pub connections_received: AtomicU64,
     pub rejected_connections: AtomicU64,
-    pub commands_processed: AtomicU64,
     pub net_input_bytes: AtomicU64,
     pub net_output_bytes: AtomicU64,
     /// Writes since start (Redis's `dirty`-style change counter).

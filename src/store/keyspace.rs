@@ -451,32 +451,24 @@ impl Db {
 }
 
 /// A set of locked shards of one database covering several keys, taken in index order.
+/// Guards sit in a fixed array indexed by shard, so taking and finding them allocates nothing.
 pub struct KeyLocks<'a> {
-    guards: Vec<(usize, MutexGuard<'a, Shard>)>,
+    guards: [Option<MutexGuard<'a, Shard>>; SHARDS],
 }
 
 impl<'a> KeyLocks<'a> {
     pub fn new<K: AsRef<[u8]>>(db: &'a Db, keys: impl IntoIterator<Item = K>) -> KeyLocks<'a> {
-        let mut idx: Vec<usize> = keys
-            .into_iter()
-            .map(|k| Db::shard_index(k.as_ref()))
-            .collect();
-        idx.sort_unstable();
-        idx.dedup();
-        KeyLocks {
-            guards: idx.into_iter().map(|i| (i, db.lock_shard(i))).collect(),
+        let mut wanted = [false; SHARDS];
+        for k in keys {
+            wanted[Db::shard_index(k.as_ref())] = true;
         }
+        let guards = std::array::from_fn(|i| if wanted[i] { Some(db.lock_shard(i)) } else { None });
+        KeyLocks { guards }
     }
 
     /// The locked shard holding `key` (which must be one of the keys given to `new`).
     pub fn shard(&mut self, key: &[u8]) -> &mut Shard {
-        let i = Db::shard_index(key);
-        let pos = self
-            .guards
-            .iter()
-            .position(|(j, _)| *j == i)
-            .expect("key was locked");
-        &mut self.guards[pos].1
+        self.guards[Db::shard_index(key)].as_deref_mut().expect("key was locked")
     }
 }
 
