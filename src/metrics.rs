@@ -101,7 +101,8 @@ impl Metrics {
                 }
             }
             h.count.fetch_add(count, Ordering::Relaxed);
-            h.sum_nanos.fetch_add(row[LATENCY_BUCKETS.len() + 1], Ordering::Relaxed);
+            h.sum_nanos
+                .fetch_add(row[LATENCY_BUCKETS.len() + 1], Ordering::Relaxed);
         }
     }
 

@@ -57,11 +57,17 @@ fn main() {
     // `io-threads` (Redis's name) sets the worker threads. The default, 1 as in Redis, suits a
     // machine whose other cores run the clients and avoids cross-core traffic on shared state.
     let threads = config.get_u64("io-threads").max(1) as usize;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = if threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
+    }
+    .expect("tokio runtime");
     let code = runtime.block_on(serve(config));
     std::process::exit(code);
 }

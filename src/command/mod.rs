@@ -289,7 +289,9 @@ impl LocalStats {
         }
         self.touched.clear();
         if self.unknown > 0 {
-            shared.metrics.command_unknown(std::mem::take(&mut self.unknown));
+            shared
+                .metrics
+                .command_unknown(std::mem::take(&mut self.unknown));
         }
         shared.metrics.commands_done(&self.latency);
         self.latency.clear();
@@ -298,7 +300,14 @@ impl LocalStats {
 
 /// Run one request (`args[0]` is the command name) and write its reply into `out`.
 /// `now` is the clock reading (Unix ms) for the batch the request arrived in.
-pub fn execute(shared: &Shared, client: &mut ClientState, out: &mut ReplyBuf, args: &[Bytes], now: u64, local: &mut LocalStats) {
+pub fn execute(
+    shared: &Shared,
+    client: &mut ClientState,
+    out: &mut ReplyBuf,
+    args: &[Bytes],
+    now: u64,
+    local: &mut LocalStats,
+) {
     let reg = registry();
     out.proto = client.proto;
     let errors_before = out.errors;
@@ -334,7 +343,12 @@ pub fn execute(shared: &Shared, client: &mut ClientState, out: &mut ReplyBuf, ar
         count_error(shared, out);
         return;
     }
-    let mut ctx = Ctx { shared, client, out, now };
+    let mut ctx = Ctx {
+        shared,
+        client,
+        out,
+        now,
+    };
     (cmd.handler)(&mut ctx, args);
     let end = Instant::now();
     let elapsed = end.saturating_duration_since(local.mark);

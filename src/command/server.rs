@@ -334,7 +334,14 @@ pub fn info_text(ctx: &Ctx, requested: &[String]) -> String {
                 let c = store.counters();
                 let ld = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
                 kv("total_connections_received", &ld(&st.connections_received));
-                kv("total_commands_processed", &registry().stats.iter().map(|s| s.calls.load(Ordering::Relaxed)).sum::<u64>());
+                kv(
+                    "total_commands_processed",
+                    &registry()
+                        .stats
+                        .iter()
+                        .map(|s| s.calls.load(Ordering::Relaxed))
+                        .sum::<u64>(),
+                );
                 kv("instantaneous_ops_per_sec", &0);
                 kv("total_net_input_bytes", &ld(&st.net_input_bytes));
                 kv("total_net_output_bytes", &ld(&st.net_output_bytes));

@@ -515,49 +515,50 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) {
     ctx.out.int(new_len as i64);
 }
 
-/// The one counter path: INCR, DECR, INCRBY, DECRBY. The TTL is kept.
+/// The one counter path: INCR, DECR, INCRBY, DECRBY. The TTL is kept. An existing value is
+/// rewritten in place, with one lookup.
 fn incr_by(ctx: &mut Ctx, key: &[u8], by: i64) {
     let now = ctx.now;
     let mut shard = ctx.db().lock(key);
-    let cur = match get_string(&mut shard, key, now) {
-        Err(()) => {
-            drop(shard);
-            return ctx.error(error::WRONGTYPE);
-        }
-        Ok(None) => 0,
-        Ok(Some(v)) => match parse_i64(v) {
-            Some(n) => n,
-            None => {
-                drop(shard);
-                return ctx.error(error::NOT_INTEGER);
+    let existing = shard.string_mut(key, now).map(|h| match &mut h.e.value {
+        Value::Str { data, enc } => match parse_i64(data).map(|cur| cur.checked_add(by)) {
+            None => Err(error::NOT_INTEGER),
+            Some(None) => Err(error::OVERFLOW),
+            Some(Some(new)) => {
+                let mut tmp = [0u8; 24];
+                data.clear();
+                data.extend_from_slice(crate::resp::write::fmt_i64(new, &mut tmp));
+                *enc = StrEnc::Int;
+                Ok(new)
             }
         },
-    };
-    let Some(new) = cur.checked_add(by) else {
-        drop(shard);
-        return ctx.error(error::OVERFLOW);
-    };
-    let text = new.to_string().into_bytes();
-    let updated = shard.update(key, now, |e| {
-        e.value = Value::Str {
-            data: text.clone(),
-            enc: StrEnc::Int,
-        };
+        _ => Err(error::WRONGTYPE),
     });
-    if updated.is_none() {
-        shard.set(
-            key,
-            Value::Str {
-                data: text,
-                enc: StrEnc::Int,
-            },
-            0,
-            now,
-        );
-    }
+    let result = match existing {
+        Some(r) => r,
+        None => {
+            let mut tmp = [0u8; 24];
+            let text = crate::resp::write::fmt_i64(by, &mut tmp).to_vec();
+            shard.set(
+                key,
+                Value::Str {
+                    data: text,
+                    enc: StrEnc::Int,
+                },
+                0,
+                now,
+            );
+            Ok(by)
+        }
+    };
     drop(shard);
-    ctx.dirty(1);
-    ctx.out.int(new);
+    match result {
+        Ok(n) => {
+            ctx.dirty(1);
+            ctx.out.int(n);
+        }
+        Err(e) => ctx.error(e),
+    }
 }
 
 fn incr(ctx: &mut Ctx, args: &[Bytes]) {

@@ -159,7 +159,14 @@ impl Session {
         self.out.buf.clear();
         let mut local = command::LocalStats::default();
         let now = self.shared.store.now();
-        command::execute(&self.shared, &mut self.client, &mut self.out, &args, now, &mut local);
+        command::execute(
+            &self.shared,
+            &mut self.client,
+            &mut self.out,
+            &args,
+            now,
+            &mut local,
+        );
         local.flush(&self.shared);
         Frame::parse(&self.out.buf)
             .map(|(f, _)| f)

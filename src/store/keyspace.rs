@@ -195,6 +195,18 @@ impl Shard {
         Some(r)
     }
 
+    /// A live string entry to change in place, found with one probe; its memory is
+    /// re-measured when the handle is dropped. None when the key is missing.
+    pub fn string_mut(&mut self, key: &[u8], now: u64) -> Option<StrMut<'_>> {
+        let counters = self.counters.clone();
+        let e = self.get_mut_live(hash_key(key), key, now)?;
+        Some(StrMut {
+            before: e.mem,
+            e,
+            counters,
+        })
+    }
+
     /// Change a live collection in place: `f` returns its result and the change in bytes it
     /// caused (measuring a large collection again would cost time linear in its size).
     pub fn update_sized<R>(
@@ -395,6 +407,25 @@ impl Shard {
     }
 }
 
+/// A live entry being changed in place (see `Shard::string_mut`).
+pub struct StrMut<'a> {
+    pub e: &'a mut Entry,
+    before: usize,
+    counters: Arc<Counters>,
+}
+
+impl Drop for StrMut<'_> {
+    fn drop(&mut self) {
+        if let Value::Str { .. } = self.e.value {
+            self.e.mem = self.e.value.mem_size();
+            let delta = self.e.mem as i64 - self.before as i64;
+            self.counters
+                .used_memory
+                .fetch_add(delta, Ordering::Relaxed);
+        }
+    }
+}
+
 /// One of the numbered databases.
 pub struct Db {
     shards: Box<[Mutex<Shard>]>,
@@ -462,13 +493,21 @@ impl<'a> KeyLocks<'a> {
         for k in keys {
             wanted[Db::shard_index(k.as_ref())] = true;
         }
-        let guards = std::array::from_fn(|i| if wanted[i] { Some(db.lock_shard(i)) } else { None });
+        let guards = std::array::from_fn(|i| {
+            if wanted[i] {
+                Some(db.lock_shard(i))
+            } else {
+                None
+            }
+        });
         KeyLocks { guards }
     }
 
     /// The locked shard holding `key` (which must be one of the keys given to `new`).
     pub fn shard(&mut self, key: &[u8]) -> &mut Shard {
-        self.guards[Db::shard_index(key)].as_deref_mut().expect("key was locked")
+        self.guards[Db::shard_index(key)]
+            .as_deref_mut()
+            .expect("key was locked")
     }
 }
 
