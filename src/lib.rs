@@ -6,8 +6,10 @@
 //! - [`store`]: the sharded keyspace, values, expiry, memory accounting; usable on its own.
 //! - [`command`]: the command table, dispatch, and one module per command family.
 //! - [`server`]: listener, connections, client registry, shutdown, in-process [`server::Session`].
+//! - [`aof`]: the append-only file — format, writer and fsync policies, replay, rewrite.
 //! - [`metrics`]: Prometheus/OpenMetrics exposition.
 
+pub mod aof;
 pub mod command;
 pub mod config;
 pub mod metrics;

@@ -233,6 +233,9 @@ impl Snapshot {
             });
         }
         let maxmemory = shared.hot.maxmemory.load(Ordering::Relaxed) as f64;
+        let aof = shared.aof();
+        let aof_stat =
+            |f: fn(&crate::aof::Aof) -> &AtomicU64| aof.as_ref().map_or(0.0, |a| load(f(a)));
         let families = vec![
             (
                 "redis_commands",
@@ -322,13 +325,18 @@ impl Snapshot {
             ),
             (
                 "redis_aof_writes",
-                "Records appended to the AOF",
-                Values::Counter(one(0.0)),
+                "Writes of buffered records to the AOF",
+                Values::Counter(one(aof_stat(|a| &a.writes))),
             ),
             (
                 "redis_aof_write_errors",
-                "Failed AOF writes",
-                Values::Counter(one(0.0)),
+                "Failed AOF writes or fsyncs",
+                Values::Counter(one(aof_stat(|a| &a.write_errors))),
+            ),
+            (
+                "redis_aof_rewrites",
+                "Completed AOF rewrites",
+                Values::Counter(one(aof_stat(|a| &a.rewrites))),
             ),
             (
                 "redis_start_time_seconds",

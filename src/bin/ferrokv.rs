@@ -99,7 +99,37 @@ async fn serve(config: Config) -> i32 {
     } else {
         "none".to_string()
     };
+    let aof_setting = config.get_bool("appendonly").then(|| {
+        (
+            std::path::Path::new(config.get("dir")).join(config.get("appendfilename")),
+            config.get("appendfsync").to_string(),
+        )
+    });
     let shared = Shared::new(config);
+    if let Some((path, policy)) = aof_setting {
+        let started = std::time::Instant::now();
+        match ferrokv::aof::load(&shared, &path) {
+            Ok(r) => tracing::info!(
+                "DB loaded from append only file {}: {} commands, {} bytes in {:.3} seconds",
+                path.display(),
+                r.commands,
+                r.bytes,
+                started.elapsed().as_secs_f64()
+            ),
+            Err(e) => {
+                tracing::error!("{e}");
+                eprintln!("{e}");
+                return 1;
+            }
+        }
+        match ferrokv::aof::Aof::open(&path, ferrokv::aof::Fsync::parse(&policy)) {
+            Ok(aof) => shared.set_aof(Some(aof)),
+            Err(e) => {
+                tracing::error!("Can't open the append-only file {}: {e}", path.display());
+                return 1;
+            }
+        }
+    }
     let bound = listeners.first().and_then(|l| l.local_addr().ok());
     shared
         .port
@@ -117,7 +147,13 @@ async fn serve(config: Config) -> i32 {
         tracing::warn!("Received shutdown signal, scheduling shutdown...");
         sig.shutdown.trigger();
     });
-    server::run(shared, listeners).await;
+    server::run(shared.clone(), listeners).await;
+    if let Some(aof) = shared.aof() {
+        if let Err(e) = aof.flush_now() {
+            tracing::error!("Error flushing the AOF at shutdown: {e}");
+        }
+        aof.stop();
+    }
     tracing::warn!("ferrokv is now ready to exit, bye bye...");
     0
 }

@@ -68,13 +68,20 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], base: u64, seconds: bool, name:
         drop(shard);
         return ctx.out.int(0);
     }
-    if when <= now as i64 {
+    let record = if when <= now as i64 {
         shard.remove(key, now);
+        vec![b"DEL".to_vec(), key.to_vec()]
     } else {
         shard.set_expire(key, when as u64, now);
-    }
+        vec![
+            b"PEXPIREAT".to_vec(),
+            key.to_vec(),
+            when.to_string().into_bytes(),
+        ]
+    };
     drop(shard);
     ctx.dirty(1);
+    ctx.log_as(vec![record]);
     ctx.out.int(1);
 }
 

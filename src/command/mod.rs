@@ -213,6 +213,10 @@ pub struct Ctx<'a> {
     pub out: &'a mut ReplyBuf,
     /// One clock reading per command (Unix ms), used for every expiry decision it makes.
     pub now: u64,
+    /// Changes this command made (0 = nothing to log).
+    pub changes: u64,
+    /// The records to log instead of the command as received (see `aof` for the forms).
+    pub log_as: Option<Vec<Vec<Vec<u8>>>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -226,8 +230,14 @@ impl<'a> Ctx<'a> {
         self.out.error(msg);
     }
     /// Count a change to the keyspace.
-    pub fn dirty(&self, n: u64) {
+    pub fn dirty(&mut self, n: u64) {
+        self.changes += n;
         self.shared.stats.changes.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Log this command as `records` (its deterministic effect) rather than as received.
+    pub fn log_as(&mut self, records: Vec<Vec<Vec<u8>>>) {
+        self.log_as = Some(records);
     }
 }
 
@@ -243,6 +253,9 @@ pub struct LocalStats {
     /// each command costs one clock reading.
     mark: Instant,
     latency: Vec<(usize, Duration)>,
+    /// Sequence number of the last AOF record this batch appended (0 = none): replies wait
+    /// for it under `appendfsync always`.
+    pub aof_seq: u64,
 }
 
 impl Default for LocalStats {
@@ -253,6 +266,7 @@ impl Default for LocalStats {
             unknown: 0,
             mark: Instant::now(),
             latency: Vec::new(),
+            aof_seq: 0,
         }
     }
 }
@@ -343,13 +357,44 @@ pub fn execute(
         count_error(shared, out);
         return;
     }
+    let aof = if cmd.flags & flags::WRITE != 0 {
+        shared.aof()
+    } else {
+        None
+    };
+    if let Some(a) = &aof {
+        if let Some(e) = a.error.lock().clone() {
+            out.error(&format!("MISCONF Errors writing to the AOF file: {e}"));
+            local.bump(idx, 3, 1);
+            count_error(shared, out);
+            return;
+        }
+    }
+    // While the AOF is on, write commands run one at a time so records are appended in the
+    // order the data changed.
+    let order = aof.as_ref().map(|a| a.order.lock());
     let mut ctx = Ctx {
         shared,
         client,
         out,
         now,
+        changes: 0,
+        log_as: None,
     };
     (cmd.handler)(&mut ctx, args);
+    if let (Some(a), true) = (&aof, ctx.changes > 0) {
+        let db = ctx.client.db;
+        let seq = match ctx.log_as.take() {
+            Some(records) => records
+                .iter()
+                .map(|r| a.append(db, &r.iter().map(|x| &x[..]).collect::<Vec<_>>()))
+                .max()
+                .unwrap_or(0),
+            None => a.append(db, &args.iter().map(|x| &x[..]).collect::<Vec<_>>()),
+        };
+        local.aof_seq = local.aof_seq.max(seq);
+    }
+    drop(order);
     let end = Instant::now();
     let elapsed = end.saturating_duration_since(local.mark);
     local.mark = end;

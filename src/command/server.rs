@@ -94,6 +94,22 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) {
     ctx.client.close = true;
 }
 
+/// `BGREWRITEAOF`
+fn bgrewriteaof(ctx: &mut Ctx, _args: &[Bytes]) {
+    let Some(aof) = ctx.shared.aof() else {
+        return ctx.error(
+            "ERR Background append only file rewriting is not possible while the AOF is disabled",
+        );
+    };
+    if aof.rewrite_in_progress.load(Ordering::SeqCst) {
+        return ctx.error("ERR Background append only file rewriting already in progress");
+    }
+    let shared = ctx.shared.self_arc();
+    crate::aof::rewrite::start(shared, aof);
+    ctx.out
+        .simple("Background append only file rewriting started");
+}
+
 fn metrics(ctx: &mut Ctx, _args: &[Bytes]) {
     let text = ctx.shared.metrics.render(ctx.shared);
     ctx.out.bulk(text.as_bytes());
@@ -320,14 +336,49 @@ pub fn info_text(ctx: &Ctx, requested: &[String]) -> String {
                 kv("rdb_last_bgsave_status", &"ok");
                 kv("rdb_last_bgsave_time_sec", &-1);
                 kv("rdb_current_bgsave_time_sec", &-1);
-                kv("aof_enabled", &(cfg.get_bool("appendonly") as u8));
-                kv("aof_rewrite_in_progress", &0);
+                let aof = shared.aof();
+                let ld = |f: fn(&crate::aof::Aof) -> u64| aof.as_ref().map_or(0, |a| f(a));
+                kv("aof_enabled", &(aof.is_some() as u8));
+                kv(
+                    "aof_rewrite_in_progress",
+                    &ld(|a| a.rewrite_in_progress.load(Ordering::Relaxed) as u64),
+                );
                 kv("aof_rewrite_scheduled", &0);
                 kv("aof_last_rewrite_time_sec", &-1);
                 kv("aof_current_rewrite_time_sec", &-1);
-                kv("aof_last_bgrewrite_status", &"ok");
-                kv("aof_rewrites", &0);
-                kv("aof_last_write_status", &"ok");
+                let rewrite_ok = aof
+                    .as_ref()
+                    .is_none_or(|a| a.last_rewrite_ok.load(Ordering::Relaxed));
+                kv(
+                    "aof_last_bgrewrite_status",
+                    &if rewrite_ok { "ok" } else { "err" },
+                );
+                kv("aof_rewrites", &ld(|a| a.rewrites.load(Ordering::Relaxed)));
+                kv("aof_rewrites_consecutive_failures", &0);
+                let write_ok = aof.as_ref().is_none_or(|a| a.error.lock().is_none());
+                kv(
+                    "aof_last_write_status",
+                    &if write_ok { "ok" } else { "err" },
+                );
+                kv("aof_last_cow_size", &0);
+                kv("module_fork_in_progress", &0);
+                kv("module_fork_last_cow_size", &0);
+                if aof.is_some() {
+                    kv("aof_current_size", &ld(|a| a.size.load(Ordering::Relaxed)));
+                    kv(
+                        "aof_base_size",
+                        &ld(|a| a.base_size.load(Ordering::Relaxed)),
+                    );
+                    kv("aof_pending_rewrite", &0);
+                    kv("aof_buffer_length", &0);
+                    kv("aof_pending_bio_fsync", &0);
+                    kv("aof_delayed_fsync", &0);
+                    kv("aof_writes", &ld(|a| a.writes.load(Ordering::Relaxed)));
+                    kv(
+                        "aof_write_errors",
+                        &ld(|a| a.write_errors.load(Ordering::Relaxed)),
+                    );
+                }
             }
             "stats" => {
                 let st = &shared.stats;
@@ -533,6 +584,11 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) {
     match result {
         Ok(()) => {
             ctx.shared.refresh_hot();
+            if let Some(aof) = ctx.shared.aof() {
+                aof.set_policy(crate::aof::Fsync::parse(
+                    ctx.shared.config.read().get("appendfsync"),
+                ));
+            }
             ctx.out.ok();
         }
         Err((name, reason)) => ctx.error(&format!(
@@ -916,6 +972,10 @@ pub static COMMANDS: &[Cmd] = &[
     ),
     Cmd::new("shutdown", -1, ADM, "server", shutdown).doc(
         "Synchronously saves the database(s) to disk and shuts down the Redis server.",
+        "1.0.0",
+    ),
+    Cmd::new("bgrewriteaof", 1, ADM, "server", bgrewriteaof).doc(
+        "Asynchronously rewrites the append-only file to disk.",
         "1.0.0",
     ),
     Cmd::new("metrics", 1, LOADING | STALE, "server", metrics).doc(

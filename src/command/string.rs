@@ -186,6 +186,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], opts: &SetOpts, at: u64)
     shard.set(key, Value::string(value.to_vec()), exp, now);
     drop(shard);
     ctx.dirty(1);
+    ctx.log_as(vec![set_record(key, value, exp)]);
     if !opts.get {
         ctx.out.ok();
     }
@@ -213,7 +214,18 @@ fn setnx(ctx: &mut Ctx, args: &[Bytes]) {
     shard.set(&args[1], Value::string(args[2].to_vec()), 0, now);
     drop(shard);
     ctx.dirty(1);
+    ctx.log_as(vec![set_record(&args[1], &args[2], 0)]);
     ctx.out.int(1);
+}
+
+/// The AOF form of a SET: `SET key value [PXAT abs-ms]`.
+pub fn set_record(key: &[u8], value: &[u8], expire_at: u64) -> Vec<Vec<u8>> {
+    let mut r = vec![b"SET".to_vec(), key.to_vec(), value.to_vec()];
+    if expire_at != 0 {
+        r.push(b"PXAT".to_vec());
+        r.push(expire_at.to_string().into_bytes());
+    }
+    r
 }
 
 /// `SETEX key seconds value` / `PSETEX key milliseconds value`
@@ -253,6 +265,7 @@ fn getdel(ctx: &mut Ctx, args: &[Bytes]) {
             shard.remove(&args[1], now);
             drop(shard);
             ctx.dirty(1);
+            ctx.log_as(vec![vec![b"DEL".to_vec(), args[1].to_vec()]]);
         }
         Ok(None) => ctx.out.null(),
         Err(()) => ctx.out.error(error::WRONGTYPE),
@@ -289,13 +302,16 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) {
         Ok(None) => return ctx.out.null(),
         Err(()) => return ctx.out.error(error::WRONGTYPE),
     }
-    match opts.expire {
+    let k = key.to_vec();
+    let record = match opts.expire {
         ExpireOpt::ExAt | ExpireOpt::PxAt if at <= now => {
             shard.remove(key, now);
+            vec![b"DEL".to_vec(), k]
         }
         ExpireOpt::Persist => {
             if shard.get(key, now).is_some_and(|e| e.expire_at != 0) {
                 shard.set_expire(key, 0, now);
+                vec![b"PERSIST".to_vec(), k]
             } else {
                 return;
             }
@@ -303,10 +319,12 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) {
         ExpireOpt::None => return,
         _ => {
             shard.set_expire(key, at, now);
+            vec![b"PEXPIREAT".to_vec(), k, at.to_string().into_bytes()]
         }
-    }
+    };
     drop(shard);
     ctx.dirty(1);
+    ctx.log_as(vec![record]);
 }
 
 /// `MGET key [key ...]`
@@ -345,6 +363,11 @@ fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) {
     }
     drop(locks);
     ctx.dirty((args.len() / 2) as u64);
+    if nx {
+        let mut record = vec![b"MSET".to_vec()];
+        record.extend(args[1..].iter().map(|a| a.to_vec()));
+        ctx.log_as(vec![record]);
+    }
     if nx {
         ctx.out.int(1)
     } else {
@@ -614,6 +637,12 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) {
     }
     drop(shard);
     ctx.dirty(1);
+    ctx.log_as(vec![vec![
+        b"SET".to_vec(),
+        key.to_vec(),
+        text.clone(),
+        b"KEEPTTL".to_vec(),
+    ]]);
     ctx.out.bulk(&text);
 }
 

@@ -62,9 +62,17 @@ pub async fn handle(shared: Arc<Shared>, mut socket: TcpStream, info: Arc<Client
             }
         }
         if ran > 0 {
-            *info.last_cmd.lock() = "command".into();
-            info.last_interaction_ms
-                .store(shared.store.now(), Ordering::Relaxed);
+            local.flush(&shared);
+            info.last_interaction_ms.store(now, Ordering::Relaxed);
+        }
+        if local.aof_seq > 0 {
+            if let Some(aof) = shared.aof() {
+                if aof.policy() == crate::aof::Fsync::Always {
+                    aof.wait_durable(local.aof_seq).await;
+                }
+                shared.maybe_auto_rewrite();
+            }
+            local.aof_seq = 0;
         }
         parser.unauthenticated = !client.authenticated;
         if !out.buf.is_empty() {

@@ -26,6 +26,7 @@ use std::time::Instant;
 
 /// State shared by every connection.
 pub struct Shared {
+    me: std::sync::Weak<Shared>,
     pub store: Arc<Store>,
     pub config: RwLock<Config>,
     pub stats: Stats,
@@ -40,6 +41,8 @@ pub struct Shared {
     pub shutdown: shutdown::Shutdown,
     /// Hot settings mirrored from `config` (read on every command).
     pub hot: Hot,
+    /// The append-only file, while `appendonly` is on.
+    aof: RwLock<Option<Arc<crate::aof::Aof>>>,
 }
 
 /// Settings read on hot paths, mirrored from `Config` whenever it changes.
@@ -70,7 +73,8 @@ impl Shared {
             }
             s
         };
-        let shared = Arc::new(Shared {
+        let shared = Arc::new_cyclic(|me| Shared {
+            me: me.clone(),
             store,
             config: RwLock::new(config),
             stats: Stats::default(),
@@ -83,6 +87,7 @@ impl Shared {
             port: AtomicU64::new(0),
             shutdown: shutdown::Shutdown::default(),
             hot: Hot::default(),
+            aof: RwLock::new(None),
         });
         shared.refresh_hot();
         shared
@@ -103,6 +108,45 @@ impl Shared {
         self.hot
             .maxmemory
             .store(c.get_u64("maxmemory"), Ordering::Relaxed);
+    }
+
+    /// The `Arc` this state lives in (for work handed to other threads).
+    pub fn self_arc(&self) -> Arc<Shared> {
+        self.me
+            .upgrade()
+            .expect("Shared is only built inside an Arc")
+    }
+
+    pub fn aof(&self) -> Option<Arc<crate::aof::Aof>> {
+        self.aof.read().clone()
+    }
+
+    pub fn set_aof(&self, aof: Option<Arc<crate::aof::Aof>>) {
+        *self.aof.write() = aof;
+    }
+
+    /// Start a background rewrite when the AOF has grown past the `auto-aof-rewrite-*`
+    /// thresholds.
+    pub fn maybe_auto_rewrite(self: &Arc<Self>) {
+        let Some(aof) = self.aof() else { return };
+        let (pct, min) = {
+            let c = self.config.read();
+            (
+                c.get_u64("auto-aof-rewrite-percentage"),
+                c.get_u64("auto-aof-rewrite-min-size"),
+            )
+        };
+        let size = aof.size.load(Ordering::Relaxed);
+        let base = aof.base_size.load(Ordering::Relaxed).max(1);
+        let growth = size.saturating_sub(base) * 100 / base;
+        if pct > 0
+            && size >= min
+            && growth >= pct
+            && !aof.rewrite_in_progress.load(Ordering::Relaxed)
+        {
+            tracing::info!("Starting automatic rewriting of AOF on {growth}% growth");
+            crate::aof::rewrite::start(self.clone(), aof);
+        }
     }
 
     pub fn next_client_id(&self) -> u64 {
