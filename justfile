@@ -44,10 +44,12 @@ fuzz SECONDS="60":
     set -euo pipefail
     command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
     cd fuzz
+    # New inputs go to a scratch folder; corpus/ holds only the committed seeds.
+    mkdir -p target/corpus/resp_parser
     if rustup toolchain list 2>/dev/null | grep -q nightly; then
-        cargo +nightly fuzz run resp_parser corpus/resp_parser -- -max_total_time={{SECONDS}}
+        cargo +nightly fuzz run resp_parser target/corpus/resp_parser corpus/resp_parser -- -max_total_time={{SECONDS}}
     else
-        RUSTC_BOOTSTRAP=1 cargo fuzz run resp_parser corpus/resp_parser -- -max_total_time={{SECONDS}}
+        RUSTC_BOOTSTRAP=1 cargo fuzz run resp_parser target/corpus/resp_parser corpus/resp_parser -- -max_total_time={{SECONDS}}
     fi
 
 # Throughput and CPU per operation against redis-server, interleaved (see scripts/bench.py).

@@ -102,8 +102,7 @@ pub static SETTINGS: &[Setting] = &[
     fixed("databases", "16", Kind::Int { min: 1, max: 1024 }),
     fixed("daemonize", "no", Kind::Bool),
     s("dir", ".", Kind::Str),
-    // Switching the AOF on or off at runtime is not supported yet: set it at startup.
-    fixed("appendonly", "no", Kind::Bool),
+    s("appendonly", "no", Kind::Bool),
     s(
         "appendfsync",
         "everysec",

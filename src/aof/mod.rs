@@ -37,3 +37,66 @@ pub mod writer;
 
 pub use replay::{load, LoadError, LoadReport};
 pub use writer::{Aof, Fsync};
+
+use crate::server::Shared;
+use std::io::Write;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Where the AOF lives: `dir/appendfilename`.
+pub fn path_of(shared: &Shared) -> std::path::PathBuf {
+    let c = shared.config.read();
+    std::path::Path::new(c.get("dir")).join(c.get("appendfilename"))
+}
+
+/// Switch the AOF on at runtime (`CONFIG SET appendonly yes`): the current data is written
+/// to a temporary file as a snapshot, which then atomically replaces the AOF, and logging
+/// continues from there. Write commands wait meanwhile (reads go on).
+pub fn enable(shared: &Arc<Shared>) -> std::io::Result<()> {
+    if shared.aof().is_some() {
+        return Ok(());
+    }
+    let path = path_of(shared);
+    let tmp = path.with_extension("aof.enable-tmp");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .open(&tmp)?;
+    let policy = Fsync::parse(shared.config.read().get("appendfsync"));
+    let aof = Aof::with_file(&path, file, policy)?;
+    // Attach with the ordering lock held: every write from now on waits for the snapshot
+    // and is logged after it.
+    let order = aof.order.lock();
+    shared.set_aof(Some(aof.clone()));
+    let result = (|| {
+        let snap = rewrite::snapshot(shared);
+        let mut f = aof.file.lock();
+        f.write_all(&snap)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &path)?;
+        rewrite::sync_dir(&path)?;
+        aof.size.store(snap.len() as u64, Ordering::Relaxed);
+        aof.base_size.store(snap.len() as u64, Ordering::Relaxed);
+        Ok(())
+    })();
+    if result.is_err() {
+        shared.set_aof(None);
+        aof.stop();
+        let _ = std::fs::remove_file(&tmp);
+    }
+    drop(order);
+    result
+}
+
+/// Switch the AOF off (`CONFIG SET appendonly no`): flush what is buffered and stop logging.
+pub fn disable(shared: &Shared) -> std::io::Result<()> {
+    let Some(aof) = shared.aof() else {
+        return Ok(());
+    };
+    let _order = aof.order.lock();
+    shared.set_aof(None);
+    let r = aof.flush_now();
+    aof.stop();
+    r
+}

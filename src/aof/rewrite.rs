@@ -106,6 +106,15 @@ pub fn snapshot(shared: &Shared) -> Vec<u8> {
     buf
 }
 
+/// Fsync the directory holding `path`, so a rename into it survives a crash.
+pub fn sync_dir(path: &std::path::Path) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    File::open(dir)?.sync_all()
+}
+
 /// Start a rewrite in the background; false when one is already running.
 pub fn start(shared: Arc<Shared>, aof: Arc<Aof>) -> bool {
     if aof.rewrite_in_progress.swap(true, Ordering::SeqCst) {
@@ -165,14 +174,7 @@ fn finish(aof: &Aof, mark: u64, db_at_mark: Option<usize>, snap: &[u8]) -> std::
     out.write_all(&tail)?;
     out.sync_all()?;
     std::fs::rename(&tmp, &aof.path)?;
-    if let Some(dir) = aof.path.parent() {
-        let dir = if dir.as_os_str().is_empty() {
-            std::path::Path::new(".")
-        } else {
-            dir
-        };
-        File::open(dir)?.sync_all()?;
-    }
+    sync_dir(&aof.path)?;
     let size = out.metadata()?.len();
     *file = OpenOptions::new().append(true).open(&aof.path)?;
     Ok(size)

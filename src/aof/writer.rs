@@ -80,6 +80,11 @@ impl Aof {
     /// Open (creating if needed) the AOF at `path` for appending and start the writer thread.
     pub fn open(path: &Path, policy: Fsync) -> std::io::Result<Arc<Aof>> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Aof::with_file(path, file, policy)
+    }
+
+    /// Start on an already open file, which will be known as `path`.
+    pub fn with_file(path: &Path, file: File, policy: Fsync) -> std::io::Result<Arc<Aof>> {
         let size = file.metadata()?.len();
         let aof = Arc::new(Aof {
             path: path.to_path_buf(),

@@ -584,6 +584,26 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) {
     match result {
         Ok(()) => {
             ctx.shared.refresh_hot();
+            let want = ctx.shared.config.read().get_bool("appendonly");
+            if want != ctx.shared.aof().is_some() {
+                let shared = ctx.shared.self_arc();
+                let r = if want {
+                    crate::aof::enable(&shared)
+                } else {
+                    crate::aof::disable(&shared)
+                };
+                if let Err(e) = r {
+                    let undo = if want { "no" } else { "yes" };
+                    let _ = ctx
+                        .shared
+                        .config
+                        .write()
+                        .set_runtime(&[("appendonly".into(), undo.into())]);
+                    return ctx.error(&format!(
+                        "ERR CONFIG SET failed (possibly related to argument 'appendonly') - {e}"
+                    ));
+                }
+            }
             if let Some(aof) = ctx.shared.aof() {
                 aof.set_policy(crate::aof::Fsync::parse(
                     ctx.shared.config.read().get("appendfsync"),

@@ -1,5 +1,9 @@
 //! A decoded reply, for in-process users of [`crate::server::Session`] and for tests.
 
+/// Deepest nesting of aggregates `Frame::parse` accepts (deeper input is refused rather than
+/// recursed into, so it cannot exhaust the stack).
+pub const MAX_DEPTH: usize = 512;
+
 /// One RESP2/RESP3 reply.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Frame {
@@ -26,6 +30,13 @@ impl Frame {
     /// Decode one reply from the start of `buf`: the frame and the bytes it used, or None
     /// when `buf` holds no complete, well-formed reply.
     pub fn parse(buf: &[u8]) -> Option<(Frame, usize)> {
+        Frame::parse_nested(buf, 0)
+    }
+
+    fn parse_nested(buf: &[u8], depth: usize) -> Option<(Frame, usize)> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
         let kind = *buf.first()?;
         let (l, mut used) = line(&buf[1..])?;
         used += 1;
@@ -77,7 +88,7 @@ impl Frame {
                 };
                 let mut items = Vec::with_capacity(count.min(1024));
                 for _ in 0..count {
-                    let (f, u) = Frame::parse(&buf[used..])?;
+                    let (f, u) = Frame::parse_nested(&buf[used..], depth + 1)?;
                     used += u;
                     items.push(f);
                 }

@@ -242,14 +242,17 @@ fn hex(c: u8) -> Option<u8> {
 
 /// Split an inline request like Redis's `sdssplitargs`: whitespace separates words; in
 /// `"double quotes"` the escapes `\n \r \t \b \a \\ \" \xHH` apply; `'single quotes'` are
-/// literal but for `\'`; a closing quote must be followed by whitespace or the end.
-/// None means unbalanced quotes.
+/// literal but for `\'`; a closing quote must be followed by whitespace or the end; a NUL
+/// ends the line. None means unbalanced quotes.
 pub fn split_inline(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    // Redis splits a C string: a NUL ends the line (inside quotes, that leaves them open).
+    let line = &line[..line.iter().position(|&b| b == 0).unwrap_or(line.len())];
     let mut out = Vec::new();
     let mut i = 0;
     let n = line.len();
     loop {
-        while i < n && line[i].is_ascii_whitespace() {
+        // C's isspace: also vertical tab and form feed.
+        while i < n && matches!(line[i], b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
             i += 1;
         }
         if i >= n {
@@ -369,6 +372,18 @@ mod tests {
             all(b"SET k \"a\\x00\\r\\n\"\r\n").unwrap(),
             vec![vec![b"SET".to_vec(), b"k".to_vec(), b"a\0\r\n".to_vec()]]
         );
+    }
+
+    #[test]
+    fn nul_bytes_end_an_inline_line_as_in_c() {
+        assert_eq!(split_inline(b"\0"), Some(vec![]));
+        assert_eq!(
+            split_inline(b"SET k\0v"),
+            Some(vec![b"SET".to_vec(), b"k".to_vec()])
+        );
+        assert_eq!(split_inline(b"SET \"k\0v\""), None);
+        assert_eq!(split_inline(b"\x0bPING"), Some(vec![b"PING".to_vec()]));
+        assert_eq!(all(b"\0\nPING\r\n").unwrap(), vec![v(&["PING"])]);
     }
 
     #[test]
