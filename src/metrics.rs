@@ -301,7 +301,7 @@ impl Snapshot {
             (
                 "redis_evicted_keys",
                 "Keys evicted to stay under maxmemory",
-                Values::Counter(one(0.0)),
+                Values::Counter(one(load(&c.evicted_keys))),
             ),
             (
                 "redis_keyspace_hits",

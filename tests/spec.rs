@@ -78,8 +78,15 @@ fn every_spec_scenario_matches_its_snapshot() {
                 }
                 let dir = tempfile::tempdir().unwrap();
                 // Scenarios that restart need the data to survive: run them with the AOF on.
-                let restarts = sc.steps.iter().any(|st| matches!(st.kind, scenario::StepKind::Restart));
-                let extra: &[&str] = if restarts { &["--appendonly", "yes", "--appendfsync", "always"] } else { &[] };
+                let restarts = sc
+                    .steps
+                    .iter()
+                    .any(|st| matches!(st.kind, scenario::StepKind::Restart));
+                let extra: &[&str] = if restarts {
+                    &["--appendonly", "yes", "--appendfsync", "always"]
+                } else {
+                    &[]
+                };
                 let mut server = Server::start_with(target, extra, Some(dir.path().to_path_buf()));
                 let transcript = scenario::run(&sc, &mut server);
                 drop(server);

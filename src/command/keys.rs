@@ -443,7 +443,15 @@ fn object_freq(ctx: &mut Ctx, args: &[Bytes]) {
     }
     let now = ctx.now;
     match ctx.db().lock(&args[2]).get(&args[2], now) {
-        Some(_) => ctx.out.int(0),
+        Some(e) => ctx.out.int(
+            e.decayed_freq(
+                now,
+                ctx.store()
+                    .counters()
+                    .lfu_decay_time
+                    .load(std::sync::atomic::Ordering::Relaxed),
+            ) as i64,
+        ),
         None => ctx.out.null(),
     }
 }

@@ -373,6 +373,16 @@ pub fn execute(
     // While the AOF is on, write commands run one at a time so records are appended in the
     // order the data changed.
     let order = aof.as_ref().map(|a| a.order.lock());
+    if cmd.flags & flags::WRITE != 0
+        && !make_room(shared, aof.as_deref(), now)
+        && cmd.flags & flags::DENYOOM != 0
+    {
+        drop(order);
+        out.error(error::OOM);
+        local.bump(idx, 3, 1);
+        count_error(shared, out);
+        return;
+    }
     let mut ctx = Ctx {
         shared,
         client,
@@ -405,6 +415,38 @@ pub fn execute(
         local.bump(idx, 2, 1);
         count_error(shared, out);
     }
+}
+
+/// Most keys evicted for one command, so a huge overshoot cannot stall a client for long.
+pub const MAX_EVICTIONS_PER_COMMAND: usize = 10_000;
+
+/// Evict keys while used memory is over `maxmemory`; false when it stays over (nothing more
+/// can be evicted). Evictions are logged to the AOF as `DEL`.
+fn make_room(shared: &Shared, aof: Option<&crate::aof::Aof>, now: u64) -> bool {
+    let max = shared.hot.maxmemory.load(Ordering::Relaxed);
+    if max == 0 || shared.store.used_memory() <= max {
+        return true;
+    }
+    let policy = *shared.hot.policy.read();
+    let samples = shared.hot.samples.load(Ordering::Relaxed) as usize;
+    let mut seed = now ^ shared.store.used_memory().rotate_left(17);
+    for _ in 0..MAX_EVICTIONS_PER_COMMAND {
+        if shared.store.used_memory() <= max {
+            return true;
+        }
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        match shared.store.evict_one(policy, samples, seed) {
+            Some((db, key)) => {
+                if let Some(a) = aof {
+                    a.append(db, &[b"DEL", &key]);
+                }
+            }
+            None => return false,
+        }
+    }
+    shared.store.used_memory() <= max
 }
 
 fn count_error(shared: &Shared, out: &ReplyBuf) {

@@ -46,11 +46,12 @@ pub struct Shared {
 }
 
 /// Settings read on hot paths, mirrored from `Config` whenever it changes.
-#[derive(Default)]
 pub struct Hot {
     pub requirepass: RwLock<Option<Vec<u8>>>,
     pub maxclients: AtomicU64,
     pub maxmemory: AtomicU64,
+    pub policy: RwLock<crate::store::evict::Policy>,
+    pub samples: AtomicU64,
 }
 
 impl Shared {
@@ -86,7 +87,13 @@ impl Shared {
             run_id,
             port: AtomicU64::new(0),
             shutdown: shutdown::Shutdown::default(),
-            hot: Hot::default(),
+            hot: Hot {
+                requirepass: RwLock::new(None),
+                maxclients: AtomicU64::new(0),
+                maxmemory: AtomicU64::new(0),
+                policy: RwLock::new(crate::store::evict::Policy::NoEviction),
+                samples: AtomicU64::new(5),
+            },
             aof: RwLock::new(None),
         });
         shared.refresh_hot();
@@ -96,6 +103,17 @@ impl Shared {
     /// Re-read the hot settings after the configuration changed.
     pub fn refresh_hot(&self) {
         let c = self.config.read();
+        *self.hot.policy.write() = crate::store::evict::Policy::parse(c.get("maxmemory-policy"));
+        self.hot
+            .samples
+            .store(c.get_u64("maxmemory-samples"), Ordering::Relaxed);
+        let counters = self.store.counters();
+        counters
+            .lfu_log_factor
+            .store(c.get_u64("lfu-log-factor") as u32, Ordering::Relaxed);
+        counters
+            .lfu_decay_time
+            .store(c.get_u64("lfu-decay-time") as u32, Ordering::Relaxed);
         let pass = c.get("requirepass");
         *self.hot.requirepass.write() = if pass.is_empty() {
             None

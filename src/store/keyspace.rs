@@ -22,8 +22,14 @@ pub struct Entry {
     pub value: Value,
     /// Absolute expiry in Unix milliseconds; 0 means none.
     pub expire_at: u64,
-    /// Last access, in seconds of the server clock (for `OBJECT IDLETIME`).
+    /// Last access, in seconds of the server clock (LRU eviction, `OBJECT IDLETIME`).
     pub access: u32,
+    /// Logarithmic access counter (LFU eviction, `OBJECT FREQ`), Redis's scheme: starts at
+    /// `LFU_INIT`, grows with probability 1/((counter-LFU_INIT)*lfu-log-factor+1), and
+    /// loses one per `lfu-decay-time` minutes without access.
+    pub freq: u8,
+    /// Minutes (of the server clock, mod 2^16) when `freq` was last decayed.
+    pub freq_minute: u16,
     /// Bytes accounted for the value; kept with the entry so removal subtracts exactly what
     /// was added, however the value changed in between.
     mem: usize,
@@ -35,8 +41,44 @@ impl Entry {
             value,
             expire_at,
             access: 0,
+            freq: LFU_INIT,
+            freq_minute: 0,
             mem: 0,
         }
+    }
+}
+
+/// The LFU counter of a new key, so new keys are not evicted at once.
+pub const LFU_INIT: u8 = 5;
+
+impl Entry {
+    /// The LFU counter after decay for the minutes that passed since it was last decayed.
+    pub fn decayed_freq(&self, now: u64, decay_minutes: u32) -> u8 {
+        if decay_minutes == 0 {
+            return self.freq;
+        }
+        let minute = ((now / 60_000) & 0xFFFF) as u16;
+        let elapsed = minute.wrapping_sub(self.freq_minute) as u32;
+        let periods = elapsed / decay_minutes;
+        self.freq.saturating_sub(periods.min(255) as u8)
+    }
+
+    /// Record an access: the LRU clock, and the LFU counter (decayed, then maybe bumped).
+    fn touch(&mut self, now: u64, counters: &Counters, rand: u64) {
+        self.access = (now / 1000) as u32;
+        let decay = counters.lfu_decay_time.load(Ordering::Relaxed);
+        let mut c = self.decayed_freq(now, decay);
+        if c < 255 {
+            let base = c.saturating_sub(LFU_INIT) as f64;
+            let factor = counters.lfu_log_factor.load(Ordering::Relaxed) as f64;
+            let p = 1.0 / (base * factor + 1.0);
+            let r = (rand >> 11) as f64 / (1u64 << 53) as f64;
+            if r < p {
+                c += 1;
+            }
+        }
+        self.freq = c;
+        self.freq_minute = ((now / 60_000) & 0xFFFF) as u16;
     }
 }
 
@@ -156,16 +198,21 @@ impl Shard {
     }
 
     /// Like `get`, counting a keyspace hit or miss.
+    /// Like `get`, counting a keyspace hit or miss and recording the access (LRU/LFU).
     pub fn get_read(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
         let counters = self.counters.clone();
-        let r = self.get(key, now);
-        if r.is_some() {
-            &counters.keyspace_hits
-        } else {
-            &counters.keyspace_misses
+        let rand = next_rand(&mut self.rng);
+        match self.get_mut_live(hash_key(key), key, now) {
+            Some(e) => {
+                counters.keyspace_hits.fetch_add(1, Ordering::Relaxed);
+                e.touch(now, &counters, rand);
+                Some(&*e)
+            }
+            None => {
+                counters.keyspace_misses.fetch_add(1, Ordering::Relaxed);
+                None
+            }
         }
-        .fetch_add(1, Ordering::Relaxed);
-        r
     }
 
     pub fn exists(&mut self, key: &[u8], now: u64) -> bool {
@@ -199,7 +246,9 @@ impl Shard {
     /// re-measured when the handle is dropped. None when the key is missing.
     pub fn string_mut(&mut self, key: &[u8], now: u64) -> Option<StrMut<'_>> {
         let counters = self.counters.clone();
+        let rand = next_rand(&mut self.rng);
         let e = self.get_mut_live(hash_key(key), key, now)?;
+        e.touch(now, &counters, rand);
         Some(StrMut {
             before: e.mem,
             e,
@@ -236,12 +285,16 @@ impl Shard {
         let access = (now / 1000) as u32;
         if let Some(e) = self.get_mut_live(h, key, now) {
             let old_mem = entry_mem(key, e);
+            // An overwrite keeps the key's LFU history, as in Redis.
+            let (freq, freq_minute) = (e.freq, e.freq_minute);
             let old = std::mem::replace(
                 e,
                 Entry {
                     value,
                     expire_at,
                     access,
+                    freq,
+                    freq_minute,
                     mem,
                 },
             );
@@ -265,10 +318,13 @@ impl Shard {
             return Some(old);
         }
         let k = Bytes::copy_from_slice(key);
+        let freq_minute = ((now / 60_000) & 0xFFFF) as u16;
         let e = Entry {
             value,
             expire_at,
             access,
+            freq: LFU_INIT,
+            freq_minute,
             mem,
         };
         self.mem_add(entry_mem(key, &e));
@@ -281,10 +337,13 @@ impl Shard {
 
     /// Insert an entry as it is (for RENAME, MOVE, COPY).
     pub fn put_entry(&mut self, key: &[u8], e: Entry, now: u64) -> Option<Entry> {
-        let (value, exp, access) = (e.value, e.expire_at, e.access);
+        let (value, exp, access, freq, freq_minute) =
+            (e.value, e.expire_at, e.access, e.freq, e.freq_minute);
         let old = self.set(key, value, exp, now);
         if let Some(x) = self.keys.get_mut(hash_key(key), key) {
             x.access = access;
+            x.freq = freq;
+            x.freq_minute = freq_minute;
         }
         old
     }
@@ -325,7 +384,8 @@ impl Shard {
         self.expire_if_needed(h, key, now);
         match self.keys.get_mut(h, key) {
             Some(e) => {
-                e.access = (now / 1000) as u32;
+                let rand = next_rand(&mut self.rng);
+                e.touch(now, &self.counters, rand);
                 true
             }
             None => false,
@@ -374,6 +434,26 @@ impl Shard {
             }
         }
         None
+    }
+
+    pub(super) fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// A random entry (only among keys with a TTL when `volatile`).
+    pub(super) fn random_entry(
+        &mut self,
+        volatile: bool,
+        rng: &mut u64,
+    ) -> Option<(&Bytes, &Entry)> {
+        if volatile {
+            let (k, _) = self.ttls.random(|| next_rand(rng))?;
+            let h = hash_key(k);
+            let k = k.clone();
+            self.keys.get_key_value(h, &k)
+        } else {
+            self.keys.random(|| next_rand(rng))
+        }
     }
 
     /// One round of active expiry: test up to `samples` keys that have a TTL and remove the

@@ -18,6 +18,7 @@
 //! ```
 
 pub mod clock;
+pub mod evict;
 pub mod expiry;
 pub mod glob;
 pub mod keyspace;
@@ -29,7 +30,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use keyspace::{Db, Entry, KeyLocks, Shard, SHARDS};
 pub use value::{StrEnc, Value};
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 /// The hash of a key. Seeded randomly per process so clients cannot aim keys at one bucket.
@@ -46,6 +47,10 @@ pub struct Counters {
     pub expired_keys: AtomicU64,
     pub keyspace_hits: AtomicU64,
     pub keyspace_misses: AtomicU64,
+    pub evicted_keys: AtomicU64,
+    /// `lfu-log-factor` and `lfu-decay-time`, mirrored from the configuration.
+    pub lfu_log_factor: AtomicU32,
+    pub lfu_decay_time: AtomicU32,
 }
 
 pub struct Store {
@@ -62,6 +67,8 @@ impl Store {
 
     pub fn with_clock(databases: usize, clock: Arc<dyn Clock>) -> Store {
         let counters = Arc::new(Counters::default());
+        counters.lfu_log_factor.store(10, Ordering::Relaxed);
+        counters.lfu_decay_time.store(1, Ordering::Relaxed);
         let seed = clock.now_ms() ^ (std::process::id() as u64).rotate_left(32);
         let dbs = (0..databases.max(1))
             .map(|i| Db::new(&counters, seed.wrapping_add(i as u64)))
