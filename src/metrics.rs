@@ -380,11 +380,13 @@ impl Collector for Snapshot {
                         MetricType::Gauge
                     };
                     let mut me = enc.encode_descriptor(name, help, None, kind)?;
-                    for (labels, v) in rows {
-                        if labels.is_empty() {
-                            encode_value(*v, counter, me.encode_family(&NoLabels)?)?;
-                        } else {
-                            encode_value(*v, counter, me.encode_family(labels)?)?;
+                    match rows.as_slice() {
+                        // A single series without labels: no `{}` after the name.
+                        [(labels, v)] if labels.is_empty() => encode_value(*v, counter, me)?,
+                        _ => {
+                            for (labels, v) in rows {
+                                encode_value(*v, counter, me.encode_family(labels)?)?;
+                            }
                         }
                     }
                 }
@@ -397,19 +399,6 @@ impl Collector for Snapshot {
                 }
             }
         }
-        Ok(())
-    }
-}
-
-/// The empty label set (prometheus-client's `NoLabelSet` cannot be constructed).
-#[derive(Debug)]
-struct NoLabels;
-
-impl prometheus_client::encoding::EncodeLabelSet for NoLabels {
-    fn encode(
-        &self,
-        _encoder: prometheus_client::encoding::LabelSetEncoder,
-    ) -> Result<(), std::fmt::Error> {
         Ok(())
     }
 }

@@ -141,6 +141,22 @@ async fn serve(config: Config) -> i32 {
         persistence = %persistence,
         "ferrokv ready to accept connections"
     );
+    let metrics_addr = shared.config.read().get("metrics-addr").to_string();
+    if !metrics_addr.is_empty() {
+        match TcpListener::bind(&metrics_addr).await {
+            Ok(l) => {
+                tracing::info!(
+                    "metrics endpoint on http://{}/metrics",
+                    l.local_addr().map(|a| a.to_string()).unwrap_or_default()
+                );
+                tokio::spawn(server::http::serve(shared.clone(), l));
+            }
+            Err(e) => {
+                tracing::error!("Could not listen for metrics on {metrics_addr}: {e}");
+                return 1;
+            }
+        }
+    }
     let sig = shared.clone();
     tokio::spawn(async move {
         wait_for_signal().await;

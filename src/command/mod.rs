@@ -11,6 +11,7 @@
 pub mod connection;
 pub mod error;
 pub mod expire;
+pub mod introspect;
 pub mod keys;
 pub mod longdouble;
 pub mod num;
@@ -145,6 +146,7 @@ const FAMILIES: &[&[Cmd]] = &[
     expire::COMMANDS,
     connection::COMMANDS,
     server::COMMANDS,
+    introspect::COMMANDS,
     types::COMMANDS,
 ];
 
@@ -410,6 +412,16 @@ pub fn execute(
     local.mark = end;
     local.bump(idx, 0, 1);
     local.bump(idx, 1, elapsed.as_nanos() as u64);
+    let threshold = shared.hot.slowlog_threshold.load(Ordering::Relaxed);
+    let micros = elapsed.as_micros() as u64;
+    if threshold >= 0 && micros >= threshold as u64 {
+        let info = &client.info;
+        let name = info.name.lock().clone();
+        let max = shared.hot.slowlog_max.load(Ordering::Relaxed) as usize;
+        shared
+            .slowlog
+            .record(args, micros, now, &info.addr, &name, max);
+    }
     local.latency.push((idx, elapsed));
     if out.errors != errors_before {
         local.bump(idx, 2, 1);

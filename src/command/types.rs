@@ -6,10 +6,9 @@ use super::error;
 use super::num::parse_f64;
 use super::{flags::*, is, Cmd, Ctx};
 use crate::store::memory::alloc_size;
-use crate::store::value::ZSet;
 use crate::store::{Shard, Value};
 use bytes::Bytes;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 
 /// Per-element bookkeeping bytes of the collection types (slot plus allocation header).
 const ELEM_OVERHEAD: usize = 32;
@@ -88,7 +87,7 @@ fn sadd(ctx: &mut Ctx, args: &[Bytes]) {
     let r = with_collection(
         ctx,
         &args[1],
-        || Value::Set(HashSet::new()),
+        || Value::Set(Box::default()),
         |v| matches!(v, Value::Set(_)),
         |v| {
             let Value::Set(s) = v else {
@@ -118,7 +117,7 @@ fn hset(ctx: &mut Ctx, args: &[Bytes]) {
     let r = with_collection(
         ctx,
         &args[1],
-        || Value::Hash(HashMap::new()),
+        || Value::Hash(Box::default()),
         |v| matches!(v, Value::Hash(_)),
         |v| {
             let Value::Hash(h) = v else {
@@ -204,7 +203,7 @@ fn zadd(ctx: &mut Ctx, args: &[Bytes]) {
                 drop(shard);
                 return if incr { ctx.out.null() } else { ctx.out.int(0) };
             }
-            shard.set(key, Value::ZSet(ZSet::default()), 0, now);
+            shard.set(key, Value::ZSet(Box::default()), 0, now);
         }
     }
     // (added, updated, last score or None when INCR did nothing, NaN)

@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod connection;
+pub mod http;
 pub mod listener;
 pub mod shutdown;
 pub mod stats;
@@ -41,6 +42,7 @@ pub struct Shared {
     pub shutdown: shutdown::Shutdown,
     /// Hot settings mirrored from `config` (read on every command).
     pub hot: Hot,
+    pub slowlog: crate::command::introspect::SlowLog,
     /// The append-only file, while `appendonly` is on.
     aof: RwLock<Option<Arc<crate::aof::Aof>>>,
 }
@@ -52,6 +54,9 @@ pub struct Hot {
     pub maxmemory: AtomicU64,
     pub policy: RwLock<crate::store::evict::Policy>,
     pub samples: AtomicU64,
+    /// `slowlog-log-slower-than` (microseconds; negative = off) and `slowlog-max-len`.
+    pub slowlog_threshold: std::sync::atomic::AtomicI64,
+    pub slowlog_max: AtomicU64,
 }
 
 impl Shared {
@@ -93,8 +98,11 @@ impl Shared {
                 maxmemory: AtomicU64::new(0),
                 policy: RwLock::new(crate::store::evict::Policy::NoEviction),
                 samples: AtomicU64::new(5),
+                slowlog_threshold: std::sync::atomic::AtomicI64::new(10_000),
+                slowlog_max: AtomicU64::new(128),
             },
             aof: RwLock::new(None),
+            slowlog: Default::default(),
         });
         shared.refresh_hot();
         shared
@@ -107,6 +115,12 @@ impl Shared {
         self.hot
             .samples
             .store(c.get_u64("maxmemory-samples"), Ordering::Relaxed);
+        self.hot
+            .slowlog_threshold
+            .store(c.get_i64("slowlog-log-slower-than"), Ordering::Relaxed);
+        self.hot
+            .slowlog_max
+            .store(c.get_u64("slowlog-max-len"), Ordering::Relaxed);
         let counters = self.store.counters();
         counters
             .lfu_log_factor

@@ -82,10 +82,11 @@ impl Entry {
     }
 }
 
-/// Per-key bookkeeping bytes: the entry node and a share of the bucket array.
-const KEY_OVERHEAD: usize = NODE_OVERHEAD + 48;
-/// The extra cost of a key in the TTL table (node, plus the shared key handle).
-const TTL_OVERHEAD: usize = 64 + 8 + 32;
+/// Per-key bookkeeping bytes: the entry node and its share of the bucket array.
+const KEY_OVERHEAD: usize = NODE_OVERHEAD;
+/// The extra cost of a key in the TTL table: its node and bucket share, plus the shared
+/// header the key's `Bytes` allocates once it has two owners.
+const TTL_OVERHEAD: usize = super::table::node_overhead::<()>() + 32;
 
 fn entry_mem(key: &[u8], e: &Entry) -> usize {
     KEY_OVERHEAD + alloc_size(key.len()) + e.mem + if e.expire_at != 0 { TTL_OVERHEAD } else { 0 }
@@ -434,6 +435,11 @@ impl Shard {
             }
         }
         None
+    }
+
+    /// Bytes accounted for a live key (key, value, bookkeeping), for `MEMORY USAGE`.
+    pub fn memory_of(&mut self, key: &[u8], now: u64) -> Option<usize> {
+        self.get(key, now).map(|e| entry_mem(key, e))
     }
 
     pub(super) fn counters(&self) -> &Counters {

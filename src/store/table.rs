@@ -26,10 +26,15 @@ struct Node<V> {
 /// Smallest non-empty bucket array.
 const MIN_BUCKETS: usize = 4;
 
-/// Approximate heap bytes one entry costs beyond its key and value: the boxed node header
-/// (hash, key handle, next pointer) rounded to the allocator's size class, plus its share of
-/// the bucket array at load factor about one.
-pub const NODE_OVERHEAD: usize = 64 + 8;
+/// Heap bytes one entry of a `Table<V>` costs beyond its key and value bytes: the boxed node
+/// (hash, key handle, value, next pointer) in the allocator's size class, plus its share of
+/// the bucket array (load factor between 1/2 and 1: about 1.5 pointers per entry).
+pub const fn node_overhead<V>() -> usize {
+    crate::store::memory::alloc_size(std::mem::size_of::<Node<V>>()) + 12
+}
+
+/// The node overhead of a key-table entry, for reports such as `MEMORY STATS`.
+pub const NODE_OVERHEAD: usize = node_overhead::<crate::store::Entry>();
 
 /// What `Table::probe` found.
 pub enum Probe<'a, V> {

@@ -21,9 +21,11 @@ pub const EMBSTR_MAX: usize = 44;
 pub enum Value {
     Str { data: Vec<u8>, enc: StrEnc },
     List(VecDeque<Vec<u8>>),
-    Hash(HashMap<Vec<u8>, Vec<u8>>),
-    Set(HashSet<Vec<u8>>),
-    ZSet(ZSet),
+    // The larger collections are boxed so a `Value` (and so every key's entry) stays small:
+    // most keys are strings.
+    Hash(Box<HashMap<Vec<u8>, Vec<u8>>>),
+    Set(Box<HashSet<Vec<u8>>>),
+    ZSet(Box<ZSet>),
 }
 
 /// A sorted set: score by member, and members ordered by (score, member).
@@ -168,17 +170,20 @@ impl Value {
                     + l.iter().map(|e| alloc_size(e.capacity())).sum::<usize>()
             }
             Value::Hash(h) => {
-                alloc_size(h.capacity() * 49)
+                alloc_size(64)
+                    + alloc_size(h.capacity() * 49)
                     + h.iter()
                         .map(|(k, v)| alloc_size(k.capacity()) + alloc_size(v.capacity()))
                         .sum::<usize>()
             }
             Value::Set(s) => {
-                alloc_size(s.capacity() * 25)
+                alloc_size(64)
+                    + alloc_size(s.capacity() * 25)
                     + s.iter().map(|m| alloc_size(m.capacity())).sum::<usize>()
             }
             Value::ZSet(z) => {
-                alloc_size(z.scores.capacity() * 33)
+                alloc_size(96)
+                    + alloc_size(z.scores.capacity() * 33)
                     + z.scores
                         .keys()
                         .map(|m| 2 * alloc_size(m.capacity()) + 48)
