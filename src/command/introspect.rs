@@ -64,11 +64,7 @@ fn memory_stats(ctx: &mut Ctx, _args: &[Bytes]) {
     int(
         out,
         "keys.bytes-per-key",
-        if keys > 0 {
-            (used as usize / keys) as i64
-        } else {
-            0
-        },
+        (used as usize).checked_div(keys).unwrap_or(0) as i64,
     );
     int(out, "dataset.bytes", used as i64);
     out.bulk(b"dataset.percentage");

@@ -240,7 +240,7 @@ fn keys(ctx: &mut Ctx, args: &[Bytes]) {
     let db = ctx.db();
     let mut found: Vec<Bytes> = Vec::new();
     for i in 0..db.shard_count() {
-        db.lock_shard(i).for_each_live(now, |k, _| {
+        db.lock_shard(i).for_each_live_expiring(now, |k, _| {
             if all || glob_match(pat, k, false) {
                 found.push(k.clone());
             }

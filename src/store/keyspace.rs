@@ -409,6 +409,22 @@ impl Shard {
         next
     }
 
+    /// Visit every live entry, removing the expired ones met on the way (lazy expiry, so a
+    /// full walk leaves no stale keys behind for `DBSIZE` to count).
+    pub fn for_each_live_expiring(&mut self, now: u64, mut f: impl FnMut(&Bytes, &Entry)) {
+        let mut expired = Vec::new();
+        for (k, e) in self.keys.iter() {
+            if is_expired(e, now) {
+                expired.push(k.clone());
+            } else {
+                f(k, e)
+            }
+        }
+        for k in expired {
+            self.expire_if_needed(hash_key(&k), &k, now);
+        }
+    }
+
     pub fn for_each_live(&self, now: u64, mut f: impl FnMut(&Bytes, &Entry)) {
         for (k, e) in self.keys.iter() {
             if !is_expired(e, now) {

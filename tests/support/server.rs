@@ -77,12 +77,33 @@ impl Server {
                 return false; // exited: most likely the port was taken meanwhile
             }
             if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return true;
+                // Another test's server may hold the port we picked: make sure the one
+                // answering is ours.
+                return match self.answering_pid() {
+                    Ok(pid) => pid == Some(self.child.id()),
+                    // A password-protected server cannot say who it is: trust a live child.
+                    Err(()) => matches!(self.child.try_wait(), Ok(None)),
+                };
             }
             std::thread::sleep(Duration::from_millis(5));
         }
         let _ = self.child.kill();
         false
+    }
+
+    /// The `process_id` the server on our port reports in `INFO server`.
+    fn answering_pid(&self) -> Result<Option<u32>, ()> {
+        let mut c = super::client::RawClient::connect(&self.addr());
+        Ok(match c.call(&["INFO", "server"]) {
+            super::client::Reply::Bulk(b) | super::client::Reply::Verbatim(_, b) => {
+                String::from_utf8_lossy(&b)
+                    .lines()
+                    .find_map(|l| l.strip_prefix("process_id:"))
+                    .and_then(|v| v.trim().parse().ok())
+            }
+            super::client::Reply::Error(e) if e.starts_with("NOAUTH") => return Err(()),
+            _ => None,
+        })
     }
 
     pub fn addr(&self) -> String {
