@@ -10,6 +10,7 @@ run *ARGS:
 test: fmt-check lint
     cargo test
     just smoke
+    just metrics-e2e
     just spec-oracle
 
 fmt:
@@ -37,6 +38,26 @@ spec-oracle:
 smoke:
     cargo build
     scripts/smoke.sh target/debug/ferrokv
+
+# /metrics through a strict OpenMetrics parser, a real Prometheus scrape, and
+# prometheus-redis-exporter over the Redis protocol (tools not installed are reported SKIPPED).
+metrics-e2e:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build
+    py=python3
+    if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+        if [ ! -x target/py/bin/python ]; then
+            python3 -m venv target/py && target/py/bin/pip install -q prometheus_client || true
+        fi
+        if [ -x target/py/bin/python ]; then py=target/py/bin/python; fi
+    fi
+    "$py" scripts/metrics_e2e.py target/debug/ferrokv
+
+# Load a million small keys and compare INFO used_memory growth with RSS growth.
+memcheck N="1000000":
+    cargo build --release
+    scripts/memcheck.sh {{N}}
 
 # Fuzz the RESP parser (nightly when rustup has it, else stable with RUSTC_BOOTSTRAP=1).
 fuzz SECONDS="60":

@@ -214,16 +214,16 @@ impl Snapshot {
             if count == 0 {
                 continue;
             }
-            let mut cum = 0;
-            let buckets = LATENCY_BUCKETS
+            // Per-bucket counts (the encoder accumulates them); whatever is above the last
+            // bound goes to `+Inf`, which prometheus-client writes for the bound f64::MAX.
+            let mut buckets: Vec<(f64, u64)> = LATENCY_BUCKETS
                 .iter()
                 .zip(h.buckets.iter())
-                .map(|(le, b)| {
-                    cum += b.load(Ordering::Relaxed);
-                    (*le, cum)
-                })
-                .chain(std::iter::once((f64::INFINITY, count)))
+                .map(|(le, b)| (*le, b.load(Ordering::Relaxed)))
                 .collect();
+            let counted: u64 = buckets.iter().map(|b| b.1).sum();
+            let count = count.max(counted);
+            buckets.push((f64::MAX, count - counted));
             let sum = h.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
             hists.push(HistRow {
                 labels: vec![("family", FAMILIES[i].to_string())],
