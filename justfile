@@ -54,6 +54,11 @@ metrics-e2e:
     fi
     "$py" scripts/metrics_e2e.py target/debug/ferrokv
 
+# SET throughput with the AOF on (always, everysec) and AOF restart time, against redis-server.
+bench-aof *ARGS:
+    cargo build --release
+    python3 scripts/bench_aof.py {{ARGS}}
+
 # Load a million small keys and compare INFO used_memory growth with RSS growth.
 memcheck N="1000000":
     cargo build --release

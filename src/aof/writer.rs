@@ -74,6 +74,10 @@ pub struct Aof {
     /// The writer thread holds the file; rewrite swaps it under this lock.
     pub(crate) file: Mutex<File>,
     stop: AtomicBool,
+    /// The writer is waiting for records (see `kick`).
+    idle: AtomicBool,
+    /// Data was written inline and still needs the periodic fsync.
+    unsynced: AtomicBool,
 }
 
 impl Aof {
@@ -107,6 +111,8 @@ impl Aof {
             last_rewrite_ok: AtomicBool::new(true),
             file: Mutex::new(file),
             stop: AtomicBool::new(false),
+            idle: AtomicBool::new(false),
+            unsynced: AtomicBool::new(false),
         });
         let writer = aof.clone();
         std::thread::Builder::new()
@@ -135,8 +141,52 @@ impl Aof {
         p.seq += 1;
         let seq = p.seq;
         drop(p);
-        self.wake.notify_one();
         seq
+    }
+
+    /// Wake the writer if it sleeps; connections call this once per batch of requests, not
+    /// per record, so a busy server pays for one wake-up per writer cycle.
+    pub fn kick(&self) {
+        if self.idle.swap(false, Ordering::AcqRel) {
+            // Take the lock so the wake-up cannot slip in between the writer's check of the
+            // buffer and its wait.
+            let _p = self.pending.lock();
+            self.wake.notify_one();
+        }
+    }
+
+    /// Under `everysec` and `no`, write what is buffered right away from the caller's thread
+    /// (a connection at the end of its batch), as Redis writes before replying: no hand-off to
+    /// the writer thread, which then only fsyncs once a second. Failures are left to the
+    /// writer thread, which retries and reports them.
+    pub fn write_inline(&self) {
+        if self.policy() == Fsync::Always || self.error.lock().is_some() {
+            return self.kick();
+        }
+        let Some(mut f) = self.file.try_lock() else {
+            return self.kick();
+        };
+        let (data, seq) = {
+            let mut p = self.pending.lock();
+            (std::mem::take(&mut p.buf), p.seq)
+        };
+        match write_with_fault(&mut f, &data) {
+            Ok(()) => {
+                drop(f);
+                self.size.fetch_add(data.len() as u64, Ordering::Relaxed);
+                self.unsynced.store(true, Ordering::Release);
+                self.durable.send_replace(seq);
+            }
+            Err(_) => {
+                let mut p = self.pending.lock();
+                let rest = std::mem::take(&mut p.buf);
+                p.buf = data;
+                p.buf.extend_from_slice(&rest);
+                drop(p);
+                drop(f);
+                self.kick();
+            }
+        }
     }
 
     /// Wait until record `seq` is as durable as the policy promises.
@@ -178,14 +228,16 @@ impl Aof {
             {
                 let mut p = self.pending.lock();
                 while p.buf.is_empty() && !self.stop.load(Ordering::SeqCst) {
+                    self.idle.store(true, Ordering::Release);
                     let timeout = self
                         .wake
                         .wait_for(&mut p, Duration::from_millis(100))
                         .timed_out();
-                    if timeout && unsynced {
+                    if timeout && (unsynced || self.unsynced.load(Ordering::Acquire)) {
                         break;
                     }
                 }
+                self.idle.store(false, Ordering::Release);
                 if p.buf.is_empty() && self.stop.load(Ordering::SeqCst) {
                     drop(p);
                     let _ = self.file.lock().sync_data();
@@ -201,6 +253,9 @@ impl Aof {
             };
             let policy = self.policy();
             let mut result = write_with_fault(&mut f, &data);
+            if self.unsynced.swap(false, Ordering::AcqRel) {
+                unsynced = true;
+            }
             if result.is_ok() && !data.is_empty() {
                 unsynced = true;
                 self.size.fetch_add(data.len() as u64, Ordering::Relaxed);

@@ -67,6 +67,7 @@ pub async fn handle(shared: Arc<Shared>, mut socket: TcpStream, info: Arc<Client
         }
         if local.aof_seq > 0 {
             if let Some(aof) = shared.aof() {
+                aof.write_inline();
                 if aof.policy() == crate::aof::Fsync::Always {
                     aof.wait_durable(local.aof_seq).await;
                 }
