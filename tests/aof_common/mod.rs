@@ -120,18 +120,32 @@ fn ferrokv_command(
 }
 
 /// Wait until `port` accepts connections; false if the child exited or time ran out.
-fn wait_listening(child: &mut Child, port: u16, timeout: Duration) -> bool {
+pub fn wait_listening(child: &mut Child, port: u16, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
         if let Ok(Some(_)) = child.try_wait() {
             return false;
         }
         if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return true;
+            // Another test's server may hold the port we picked: make sure it is ours.
+            return answering_pid(port) == Some(child.id());
         }
         std::thread::sleep(Duration::from_millis(2));
     }
     false
+}
+
+/// The `process_id` the server on `port` reports in `INFO server`.
+pub fn answering_pid(port: u16) -> Option<u32> {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/")).ok()?;
+    let mut con = client
+        .get_connection_with_timeout(Duration::from_secs(5))
+        .ok()?;
+    con.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let info: String = redis::cmd("INFO").arg("server").query(&mut con).ok()?;
+    info.lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 /// Start ferrokv on a free port with `--dir dir` and `extra` options and environment; the
@@ -445,3 +459,77 @@ pub fn record_boundaries(data: &[u8]) -> Vec<usize> {
     }
     bounds
 }
+
+/// A real `redis-server` started by a test, killed by PID on drop.
+pub struct Redis {
+    child: Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Redis {
+    pub fn start(dir: &Path, extra: &[&str]) -> Redis {
+        let log = dir.join("redis.log");
+        for _ in 0..10 {
+            let port = crate::support::server::free_port();
+            let mut child = Command::new("redis-server")
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(["--dir", dir.to_str().unwrap(), "--save", ""])
+                .args(["--daemonize", "no", "--loglevel", "notice"])
+                .args(["--logfile", log.to_str().unwrap()])
+                .args(extra)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("spawn redis-server");
+            if wait_listening(&mut child, port, Duration::from_secs(10)) {
+                let mut r = Redis { child, port, log };
+                r.wait_loaded();
+                return r;
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!(
+            "redis-server did not start:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// PING answers PONG once the data is loaded (LOADING before).
+    fn wait_loaded(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut c = crate::support::client::RawClient::connect(&self.addr());
+        loop {
+            match c.call(&["PING"]) {
+                crate::support::client::Reply::Status(s) if s == "PONG" => return,
+                other => {
+                    assert!(
+                        Instant::now() < deadline,
+                        "redis-server not ready: {other:?}\n{}",
+                        self.log_text()
+                    );
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        }
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub mod writers;
