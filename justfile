@@ -59,6 +59,11 @@ bench-aof *ARGS:
     cargo build --release
     python3 scripts/bench_aof.py {{ARGS}}
 
+# Hit ratio and resident memory of a bounded cache (Zipf reads), against redis-server.
+bench-evict *ARGS:
+    cargo build --release
+    python3 scripts/bench_evict.py {{ARGS}}
+
 # Load a million small keys and compare INFO used_memory growth with RSS growth.
 memcheck N="1000000":
     cargo build --release
