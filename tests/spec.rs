@@ -88,7 +88,16 @@ fn every_spec_scenario_matches_its_snapshot() {
                     &[]
                 };
                 let mut server = Server::start_with(target, extra, Some(dir.path().to_path_buf()));
-                let transcript = scenario::run(&sc, &mut server);
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    scenario::run(&sc, &mut server)
+                }));
+                let Ok(transcript) = run else {
+                    failures
+                        .lock()
+                        .unwrap()
+                        .push(format!("{rel}: the run failed (server gone?)"));
+                    continue;
+                };
                 drop(server);
                 ran.fetch_add(1, Ordering::SeqCst);
                 let name = rel.trim_end_matches(".txt").replace('/', "__");

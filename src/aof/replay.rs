@@ -27,6 +27,12 @@ pub enum LoadError {
         offset: u64,
         reason: String,
     },
+    /// A torn last record while `aof-load-truncated` is `no`: the file is left as it is.
+    Truncated {
+        path: PathBuf,
+        offset: u64,
+        dropped: u64,
+    },
     /// A record the server refused (an error reply).
     BadCommand {
         path: PathBuf,
@@ -53,6 +59,13 @@ impl fmt::Display for LoadError {
                 path.display(),
                 path.display()
             ),
+            LoadError::Truncated { path, offset, dropped } => write!(
+                f,
+                "Unexpected end of file reading the append only file {}: the last record, at offset {offset} ({dropped} bytes), is incomplete. \
+                 Start with 'aof-load-truncated yes' to drop it automatically, or fix the file with 'redis-check-aof --fix {}'",
+                path.display(),
+                path.display()
+            ),
             LoadError::BadCommand {
                 path,
                 offset,
@@ -73,6 +86,7 @@ impl std::error::Error for LoadError {}
 /// Replay the AOF at `path` into `shared`'s store. A missing or empty file is a clean start.
 /// A torn last record is cut off (and the file truncated to the last whole record).
 pub fn load(shared: &Arc<Shared>, path: &Path) -> Result<LoadReport, LoadError> {
+    let allow_truncated = shared.config.read().get_bool("aof-load-truncated");
     let data = match std::fs::read(path) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LoadReport::default()),
@@ -110,6 +124,13 @@ pub fn load(shared: &Arc<Shared>, path: &Path) -> Result<LoadReport, LoadError> 
             Ok(None) => {
                 if !buf.is_empty() || parser.in_progress() {
                     let dropped = total - offset;
+                    if !allow_truncated {
+                        return Err(LoadError::Truncated {
+                            path: path.to_path_buf(),
+                            offset,
+                            dropped,
+                        });
+                    }
                     tracing::warn!(
                         "!!! Warning: short read while loading the AOF file {}!!! Truncating the AOF at offset {offset}, dropping the last {dropped} bytes (an incomplete last record)",
                         path.display()
@@ -135,8 +156,10 @@ pub fn load(shared: &Arc<Shared>, path: &Path) -> Result<LoadReport, LoadError> 
             }
         };
         out.buf.clear();
-        let now = shared.store.now();
-        command::execute(shared, &mut client, &mut out, &args, now, &mut local);
+        // Time stands still during a load (as in Redis): nothing expires, so every record
+        // applies to the data it was applied to when logged. Expiries that happened later
+        // were logged as DEL.
+        command::execute(shared, &mut client, &mut out, &args, 0, &mut local);
         if let Some((Frame::Error(e), _)) = Frame::parse(&out.buf) {
             return Err(LoadError::BadCommand {
                 path: path.to_path_buf(),

@@ -134,8 +134,6 @@ pub fn start(shared: Arc<Shared>, aof: Arc<Aof>) -> bool {
             let result = prepared.and_then(|(mark, db, snap)| finish(&aof, mark, db, &snap));
             match &result {
                 Ok(size) => {
-                    aof.base_size.store(*size, Ordering::Relaxed);
-                    aof.size.store(*size, Ordering::Relaxed);
                     aof.rewrites.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(
                         "Background AOF rewrite finished successfully in {:?} ({size} bytes)",
@@ -177,5 +175,8 @@ fn finish(aof: &Aof, mark: u64, db_at_mark: Option<usize>, snap: &[u8]) -> std::
     sync_dir(&aof.path)?;
     let size = out.metadata()?.len();
     *file = OpenOptions::new().append(true).open(&aof.path)?;
+    // Set the sizes while the writer is still held, so no append is lost from the count.
+    aof.base_size.store(size, Ordering::Relaxed);
+    aof.size.store(size, Ordering::Relaxed);
     Ok(size)
 }

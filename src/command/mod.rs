@@ -394,6 +394,9 @@ pub fn execute(
         log_as: None,
     };
     (cmd.handler)(&mut ctx, args);
+    if let Some(a) = &aof {
+        log_expired(shared, a);
+    }
     if let (Some(a), true) = (&aof, ctx.changes > 0) {
         let db = ctx.client.db;
         let seq = match ctx.log_as.take() {
@@ -426,6 +429,14 @@ pub fn execute(
     if out.errors != errors_before {
         local.bump(idx, 2, 1);
         count_error(shared, out);
+    }
+}
+
+/// Append the queued expirations as `DEL` records (the caller holds the AOF ordering lock,
+/// so they land before any later change to the same keys).
+pub fn log_expired(shared: &Shared, aof: &crate::aof::Aof) {
+    for (db, key) in shared.store.take_expired_log() {
+        aof.append(db, &[b"DEL", &key]);
     }
 }
 

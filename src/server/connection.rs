@@ -65,6 +65,13 @@ pub async fn handle(shared: Arc<Shared>, mut socket: TcpStream, info: Arc<Client
             local.flush(&shared);
             info.last_interaction_ms.store(now, Ordering::Relaxed);
         }
+        // Expirations seen by reads are logged now, not only before the next write.
+        if ran > 0 && !shared.store.counters().expired_log.lock().is_empty() {
+            if let Some(aof) = shared.aof() {
+                let _order = aof.order.lock();
+                command::log_expired(&shared, &aof);
+            }
+        }
         if local.aof_seq > 0 {
             if let Some(aof) = shared.aof() {
                 aof.write_inline();

@@ -154,7 +154,15 @@ impl Shared {
     }
 
     pub fn set_aof(&self, aof: Option<Arc<crate::aof::Aof>>) {
+        let on = aof.is_some();
         *self.aof.write() = aof;
+        self.store
+            .counters()
+            .log_expired
+            .store(on, Ordering::SeqCst);
+        if !on {
+            self.store.take_expired_log();
+        }
     }
 
     /// Start a background rewrite when the AOF has grown past the `auto-aof-rewrite-*`

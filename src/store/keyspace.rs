@@ -97,6 +97,17 @@ pub struct Shard {
     ttls: Table<()>,
     counters: Arc<Counters>,
     rng: u64,
+    /// The database this shard belongs to (for the expiry log).
+    db: usize,
+}
+
+/// Count an expired key, and queue it for the AOF when logging is on: the AOF records the
+/// expiry as `DEL` (as Redis does), so a replay, which never expires keys, ends the same.
+fn note_expired(counters: &Counters, db: usize, key: Bytes) {
+    counters.expired_keys.fetch_add(1, Ordering::Relaxed);
+    if counters.log_expired.load(Ordering::Relaxed) {
+        counters.expired_log.lock().push((db, key));
+    }
 }
 
 /// Bookkeeping for an entry already unlinked from the key table.
@@ -122,13 +133,20 @@ pub fn is_expired(e: &Entry, now: u64) -> bool {
 }
 
 impl Shard {
-    fn new(counters: Arc<Counters>, seed: u64) -> Shard {
+    fn new(counters: Arc<Counters>, seed: u64, db: usize) -> Shard {
         Shard {
             keys: Table::default(),
             ttls: Table::default(),
             counters,
             rng: seed | 1,
+            db,
         }
+    }
+
+    /// Exchange the data of two shards (SWAPDB); each keeps its database number.
+    pub fn swap_data(&mut self, other: &mut Shard) {
+        std::mem::swap(&mut self.keys, &mut other.keys);
+        std::mem::swap(&mut self.ttls, &mut other.ttls);
     }
 
     fn mem_add(&self, n: usize) {
@@ -157,7 +175,7 @@ impl Shard {
         match self.keys.probe(h, key, |e| is_expired(e, now)) {
             Probe::Removed(k, e) => {
                 self.account_removed(h, &k, &e);
-                self.counters.expired_keys.fetch_add(1, Ordering::Relaxed);
+                note_expired(&self.counters, self.db, k);
                 true
             }
             _ => false,
@@ -185,6 +203,7 @@ impl Shard {
             keys,
             ttls,
             counters,
+            db,
             ..
         } = self;
         match keys.probe(h, key, |e| is_expired(e, now)) {
@@ -192,7 +211,7 @@ impl Shard {
             Probe::Found(_, e) => Some(e),
             Probe::Removed(k, e) => {
                 account_removed(ttls, counters, h, &k, &e);
-                counters.expired_keys.fetch_add(1, Ordering::Relaxed);
+                note_expired(counters, *db, k);
                 None
             }
         }
@@ -534,12 +553,13 @@ pub struct Db {
 }
 
 impl Db {
-    pub(super) fn new(counters: &Arc<Counters>, seed: u64) -> Db {
+    pub(super) fn new(counters: &Arc<Counters>, seed: u64, index: usize) -> Db {
         let shards = (0..SHARDS)
             .map(|i| {
                 Mutex::new(Shard::new(
                     counters.clone(),
                     seed.wrapping_add((i as u64).wrapping_mul(0x9E3779B97F4A7C15)),
+                    index,
                 ))
             })
             .collect();

@@ -51,6 +51,10 @@ pub struct Counters {
     /// `lfu-log-factor` and `lfu-decay-time`, mirrored from the configuration.
     pub lfu_log_factor: AtomicU32,
     pub lfu_decay_time: AtomicU32,
+    /// While the AOF is on, keys that expire are queued here (database, key) to be logged as
+    /// `DEL` before the next record.
+    pub log_expired: std::sync::atomic::AtomicBool,
+    pub expired_log: parking_lot::Mutex<Vec<(usize, bytes::Bytes)>>,
 }
 
 pub struct Store {
@@ -71,7 +75,7 @@ impl Store {
         counters.lfu_decay_time.store(1, Ordering::Relaxed);
         let seed = clock.now_ms() ^ (std::process::id() as u64).rotate_left(32);
         let dbs = (0..databases.max(1))
-            .map(|i| Db::new(&counters, seed.wrapping_add(i as u64)))
+            .map(|i| Db::new(&counters, seed.wrapping_add(i as u64), i))
             .collect();
         Store {
             dbs,
@@ -105,6 +109,11 @@ impl Store {
         self.counters.used_memory.load(Ordering::Relaxed).max(0) as u64
     }
 
+    /// Take the queued expirations (see `Counters::expired_log`).
+    pub fn take_expired_log(&self) -> Vec<(usize, bytes::Bytes)> {
+        std::mem::take(&mut *self.counters.expired_log.lock())
+    }
+
     pub fn dbsize(&self, db: usize) -> usize {
         self.dbs[db].len()
     }
@@ -127,7 +136,7 @@ impl Store {
         let mut ga = self.dbs[lo].lock_all();
         let mut gb = self.dbs[hi].lock_all();
         for (x, y) in ga.iter_mut().zip(gb.iter_mut()) {
-            std::mem::swap(&mut **x, &mut **y);
+            x.swap_data(y);
         }
     }
 }
