@@ -413,32 +413,36 @@ impl Shard {
     }
 
     /// Visit one bucket of live entries at `cursor`; returns the next shard-local cursor.
-    pub fn scan_step(&mut self, cursor: u64, now: u64, mut f: impl FnMut(&Bytes, &Entry)) -> u64 {
+    pub fn scan_step(&mut self, cursor: u64, now: u64, f: impl FnMut(&Bytes, &Entry)) -> u64 {
+        let mut next = 0;
+        self.visit_live(now, f, |keys, visit| next = keys.scan_step(cursor, visit));
+        next
+    }
+
+    /// Visit every live entry, removing the expired ones met on the way (lazy expiry, so a
+    /// full walk leaves no stale keys behind for `DBSIZE` to count).
+    pub fn for_each_live_expiring(&mut self, now: u64, f: impl FnMut(&Bytes, &Entry)) {
+        self.visit_live(now, f, |keys, visit| {
+            keys.iter().for_each(|(k, e)| visit(k, e))
+        });
+    }
+
+    /// Run `walk` over the key table with a visitor that passes live entries to `f` and
+    /// collects expired ones, which are removed afterwards.
+    fn visit_live(
+        &mut self,
+        now: u64,
+        mut f: impl FnMut(&Bytes, &Entry),
+        walk: impl FnOnce(&Table<Entry>, &mut dyn FnMut(&Bytes, &Entry)),
+    ) {
         let mut expired = Vec::new();
-        let next = self.keys.scan_step(cursor, |k, e| {
+        walk(&self.keys, &mut |k: &Bytes, e: &Entry| {
             if is_expired(e, now) {
                 expired.push(k.clone());
             } else {
                 f(k, e)
             }
         });
-        for k in expired {
-            self.expire_if_needed(hash_key(&k), &k, now);
-        }
-        next
-    }
-
-    /// Visit every live entry, removing the expired ones met on the way (lazy expiry, so a
-    /// full walk leaves no stale keys behind for `DBSIZE` to count).
-    pub fn for_each_live_expiring(&mut self, now: u64, mut f: impl FnMut(&Bytes, &Entry)) {
-        let mut expired = Vec::new();
-        for (k, e) in self.keys.iter() {
-            if is_expired(e, now) {
-                expired.push(k.clone());
-            } else {
-                f(k, e)
-            }
-        }
         for k in expired {
             self.expire_if_needed(hash_key(&k), &k, now);
         }

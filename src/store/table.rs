@@ -188,18 +188,7 @@ impl<V> Table<V> {
         if let Some(slot) = self.get_mut(hash, &key) {
             return Some(std::mem::replace(slot, value));
         }
-        if self.len >= self.buckets.len() {
-            self.resize((self.buckets.len() * 2).max(MIN_BUCKETS));
-        }
-        let i = self.index(hash);
-        let next = self.buckets[i].take();
-        self.buckets[i] = Some(Box::new(Node {
-            hash,
-            key,
-            value,
-            next,
-        }));
-        self.len += 1;
+        self.insert_new(hash, key, value);
         None
     }
 
