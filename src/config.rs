@@ -125,7 +125,14 @@ pub static SETTINGS: &[Setting] = &[
     ),
     s("maxmemory", "0", MEM),
     s("maxmemory-policy", "noeviction", Kind::Enum(POLICIES)),
-    s("maxmemory-samples", "5", Kind::Int { min: 1, max: 64 }),
+    s(
+        "maxmemory-samples",
+        "5",
+        Kind::Int {
+            min: 1,
+            max: i32::MAX as i64,
+        },
+    ),
     s(
         "maxmemory-eviction-tenacity",
         "10",
@@ -161,7 +168,14 @@ pub static SETTINGS: &[Setting] = &[
         "1073741824",
         Kind::Memory { max: 1073741824 },
     ),
-    s("slowlog-log-slower-than", "10000", INT),
+    s(
+        "slowlog-log-slower-than",
+        "10000",
+        Kind::Int {
+            min: -1,
+            max: i64::MAX,
+        },
+    ),
     s("slowlog-max-len", "128", NONNEG),
     s("latency-tracking", "yes", Kind::Bool),
     s("notify-keyspace-events", "", Kind::Any),
@@ -275,13 +289,14 @@ impl std::error::Error for ConfigError {}
 /// `k` = 1000, `kb` = 1024, as in redis.conf).
 pub fn parse_memory(v: &str) -> Option<u64> {
     let l = v.to_ascii_lowercase();
-    let units: [(&str, u64); 6] = [
+    let units: [(&str, u64); 7] = [
         ("kb", 1024),
         ("mb", 1 << 20),
         ("gb", 1 << 30),
         ("k", 1000),
         ("m", 1_000_000),
         ("g", 1_000_000_000),
+        ("b", 1),
     ];
     for (suffix, mul) in units {
         if let Some(num) = l.strip_suffix(suffix) {

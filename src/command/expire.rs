@@ -55,7 +55,7 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], base: u64, seconds: bool, name:
     let key = &args[1];
     let now = ctx.now;
     let mut shard = ctx.db().lock(key);
-    let Some(current) = shard.get(key, now).map(|e| e.expire_at) else {
+    let Some(current) = shard.get_write(key, now).map(|e| e.expire_at) else {
         drop(shard);
         return ctx.out.int(0);
     };
@@ -150,7 +150,7 @@ fn persist(ctx: &mut Ctx, args: &[Bytes]) {
     let key = &args[1];
     let now = ctx.now;
     let mut shard = ctx.db().lock(key);
-    let had = shard.get(key, now).is_some_and(|e| e.expire_at != 0);
+    let had = shard.get_write(key, now).is_some_and(|e| e.expire_at != 0);
     if had {
         shard.set_expire(key, 0, now);
     }

@@ -15,11 +15,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 fn memory_usage(ctx: &mut Ctx, args: &[Bytes]) {
     match args.len() {
         3 => {}
-        5 if is(&args[3], "samples") => {
-            if parse_i64(&args[4]).is_none() {
-                return ctx.error(error::NOT_INTEGER);
-            }
-        }
+        5 if is(&args[3], "samples") => match parse_i64(&args[4]) {
+            None => return ctx.error(error::NOT_INTEGER),
+            Some(n) if n < 0 => return ctx.error(error::SYNTAX),
+            Some(_) => {}
+        },
         _ => return ctx.error(error::SYNTAX),
     }
     let now = ctx.now;
@@ -47,7 +47,11 @@ fn memory_stats(ctx: &mut Ctx, _args: &[Bytes]) {
     };
     int(out, "peak.allocated", used as i64);
     int(out, "total.allocated", used as i64);
-    int(out, "startup.allocated", 0);
+    int(
+        out,
+        "startup.allocated",
+        crate::store::STARTUP_ALLOCATED as i64,
+    );
     int(out, "replication.backlog", 0);
     int(out, "clients.slaves", 0);
     int(out, "clients.normal", 0);
@@ -80,7 +84,13 @@ fn memory_stats(ctx: &mut Ctx, _args: &[Bytes]) {
     });
 }
 
+/// Below this much memory in use Redis's doctor declines to judge; so do we.
+const DOCTOR_MIN_MEMORY: u64 = 5 * 1024 * 1024;
+
 fn memory_doctor(ctx: &mut Ctx, _args: &[Bytes]) {
+    if ctx.store().used_memory() < DOCTOR_MIN_MEMORY {
+        return ctx.out.verbatim(b"Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n");
+    }
     ctx.out.verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.");
 }
 
@@ -181,6 +191,12 @@ impl SlowLog {
 }
 
 fn slowlog_get(ctx: &mut Ctx, args: &[Bytes]) {
+    if args.len() > 3 {
+        let name = String::from_utf8_lossy(&args[1]).into_owned();
+        return ctx.error(&format!(
+            "ERR unknown subcommand or wrong number of arguments for '{name}'. Try SLOWLOG HELP."
+        ));
+    }
     let count = match args.get(2) {
         None => 10,
         Some(a) => match parse_i64(a) {

@@ -62,7 +62,7 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) {
     let (src, dst) = (&args[1], &args[2]);
     let now = ctx.now;
     let mut locks = KeyLocks::new(ctx.db(), [src, dst]);
-    if !locks.shard(src).exists(src, now) {
+    if !locks.shard(src).get_write(src, now).is_some() {
         drop(locks);
         return ctx.error(error::NO_SUCH_KEY);
     }
@@ -166,7 +166,11 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) {
         (store.db(src_db), src_db, src),
         (store.db(dst_db), dst_db, dst),
     );
-    let Some(entry) = gs.get(src, now).cloned() else {
+    let Some(entry) = gs.get_write(src, now).cloned().map(|mut e| {
+        // The copy is a new object: its access history starts afresh.
+        e.freq = crate::store::keyspace::LFU_INIT;
+        e
+    }) else {
         return ctx.out.int(0);
     };
     let mut gd = gd;
@@ -204,7 +208,7 @@ fn move_(ctx: &mut Ctx, args: &[Bytes]) {
         (store.db(dst_db), dst_db, key),
     );
     let mut gd = gd.expect("different databases");
-    if !gs.exists(key, now) || gd.exists(key, now) {
+    if gs.get_write(key, now).is_none() || gd.exists(key, now) {
         return ctx.out.int(0);
     }
     let entry = gs.remove(key, now).expect("checked above");
@@ -415,6 +419,10 @@ fn object_refcount(ctx: &mut Ctx, args: &[Bytes]) {
 }
 
 fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    let Some(access) = ctx.db().lock(&args[2]).get(&args[2], now).map(|e| e.access) else {
+        return ctx.out.null();
+    };
     if ctx
         .shared
         .config
@@ -424,14 +432,24 @@ fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) {
     {
         return ctx.error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
-    let now = ctx.now;
-    match ctx.db().lock(&args[2]).get(&args[2], now) {
-        Some(e) => ctx.out.int(((now / 1000) as i64 - e.access as i64).max(0)),
-        None => ctx.out.null(),
-    }
+    ctx.out.int(((now / 1000) as i64 - access as i64).max(0));
 }
 
 fn object_freq(ctx: &mut Ctx, args: &[Bytes]) {
+    let now = ctx.now;
+    let decay = ctx
+        .store()
+        .counters()
+        .lfu_decay_time
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let Some(freq) = ctx
+        .db()
+        .lock(&args[2])
+        .get(&args[2], now)
+        .map(|e| e.decayed_freq(now, decay))
+    else {
+        return ctx.out.null();
+    };
     if !ctx
         .shared
         .config
@@ -441,19 +459,7 @@ fn object_freq(ctx: &mut Ctx, args: &[Bytes]) {
     {
         return ctx.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
     }
-    let now = ctx.now;
-    match ctx.db().lock(&args[2]).get(&args[2], now) {
-        Some(e) => ctx.out.int(
-            e.decayed_freq(
-                now,
-                ctx.store()
-                    .counters()
-                    .lfu_decay_time
-                    .load(std::sync::atomic::Ordering::Relaxed),
-            ) as i64,
-        ),
-        None => ctx.out.null(),
-    }
+    ctx.out.int(freq as i64);
 }
 
 fn object_help(ctx: &mut Ctx, _args: &[Bytes]) {

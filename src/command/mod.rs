@@ -359,12 +359,15 @@ pub fn execute(
         count_error(shared, out);
         return;
     }
-    let aof = if cmd.flags & flags::WRITE != 0 {
+    // Over maxmemory, keys are evicted before any command runs (as in Redis); evictions are
+    // logged, so they also need the AOF ordering.
+    let over = over_maxmemory(shared);
+    let aof = if cmd.flags & flags::WRITE != 0 || over {
         shared.aof()
     } else {
         None
     };
-    if let Some(a) = &aof {
+    if let (Some(a), true) = (&aof, cmd.flags & flags::WRITE != 0) {
         if let Some(e) = a.error.lock().clone() {
             out.error(&format!("MISCONF Errors writing to the AOF file: {e}"));
             local.bump(idx, 3, 1);
@@ -375,10 +378,7 @@ pub fn execute(
     // While the AOF is on, write commands run one at a time so records are appended in the
     // order the data changed.
     let order = aof.as_ref().map(|a| a.order.lock());
-    if cmd.flags & flags::WRITE != 0
-        && !make_room(shared, aof.as_deref(), now)
-        && cmd.flags & flags::DENYOOM != 0
-    {
+    if over && !make_room(shared, aof.as_deref(), now) && cmd.flags & flags::DENYOOM != 0 {
         drop(order);
         out.error(error::OOM);
         local.bump(idx, 3, 1);
@@ -443,9 +443,14 @@ pub fn log_expired(shared: &Shared, aof: &crate::aof::Aof) {
 /// Most keys evicted for one command, so a huge overshoot cannot stall a client for long.
 pub const MAX_EVICTIONS_PER_COMMAND: usize = 10_000;
 
+fn over_maxmemory(shared: &Shared) -> bool {
+    let max = shared.hot.maxmemory.load(Ordering::Relaxed);
+    max != 0 && shared.store.used_memory() > max
+}
+
 /// Evict keys while used memory is over `maxmemory`; false when it stays over (nothing more
 /// can be evicted). Evictions are logged to the AOF as `DEL`.
-fn make_room(shared: &Shared, aof: Option<&crate::aof::Aof>, now: u64) -> bool {
+pub fn make_room(shared: &Shared, aof: Option<&crate::aof::Aof>, now: u64) -> bool {
     let max = shared.hot.maxmemory.load(Ordering::Relaxed);
     if max == 0 || shared.store.used_memory() <= max {
         return true;

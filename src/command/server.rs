@@ -18,7 +18,7 @@ pub fn help(ctx: &mut Ctx, name: &str, lines: &[&str]) {
         ctx.out.simple(l);
     }
     ctx.out.simple("HELP");
-    ctx.out.simple("    Print this help.");
+    ctx.out.simple("    Prints this help.");
 }
 
 fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) {
@@ -584,6 +584,12 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) {
     match result {
         Ok(()) => {
             ctx.shared.refresh_hot();
+            // A lower maxmemory takes effect at once: evict down to it now (as Redis does).
+            if over_limit(ctx) {
+                let aof = ctx.shared.aof();
+                let _order = aof.as_ref().map(|a| a.order.lock());
+                super::make_room(ctx.shared, aof.as_deref(), ctx.now);
+            }
             let want = ctx.shared.config.read().get_bool("appendonly");
             if want != ctx.shared.aof().is_some() {
                 let shared = ctx.shared.self_arc();
@@ -615,6 +621,11 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) {
             "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
         )),
     }
+}
+
+fn over_limit(ctx: &Ctx) -> bool {
+    let max = ctx.shared.hot.maxmemory.load(Ordering::Relaxed);
+    max != 0 && ctx.store().used_memory() > max
 }
 
 fn config_resetstat(ctx: &mut Ctx, _args: &[Bytes]) {

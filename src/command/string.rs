@@ -170,7 +170,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], opts: &SetOpts, at: u64)
             Ok(None) => ctx.out.null(),
         }
     }
-    let old_ttl = shard.get(key, now).map(|e| e.expire_at);
+    let old_ttl = shard.get_write(key, now).map(|e| e.expire_at);
     let found = old_ttl.is_some();
     if (opts.nx && found) || (opts.xx && !found) {
         if !opts.get {
@@ -207,7 +207,7 @@ fn plain_opts() -> SetOpts<'static> {
 fn setnx(ctx: &mut Ctx, args: &[Bytes]) {
     let now = ctx.now;
     let mut shard = ctx.db().lock(&args[1]);
-    if shard.exists(&args[1], now) {
+    if shard.get_write(&args[1], now).is_some() {
         drop(shard);
         return ctx.out.int(0);
     }

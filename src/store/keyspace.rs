@@ -235,6 +235,16 @@ impl Shard {
         }
     }
 
+    /// A live entry looked up to be changed: records the access (LRU/LFU), like Redis's
+    /// write lookups, without counting a keyspace hit or miss.
+    pub fn get_write(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
+        let counters = self.counters.clone();
+        let rand = next_rand(&mut self.rng);
+        let e = self.get_mut_live(hash_key(key), key, now)?;
+        e.touch(now, &counters, rand);
+        Some(&*e)
+    }
+
     pub fn exists(&mut self, key: &[u8], now: u64) -> bool {
         self.get(key, now).is_some()
     }

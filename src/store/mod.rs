@@ -39,6 +39,12 @@ pub fn hash_key(key: &[u8]) -> u64 {
     STATE.get_or_init(ahash::RandomState::new).hash_one(key)
 }
 
+/// What `used_memory` counts besides the data: the server's own fixed allocations (runtime,
+/// tables, command registry, buffers), about what Redis reports as `used_memory_startup`.
+/// Like Redis, an instance whose `maxmemory` is below it refuses every write that can grow
+/// memory.
+pub const STARTUP_ALLOCATED: u64 = 1024 * 1024;
+
 /// Store-wide counters, shared by every shard.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -105,8 +111,9 @@ impl Store {
         &self.counters
     }
 
+    /// Bytes in use: the data's accounting plus `STARTUP_ALLOCATED`.
     pub fn used_memory(&self) -> u64 {
-        self.counters.used_memory.load(Ordering::Relaxed).max(0) as u64
+        self.counters.used_memory.load(Ordering::Relaxed).max(0) as u64 + STARTUP_ALLOCATED
     }
 
     /// Take the queued expirations (see `Counters::expired_log`).

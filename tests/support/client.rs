@@ -40,15 +40,17 @@ pub enum ReadError {
 
 impl RawClient {
     pub fn connect(addr: &str) -> RawClient {
-        let stream = TcpStream::connect(addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        stream.set_nodelay(true).unwrap();
-        RawClient {
+        RawClient::try_connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"))
+    }
+
+    pub fn try_connect(addr: &str) -> std::io::Result<RawClient> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+        stream.set_nodelay(true)?;
+        Ok(RawClient {
             stream,
             buf: Vec::new(),
-        }
+        })
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {

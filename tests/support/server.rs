@@ -1,7 +1,7 @@
 //! Start a ferrokv binary or a real `redis-server` on a free loopback port, and stop it
 //! (by PID, on drop) when the test is done.
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -76,14 +76,13 @@ impl Server {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return false; // exited: most likely the port was taken meanwhile
             }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                // Another test's server may hold the port we picked: make sure the one
-                // answering is ours.
-                return match self.answering_pid() {
-                    Ok(pid) => pid == Some(self.child.id()),
-                    // A password-protected server cannot say who it is: trust a live child.
-                    Err(()) => matches!(self.child.try_wait(), Ok(None)),
-                };
+            // Another test's server may hold the port we picked (and may be going away): only
+            // a server that says it is our process counts.
+            match self.answering_pid() {
+                Ok(Some(pid)) => return pid == self.child.id(),
+                // A password-protected server cannot say who it is: trust a live child.
+                Err(()) => return matches!(self.child.try_wait(), Ok(None)),
+                Ok(None) => {}
             }
             std::thread::sleep(Duration::from_millis(5));
         }
@@ -93,15 +92,17 @@ impl Server {
 
     /// The `process_id` the server on our port reports in `INFO server`.
     fn answering_pid(&self) -> Result<Option<u32>, ()> {
-        let mut c = super::client::RawClient::connect(&self.addr());
-        Ok(match c.call(&["INFO", "server"]) {
-            super::client::Reply::Bulk(b) | super::client::Reply::Verbatim(_, b) => {
-                String::from_utf8_lossy(&b)
-                    .lines()
-                    .find_map(|l| l.strip_prefix("process_id:"))
-                    .and_then(|v| v.trim().parse().ok())
-            }
-            super::client::Reply::Error(e) if e.starts_with("NOAUTH") => return Err(()),
+        use super::client::{RawClient, Reply};
+        let Ok(mut c) = RawClient::try_connect(&self.addr()) else {
+            return Ok(None);
+        };
+        c.send(&[b"INFO".to_vec(), b"server".to_vec()]);
+        Ok(match c.read() {
+            Ok(Reply::Bulk(b)) | Ok(Reply::Verbatim(_, b)) => String::from_utf8_lossy(&b)
+                .lines()
+                .find_map(|l| l.strip_prefix("process_id:"))
+                .and_then(|v| v.trim().parse().ok()),
+            Ok(Reply::Error(e)) if e.starts_with("NOAUTH") => return Err(()),
             _ => None,
         })
     }
