@@ -62,7 +62,7 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) {
     let (src, dst) = (&args[1], &args[2]);
     let now = ctx.now;
     let mut locks = KeyLocks::new(ctx.db(), [src, dst]);
-    if !locks.shard(src).get_write(src, now).is_some() {
+    if locks.shard(src).get_write(src, now).is_none() {
         drop(locks);
         return ctx.error(error::NO_SUCH_KEY);
     }
