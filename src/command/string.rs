@@ -170,7 +170,13 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], opts: &SetOpts, at: u64)
             Ok(None) => ctx.out.null(),
         }
     }
-    let old_ttl = shard.get_write(key, now).map(|e| e.expire_at);
+    // A plain SET needs no look at the old entry first: one lookup does it all.
+    let plain = !opts.get && !opts.nx && !opts.xx && opts.expire != ExpireOpt::KeepTtl;
+    let old_ttl = if plain {
+        None
+    } else {
+        shard.get_write(key, now).map(|e| e.expire_at)
+    };
     let found = old_ttl.is_some();
     if (opts.nx && found) || (opts.xx && !found) {
         if !opts.get {
@@ -183,7 +189,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], opts: &SetOpts, at: u64)
     } else {
         at
     };
-    shard.set(key, Value::string(value.to_vec()), exp, now);
+    shard.set_string(key, value, exp, now, plain);
     drop(shard);
     ctx.dirty(1);
     ctx.log_as(vec![set_record(key, value, exp)]);
@@ -359,7 +365,7 @@ fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) {
     for pair in args[1..].chunks(2) {
         locks
             .shard(&pair[0])
-            .set(&pair[0], Value::string(pair[1].to_vec()), 0, now);
+            .set_string(&pair[0], &pair[1], 0, now, true);
     }
     drop(locks);
     ctx.dirty((args.len() / 2) as u64);

@@ -19,6 +19,8 @@ pub const HZ: u64 = 10;
 pub const SAMPLES: usize = 20;
 /// Keep sampling a shard while more than this share of a sample was expired.
 pub const ACCEPTABLE_STALE_PERCENT: usize = 10;
+/// Pause between cycles while many keys are expiring (the previous cycle ran out of time).
+pub const BUSY_PAUSE: Duration = Duration::from_millis(5);
 /// Time one cycle may take: a quarter of the period, as in Redis.
 pub const CYCLE_BUDGET: Duration = Duration::from_millis(1000 / HZ / 4);
 
@@ -78,8 +80,17 @@ impl ExpiryTask {
             .spawn(move || {
                 let mut at = Cursor::default();
                 while !flag.load(Ordering::Relaxed) {
+                    let started = Instant::now();
                     cycle(&store, &mut at, CYCLE_BUDGET);
-                    std::thread::park_timeout(Duration::from_millis(1000 / HZ));
+                    // A cycle that used its whole budget stopped with stale keys left: come
+                    // back soon (this thread is not the one serving clients, and locks are
+                    // held per sample only), else at the normal rate.
+                    let pause = if started.elapsed() >= CYCLE_BUDGET {
+                        BUSY_PAUSE
+                    } else {
+                        Duration::from_millis(1000 / HZ)
+                    };
+                    std::thread::park_timeout(pause);
                 }
             })
             .expect("spawn expiry thread");

@@ -365,6 +365,44 @@ impl Shard {
         None
     }
 
+    /// `set` for a string value given as bytes: an existing string whose buffer fits is
+    /// overwritten in place (no allocation and no free on the hot SET path).
+    /// `touch`: count the overwrite's lookup as an access (false when the caller already
+    /// looked the key up with `get_write`).
+    pub fn set_string(&mut self, key: &[u8], value: &[u8], expire_at: u64, now: u64, touch: bool) {
+        let h = hash_key(key);
+        let counters = self.counters.clone();
+        let rand = next_rand(&mut self.rng);
+        if let Some(e) = self.get_mut_live(h, key, now) {
+            // The overwrite's lookup counts as an access, as Redis's does.
+            if touch {
+                e.touch(now, &counters, rand);
+            }
+            if let Value::Str { data, .. } = &e.value {
+                let cap = data.capacity();
+                if cap >= value.len()
+                    && cap <= 2 * value.len().max(16)
+                    && (e.expire_at != 0) == (expire_at != 0)
+                {
+                    let before = e.mem;
+                    if let Value::Str { data, enc } = &mut e.value {
+                        data.clear();
+                        data.extend_from_slice(value);
+                        *enc = Value::string_encoding(data);
+                    }
+                    e.expire_at = expire_at;
+                    e.mem = e.value.mem_size();
+                    let delta = e.mem as i64 - before as i64;
+                    self.counters
+                        .used_memory
+                        .fetch_add(delta, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+        self.set(key, Value::string(value.to_vec()), expire_at, now);
+    }
+
     /// Insert an entry as it is (for RENAME, MOVE, COPY).
     pub fn put_entry(&mut self, key: &[u8], e: Entry, now: u64) -> Option<Entry> {
         let (value, exp, access, freq, freq_minute) =

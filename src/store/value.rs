@@ -99,14 +99,19 @@ pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
 impl Value {
     /// A string value with the encoding Redis's `tryObjectEncoding` would choose.
     pub fn string(data: Vec<u8>) -> Value {
-        let enc = if parse_canonical_i64(&data).is_some() {
+        let enc = Value::string_encoding(&data);
+        Value::Str { data, enc }
+    }
+
+    /// The encoding Redis's `tryObjectEncoding` picks for a new string.
+    pub fn string_encoding(data: &[u8]) -> StrEnc {
+        if parse_canonical_i64(data).is_some() {
             StrEnc::Int
         } else if data.len() <= EMBSTR_MAX {
             StrEnc::Embstr
         } else {
             StrEnc::Raw
-        };
-        Value::Str { data, enc }
+        }
     }
 
     /// A string created without encoding detection (`embstr` when short, else `raw`).
