@@ -133,83 +133,11 @@ fn parse_duration(s: &str) -> Option<Duration> {
     s.strip_suffix('s')?.parse().ok().map(Duration::from_secs)
 }
 
-/// Split a line into arguments the way redis-cli does.
+/// Split a line into arguments the way redis-cli does (the same quoting rules as Redis's
+/// inline requests, so ferrokv's splitter serves).
 pub fn split_args(line: &str) -> Result<Vec<Vec<u8>>, String> {
-    let b = line.as_bytes();
-    let mut i = 0;
-    let mut out = Vec::new();
-    loop {
-        while i < b.len() && b[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if i >= b.len() {
-            return Ok(out);
-        }
-        let mut cur = Vec::new();
-        let (mut inq, mut insq) = (false, false);
-        loop {
-            if inq {
-                if i >= b.len() {
-                    return Err("unbalanced quotes".into());
-                }
-                if b[i] == b'\\' && i + 3 < b.len() && b[i + 1] == b'x' {
-                    let hex = std::str::from_utf8(&b[i + 2..i + 4]).unwrap_or("");
-                    if let Ok(v) = u8::from_str_radix(hex, 16) {
-                        cur.push(v);
-                        i += 4;
-                        continue;
-                    }
-                }
-                if b[i] == b'\\' && i + 1 < b.len() {
-                    cur.push(match b[i + 1] {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 8,
-                        b'a' => 7,
-                        c => c,
-                    });
-                    i += 2;
-                    continue;
-                }
-                if b[i] == b'"' {
-                    if i + 1 < b.len() && !b[i + 1].is_ascii_whitespace() {
-                        return Err("closing quote must be followed by a space".into());
-                    }
-                    i += 1;
-                    break;
-                }
-                cur.push(b[i]);
-                i += 1;
-            } else if insq {
-                if i >= b.len() {
-                    return Err("unbalanced quotes".into());
-                }
-                if b[i] == b'\\' && i + 1 < b.len() && b[i + 1] == b'\'' {
-                    cur.push(b'\'');
-                    i += 2;
-                    continue;
-                }
-                if b[i] == b'\'' {
-                    i += 1;
-                    break;
-                }
-                cur.push(b[i]);
-                i += 1;
-            } else {
-                if i >= b.len() || b[i].is_ascii_whitespace() {
-                    break;
-                }
-                match b[i] {
-                    b'"' => inq = true,
-                    b'\'' => insq = true,
-                    c => cur.push(c),
-                }
-                i += 1;
-            }
-        }
-        out.push(cur);
-    }
+    ferrokv::resp::parse::split_inline(line.as_bytes())
+        .ok_or_else(|| "unbalanced quotes".to_string())
 }
 
 fn shape(r: &Reply) -> String {
