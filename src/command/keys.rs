@@ -246,7 +246,7 @@ fn keys(ctx: &mut Ctx, args: &[Bytes]) {
     for i in 0..db.shard_count() {
         db.lock_shard(i).for_each_live_expiring(now, |k, _| {
             if all || glob_match(pat, k, false) {
-                found.push(k.clone());
+                found.push(Bytes::copy_from_slice(k));
             }
         });
     }
@@ -324,7 +324,7 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) {
                     {
                         return;
                     }
-                    keys.push(k.clone());
+                    keys.push(Bytes::copy_from_slice(k));
                 });
                 if inner == 0 {
                     break;

@@ -79,7 +79,7 @@ impl Shard {
                 }
             };
             if best.as_ref().is_none_or(|(s, _)| score > *s) {
-                best = Some((score, key.clone()));
+                best = Some((score, Bytes::copy_from_slice(key)));
             }
         }
         best

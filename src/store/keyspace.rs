@@ -2,7 +2,7 @@
 //! key, and the keys that have a TTL). Expired keys are removed lazily by every lookup and
 //! actively by `expiry`.
 
-use super::memory::alloc_size;
+use super::key::Key;
 use super::table::{Probe, Table, NODE_OVERHEAD};
 use super::value::Value;
 use super::{hash_key, Counters};
@@ -86,10 +86,23 @@ impl Entry {
 const KEY_OVERHEAD: usize = NODE_OVERHEAD;
 /// The extra cost of a key in the TTL table: its node and bucket share, plus the shared
 /// header the key's `Bytes` allocates once it has two owners.
-const TTL_OVERHEAD: usize = super::table::node_overhead::<()>() + 32;
+const TTL_OVERHEAD: usize = super::table::node_overhead::<()>();
+
+/// What a TTL costs for a key of `len` bytes: its node in the TTL table and that table's own
+/// copy of the key.
+const fn ttl_mem(len: usize) -> usize {
+    TTL_OVERHEAD + Key::heap_size(len)
+}
 
 fn entry_mem(key: &[u8], e: &Entry) -> usize {
-    KEY_OVERHEAD + alloc_size(key.len()) + e.mem + if e.expire_at != 0 { TTL_OVERHEAD } else { 0 }
+    KEY_OVERHEAD
+        + Key::heap_size(key.len())
+        + e.mem
+        + if e.expire_at != 0 {
+            ttl_mem(key.len())
+        } else {
+            0
+        }
 }
 
 pub struct Shard {
@@ -103,10 +116,13 @@ pub struct Shard {
 
 /// Count an expired key, and queue it for the AOF when logging is on: the AOF records the
 /// expiry as `DEL` (as Redis does), so a replay, which never expires keys, ends the same.
-fn note_expired(counters: &Counters, db: usize, key: Bytes) {
+fn note_expired(counters: &Counters, db: usize, key: Key) {
     counters.expired_keys.fetch_add(1, Ordering::Relaxed);
     if counters.log_expired.load(Ordering::Relaxed) {
-        counters.expired_log.lock().push((db, key));
+        counters
+            .expired_log
+            .lock()
+            .push((db, Bytes::copy_from_slice(&key)));
     }
 }
 
@@ -347,7 +363,7 @@ impl Shard {
             self.mem_add(new_mem);
             return Some(old);
         }
-        let k = Bytes::copy_from_slice(key);
+        let k = Key::new(key);
         let freq_minute = ((now / 60_000) & 0xFFFF) as u16;
         let e = Entry {
             value,
@@ -436,11 +452,11 @@ impl Shard {
         match (had, at != 0) {
             (false, true) => {
                 self.ttls.insert(h, k, ());
-                self.mem_add(TTL_OVERHEAD);
+                self.mem_add(ttl_mem(key.len()));
             }
             (true, false) => {
                 self.ttls.remove(h, key);
-                self.mem_sub(TTL_OVERHEAD);
+                self.mem_sub(ttl_mem(key.len()));
             }
             _ => {}
         }
@@ -461,7 +477,7 @@ impl Shard {
     }
 
     /// Visit one bucket of live entries at `cursor`; returns the next shard-local cursor.
-    pub fn scan_step(&mut self, cursor: u64, now: u64, f: impl FnMut(&Bytes, &Entry)) -> u64 {
+    pub fn scan_step(&mut self, cursor: u64, now: u64, f: impl FnMut(&[u8], &Entry)) -> u64 {
         let mut next = 0;
         self.visit_live(now, f, |keys, visit| next = keys.scan_step(cursor, visit));
         next
@@ -469,7 +485,7 @@ impl Shard {
 
     /// Visit every live entry, removing the expired ones met on the way (lazy expiry, so a
     /// full walk leaves no stale keys behind for `DBSIZE` to count).
-    pub fn for_each_live_expiring(&mut self, now: u64, f: impl FnMut(&Bytes, &Entry)) {
+    pub fn for_each_live_expiring(&mut self, now: u64, f: impl FnMut(&[u8], &Entry)) {
         self.visit_live(now, f, |keys, visit| {
             keys.iter().for_each(|(k, e)| visit(k, e))
         });
@@ -480,11 +496,11 @@ impl Shard {
     fn visit_live(
         &mut self,
         now: u64,
-        mut f: impl FnMut(&Bytes, &Entry),
-        walk: impl FnOnce(&Table<Entry>, &mut dyn FnMut(&Bytes, &Entry)),
+        mut f: impl FnMut(&[u8], &Entry),
+        walk: impl FnOnce(&Table<Entry>, &mut dyn FnMut(&Key, &Entry)),
     ) {
         let mut expired = Vec::new();
-        walk(&self.keys, &mut |k: &Bytes, e: &Entry| {
+        walk(&self.keys, &mut |k: &Key, e: &Entry| {
             if is_expired(e, now) {
                 expired.push(k.clone());
             } else {
@@ -496,7 +512,7 @@ impl Shard {
         }
     }
 
-    pub fn for_each_live(&self, now: u64, mut f: impl FnMut(&Bytes, &Entry)) {
+    pub fn for_each_live(&self, now: u64, mut f: impl FnMut(&[u8], &Entry)) {
         for (k, e) in self.keys.iter() {
             if !is_expired(e, now) {
                 f(k, e)
@@ -515,7 +531,7 @@ impl Shard {
                 .map(|(k, e)| (k.clone(), is_expired(e, now)));
             match picked {
                 None => return None,
-                Some((k, false)) => return Some(k),
+                Some((k, false)) => return Some(Bytes::copy_from_slice(&k)),
                 Some((k, true)) => {
                     self.expire_if_needed(hash_key(&k), &k, now);
                 }
@@ -534,11 +550,7 @@ impl Shard {
     }
 
     /// A random entry (only among keys with a TTL when `volatile`).
-    pub(super) fn random_entry(
-        &mut self,
-        volatile: bool,
-        rng: &mut u64,
-    ) -> Option<(&Bytes, &Entry)> {
+    pub(super) fn random_entry(&mut self, volatile: bool, rng: &mut u64) -> Option<(&Key, &Entry)> {
         if volatile {
             let (k, _) = self.ttls.random(|| next_rand(rng))?;
             let h = hash_key(k);

@@ -21,6 +21,7 @@ pub mod clock;
 pub mod evict;
 pub mod expiry;
 pub mod glob;
+pub mod key;
 pub mod keyspace;
 pub mod memory;
 pub mod table;

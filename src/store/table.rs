@@ -14,11 +14,11 @@
 //! Resizing is done at once (not incrementally); a keyspace is split over many shards so a
 //! single resize moves a bounded share of the keys.
 
-use bytes::Bytes;
+use super::key::Key;
 
 struct Node<V> {
     hash: u64,
-    key: Bytes,
+    key: Key,
     value: V,
     next: Option<Box<Node<V>>>,
 }
@@ -39,8 +39,8 @@ pub const NODE_OVERHEAD: usize = node_overhead::<crate::store::Entry>();
 /// What `Table::probe` found.
 pub enum Probe<'a, V> {
     Missing,
-    Found(&'a Bytes, &'a mut V),
-    Removed(Bytes, V),
+    Found(&'a Key, &'a mut V),
+    Removed(Key, V),
 }
 
 pub struct Table<V> {
@@ -104,7 +104,7 @@ impl<V> Table<V> {
     }
 
     /// The stored key handle (shares the allocation of the key in the table).
-    pub fn get_key_value(&self, hash: u64, key: &[u8]) -> Option<(&Bytes, &V)> {
+    pub fn get_key_value(&self, hash: u64, key: &[u8]) -> Option<(&Key, &V)> {
         if self.len == 0 {
             return None;
         }
@@ -156,7 +156,7 @@ impl<V> Table<V> {
         Probe::Found(&n.key, &mut n.value)
     }
 
-    fn unlink(&mut self, bucket: usize, depth: usize) -> (Bytes, V) {
+    fn unlink(&mut self, bucket: usize, depth: usize) -> (Key, V) {
         let mut link = &mut self.buckets[bucket];
         for _ in 0..depth {
             link = &mut link.as_mut().expect("depth within chain").next;
@@ -168,7 +168,7 @@ impl<V> Table<V> {
     }
 
     /// Insert a key known to be absent (skips the existence check of `insert`).
-    pub fn insert_new(&mut self, hash: u64, key: Bytes, value: V) {
+    pub fn insert_new(&mut self, hash: u64, key: Key, value: V) {
         if self.len >= self.buckets.len() {
             self.resize((self.buckets.len() * 2).max(MIN_BUCKETS));
         }
@@ -184,7 +184,7 @@ impl<V> Table<V> {
     }
 
     /// Insert or replace; returns the previous value.
-    pub fn insert(&mut self, hash: u64, key: Bytes, value: V) -> Option<V> {
+    pub fn insert(&mut self, hash: u64, key: Key, value: V) -> Option<V> {
         if let Some(slot) = self.get_mut(hash, &key) {
             return Some(std::mem::replace(slot, value));
         }
@@ -192,7 +192,7 @@ impl<V> Table<V> {
         None
     }
 
-    pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<(Bytes, V)> {
+    pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<(Key, V)> {
         if self.len == 0 {
             return None;
         }
@@ -247,7 +247,7 @@ impl<V> Table<V> {
         self.len = 0;
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&Bytes, &V)> {
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &V)> {
         self.buckets.iter().flat_map(|b| {
             let mut cur = b.as_deref();
             std::iter::from_fn(move || {
@@ -260,7 +260,7 @@ impl<V> Table<V> {
 
     /// Visit every entry of the bucket at `cursor` (and, after a shrink, the buckets merged
     /// into it), then return the next cursor; 0 means the walk is complete.
-    pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&Bytes, &V)) -> u64 {
+    pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&Key, &V)) -> u64 {
         if self.buckets.is_empty() {
             return 0;
         }
@@ -279,7 +279,7 @@ impl<V> Table<V> {
     }
 
     /// A random entry, chosen by probing random buckets (`rand` yields random numbers).
-    pub fn random(&self, mut rand: impl FnMut() -> u64) -> Option<(&Bytes, &V)> {
+    pub fn random(&self, mut rand: impl FnMut() -> u64) -> Option<(&Key, &V)> {
         if self.len == 0 {
             return None;
         }
@@ -322,7 +322,7 @@ mod tests {
     fn insert_get_remove_round_trip() {
         let mut t = Table::default();
         for i in 0..1000u32 {
-            let k = Bytes::from(i.to_string());
+            let k = Key::new(i.to_string().as_bytes());
             assert!(t.insert(h(&k), k, i).is_none());
         }
         assert_eq!(t.len(), 1000);
@@ -347,7 +347,7 @@ mod tests {
     fn scan_returns_every_key_present_throughout_while_table_grows_and_shrinks() {
         let mut t = Table::default();
         for i in 0..500u32 {
-            let k = Bytes::from(format!("stable{i}"));
+            let k = Key::new(format!("stable{i}").as_bytes());
             t.insert(h(&k), k, 0u8);
         }
         let mut seen = std::collections::HashSet::new();
@@ -355,13 +355,13 @@ mod tests {
         let mut round = 0u32;
         loop {
             cursor = t.scan_step(cursor, |k, _| {
-                seen.insert(k.clone());
+                seen.insert(k.to_vec());
             });
             // Grow heavily, then shrink, between steps.
             round += 1;
             if round < 40 {
                 for j in 0..200u32 {
-                    let k = Bytes::from(format!("extra{round}-{j}"));
+                    let k = Key::new(format!("extra{round}-{j}").as_bytes());
                     t.insert(h(&k), k, 1);
                 }
             } else if round < 80 {
@@ -385,7 +385,7 @@ mod tests {
     #[test]
     fn random_finds_entries() {
         let mut t = Table::default();
-        let k = Bytes::from_static(b"only");
+        let k = Key::new(b"only");
         t.insert(h(&k), k, 7);
         let mut x = 12345u64;
         let r = t.random(|| {
