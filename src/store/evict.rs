@@ -48,22 +48,32 @@ impl Policy {
     }
 }
 
+/// Candidates kept between evictions (Redis's eviction pool size): the best keys seen in
+/// earlier samples still compete with new ones, which makes the approximation much closer to
+/// true LRU/LFU than picking the best of one sample.
+pub const POOL_SIZE: usize = 16;
+
+/// The eviction pool: (score, database, key), best first.
+#[derive(Default)]
+pub struct Pool(parking_lot::Mutex<Vec<(u64, usize, Bytes)>>);
+
 impl Shard {
-    /// The best eviction candidate among `samples` random keys: (score, key), higher score
-    /// = better to evict. Expired keys met on the way are the best candidates of all.
-    pub fn eviction_candidate(
+    /// Score `samples` random keys for eviction: (score, key), higher = better to evict.
+    /// Expired keys met on the way score highest of all.
+    pub fn eviction_candidates(
         &mut self,
         policy: Policy,
         samples: usize,
         now: u64,
         seed: u64,
-    ) -> Option<(u64, Bytes)> {
+    ) -> Vec<(u64, Bytes)> {
         let decay = self.counters().lfu_decay_time.load(Ordering::Relaxed);
-        let mut best: Option<(u64, Bytes)> = None;
+        let mut out = Vec::with_capacity(samples);
         let mut rng = seed | 1;
         for _ in 0..samples {
-            let picked = self.random_entry(policy.volatile(), &mut rng)?;
-            let (key, e) = picked;
+            let Some((key, e)) = self.random_entry(policy.volatile(), &mut rng) else {
+                break;
+            };
             let score = if is_expired(e, now) {
                 u64::MAX
             } else {
@@ -78,23 +88,22 @@ impl Shard {
                     _ => rng >> 1,
                 }
             };
-            if best.as_ref().is_none_or(|(s, _)| score > *s) {
-                best = Some((score, Bytes::copy_from_slice(key)));
-            }
+            out.push((score, Bytes::copy_from_slice(key)));
         }
-        best
+        out
     }
 }
 
 impl Store {
-    /// Evict one key by `policy`, sampling `samples` keys per database. Returns the database
-    /// and key evicted, or None when nothing can be evicted.
+    /// Evict one key by `policy`: every database contributes `samples` random keys from one
+    /// random shard to the eviction pool, and the pool's best key that still exists is
+    /// removed. Returns the database and key evicted, or None when nothing can be evicted.
     pub fn evict_one(&self, policy: Policy, samples: usize, seed: u64) -> Option<(usize, Bytes)> {
         if policy == Policy::NoEviction {
             return None;
         }
         let now = self.now();
-        let mut best: Option<(u64, usize, Bytes)> = None;
+        let mut pool = self.pool.0.lock();
         let mut x = seed | 1;
         for db in 0..self.databases() {
             let d = self.db(db);
@@ -113,19 +122,33 @@ impl Store {
                 if empty {
                     continue;
                 }
-                if let Some((score, key)) = g.eviction_candidate(policy, samples, now, x) {
-                    if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
-                        best = Some((score, db, key));
+                for (score, key) in g.eviction_candidates(policy, samples, now, x) {
+                    match pool
+                        .iter_mut()
+                        .find(|(_, pdb, pkey)| *pdb == db && *pkey == key)
+                    {
+                        Some(slot) => slot.0 = score,
+                        None => pool.push((score, db, key)),
                     }
                 }
                 break;
             }
         }
-        let (_, db, key) = best?;
-        let removed = self.db(db).lock(&key).remove(&key, now).is_some();
-        if removed {
-            self.counters().evicted_keys.fetch_add(1, Ordering::Relaxed);
+        pool.sort_by(|a, b| b.0.cmp(&a.0));
+        pool.truncate(POOL_SIZE);
+        // Take the best candidate that still exists (pool entries can be stale).
+        while !pool.is_empty() {
+            let (_, db, key) = pool.remove(0);
+            let mut g = self.db(db).lock(&key);
+            let eligible = match g.get(&key, now) {
+                Some(e) => !policy.volatile() || e.expire_at != 0,
+                None => false,
+            };
+            if eligible && g.remove(&key, now).is_some() {
+                self.counters().evicted_keys.fetch_add(1, Ordering::Relaxed);
+                return Some((db, key));
+            }
         }
-        Some((db, key))
+        None
     }
 }

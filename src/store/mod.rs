@@ -66,6 +66,8 @@ pub struct Counters {
 
 pub struct Store {
     dbs: Box<[Db]>,
+    /// Eviction candidates kept between evictions (see `evict`).
+    pool: evict::Pool,
     counters: Arc<Counters>,
     clock: Arc<dyn Clock>,
 }
@@ -86,6 +88,7 @@ impl Store {
             .collect();
         Store {
             dbs,
+            pool: evict::Pool::default(),
             counters,
             clock,
         }
