@@ -134,7 +134,7 @@ impl Store {
                 break;
             }
         }
-        pool.sort_by(|a, b| b.0.cmp(&a.0));
+        pool.sort_by_key(|c| std::cmp::Reverse(c.0));
         pool.truncate(POOL_SIZE);
         // Take the best candidate that still exists (pool entries can be stale).
         while !pool.is_empty() {
