@@ -25,6 +25,9 @@ pub enum Kind {
     Str,
     /// Free text that `CONFIG SET` accepts and hands back without effect (encoding tuning).
     Any,
+    /// Keyspace-notification classes (`notify-keyspace-events`), validated and normalised as
+    /// Redis does.
+    Events,
 }
 
 pub struct Setting {
@@ -178,7 +181,7 @@ pub static SETTINGS: &[Setting] = &[
     ),
     s("slowlog-max-len", "128", NONNEG),
     s("latency-tracking", "yes", Kind::Bool),
-    s("notify-keyspace-events", "", Kind::Any),
+    s("notify-keyspace-events", "", Kind::Events),
     s("protected-mode", "yes", Kind::Bool),
     fixed("io-threads", "1", Kind::Int { min: 1, max: 128 }),
     fixed("io-threads-do-reads", "no", Kind::Bool),
@@ -200,7 +203,7 @@ pub static SETTINGS: &[Setting] = &[
         "hash-max-listpack-value",
         "hash-max-ziplist-value",
         "64",
-        NONNEG,
+        MEM,
     ),
     s("set-max-intset-entries", "512", NONNEG),
     aliased(
@@ -213,7 +216,7 @@ pub static SETTINGS: &[Setting] = &[
         "zset-max-listpack-value",
         "zset-max-ziplist-value",
         "64",
-        NONNEG,
+        MEM,
     ),
     s("stream-node-max-bytes", "4096", MEM),
     s("stream-node-max-entries", "100", NONNEG),
@@ -309,8 +312,44 @@ pub fn parse_memory(v: &str) -> Option<u64> {
     l.parse().ok()
 }
 
+/// The keyspace-event class letters, in the order Redis prints them; `A` is all of the
+/// letters before `K` except `m` and `n`.
+const EVENT_CLASSES: &str = "g$lshzxetd";
+
+fn normalize_events(value: &str) -> Result<String, String> {
+    let mut set = std::collections::BTreeSet::new();
+    for c in value.chars() {
+        match c {
+            'A' => set.extend(EVENT_CLASSES.chars()),
+            'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 't' | 'd' | 'K' | 'E' | 'm' | 'n' => {
+                set.insert(c);
+            }
+            _ => return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
+        }
+    }
+    let mut out = String::new();
+    if EVENT_CLASSES.chars().all(|c| set.contains(&c)) {
+        out.push('A');
+    } else {
+        out.extend(EVENT_CLASSES.chars().filter(|c| set.contains(c)));
+    }
+    out.extend("KEmn".chars().filter(|c| set.contains(c)));
+    Ok(out)
+}
+
 fn normalize(setting: &Setting, value: &str) -> Result<String, String> {
+    if setting.name == "hz" {
+        // Any value in range is accepted; the effective one (which CONFIG GET shows) is
+        // clamped to 1..=500, as in Redis.
+        let v = normalize_kind(setting, value)?;
+        return Ok(v.parse::<i64>().map_or(v, |n| n.clamp(1, 500).to_string()));
+    }
+    normalize_kind(setting, value)
+}
+
+fn normalize_kind(setting: &Setting, value: &str) -> Result<String, String> {
     match setting.kind {
+        Kind::Events => normalize_events(value),
         Kind::Bool => match value.to_ascii_lowercase().as_str() {
             "yes" => Ok("yes".into()),
             "no" => Ok("no".into()),

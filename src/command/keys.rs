@@ -144,7 +144,11 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) {
             else {
                 return ctx.error(error::NOT_INTEGER);
             };
-            target = Some(id);
+            // Checked as soon as it is read, before later options (as Redis does).
+            if id < 0 || id as usize >= ctx.store().databases() {
+                return ctx.error(error::DB_RANGE);
+            }
+            target = Some(id as usize);
             j += 1;
         } else {
             return ctx.error(error::SYNTAX);
@@ -152,11 +156,7 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) {
         j += 1;
     }
     let src_db = ctx.client.db;
-    let dst_db = match target {
-        None => src_db,
-        Some(id) if id >= 0 && (id as usize) < ctx.store().databases() => id as usize,
-        Some(_) => return ctx.error(error::DB_RANGE),
-    };
+    let dst_db = target.unwrap_or(src_db);
     if src_db == dst_db && src == dst {
         return ctx.error(error::SAME_OBJECT);
     }
@@ -260,6 +260,9 @@ fn keys(ctx: &mut Ctx, args: &[Bytes]) {
 /// space; a leading `-` wraps, as in C.
 pub fn parse_cursor(a: &[u8]) -> Option<u64> {
     let s = std::str::from_utf8(a).ok()?;
+    if s.is_empty() {
+        return Some(0); // strtoul("") is 0 with nothing left over: Redis accepts it
+    }
     let (neg, digits) = match s.as_bytes().first()? {
         b'-' => (true, &s[1..]),
         b'+' => (false, &s[1..]),
@@ -382,12 +385,23 @@ fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) {
 
 /// `OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key`
 fn object_encoding(ctx: &mut Ctx, args: &[Bytes]) {
+    let limits = {
+        let c = ctx.shared.config.read();
+        let n = |k: &str| c.get_u64(k) as usize;
+        crate::store::value::EncodingLimits {
+            hash_entries: n("hash-max-listpack-entries"),
+            hash_value: n("hash-max-listpack-value"),
+            set_intset: n("set-max-intset-entries"),
+            zset_entries: n("zset-max-listpack-entries"),
+            zset_value: n("zset-max-listpack-value"),
+        }
+    };
     let now = ctx.now;
     match ctx
         .db()
         .lock(&args[2])
         .get(&args[2], now)
-        .map(|e| e.value.encoding())
+        .map(|e| e.value.encoding_under(&limits))
     {
         Some(enc) => ctx.out.bulk(enc.as_bytes()),
         None => ctx.out.null(),
@@ -405,15 +419,15 @@ fn object_refcount(ctx: &mut Ctx, args: &[Bytes]) {
                 if parse_i64(data).is_some_and(|n| (0..10000).contains(&n)))
         })
     };
-    let lru = ctx
-        .shared
-        .config
-        .read()
-        .get("maxmemory-policy")
-        .contains("l");
+    // Redis stops sharing them when maxmemory is set with an LRU/LFU policy.
+    let unshared = {
+        let c = ctx.shared.config.read();
+        let p = c.get("maxmemory-policy");
+        c.get_u64("maxmemory") != 0 && (p.ends_with("lru") || p.ends_with("lfu"))
+    };
     match shared_int {
         None => ctx.out.null(),
-        Some(true) if !lru => ctx.out.int(i32::MAX as i64),
+        Some(true) if !unshared => ctx.out.int(i32::MAX as i64),
         Some(_) => ctx.out.int(1),
     }
 }

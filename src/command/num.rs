@@ -18,19 +18,51 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
         return None;
     }
     let s = std::str::from_utf8(b).ok()?;
-    let lower = s.to_ascii_lowercase();
-    let v = match lower.trim_start_matches(['+', '-']) {
-        "inf" | "infinity" => {
-            if lower.starts_with('-') {
-                f64::NEG_INFINITY
-            } else {
-                f64::INFINITY
-            }
-        }
-        t if t.starts_with("nan") => return None,
-        _ => s.parse::<f64>().ok()?,
+    let (neg, body) = match s.as_bytes()[0] {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
     };
-    Some(v)
+    let lower = body.to_ascii_lowercase();
+    let v = if lower == "inf" || lower == "infinity" {
+        f64::INFINITY
+    } else if lower.starts_with("nan") {
+        return None;
+    } else if let Some(hex) = lower.strip_prefix("0x") {
+        parse_hex_float(hex)?
+    } else if body.starts_with(['+', '-']) {
+        return None;
+    } else {
+        body.parse::<f64>().ok()?
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// The hexadecimal form strtod accepts after `0x`: hex digits with an optional point, then an
+/// optional binary exponent `p[+-]digits`.
+fn parse_hex_float(s: &str) -> Option<f64> {
+    let (mant, exp) = match s.split_once('p') {
+        Some((m, e)) => (m, Some(e)),
+        None => (s, None),
+    };
+    let (int, frac) = mant.split_once('.').unwrap_or((mant, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in int.chars().chain(frac.chars()) {
+        v = v * 16.0 + c.to_digit(16)? as f64;
+    }
+    let mut e: i64 = -4 * frac.len() as i64;
+    if let Some(x) = exp {
+        let digits = x.strip_prefix(['+', '-']).unwrap_or(x);
+        if digits.is_empty() || !digits.bytes().all(|d| d.is_ascii_digit()) {
+            return None;
+        }
+        let n: i64 = digits.parse().unwrap_or(i64::MAX / 8).min(100_000);
+        e += if x.starts_with('-') { -n } else { n };
+    }
+    Some(v * 2f64.powi(e.clamp(-100_000, 100_000) as i32))
 }
 
 /// A double formatted as C's `%.17g`, which Redis 7.0 uses for double replies.
@@ -72,6 +104,18 @@ fn trim_zeros(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doubles_parse_like_strtod() {
+        assert_eq!(parse_f64(b"0x10"), Some(16.0));
+        assert_eq!(parse_f64(b"0x1p3"), Some(8.0));
+        assert_eq!(parse_f64(b"-0x1.8p1"), Some(-3.0));
+        assert_eq!(parse_f64(b".5"), Some(0.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        for bad in [&b"0x"[..], b"0xg", b"--1", b" 1", b"1 ", b"nan", b"1e", b""] {
+            assert_eq!(parse_f64(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn doubles_format_like_percent_17g() {

@@ -569,10 +569,8 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) {
                 "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
             ));
         };
-        if pairs
-            .iter()
-            .any(|(n, _)| crate::config::find(n).is_some_and(|s| s.name == setting.name))
-        {
+        // A name and its alias are separate entries (the later one wins), as in Redis 7.0.
+        if pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
             return ctx.error(&format!("ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter"));
         }
         if setting.name == "dir" {
@@ -967,7 +965,7 @@ static COMMAND_SUBS: &[Cmd] = &[
     ),
     Cmd::new("list", -2, LOADING | STALE, "server", command_list)
         .doc("Returns a list of command names.", "7.0.0"),
-    Cmd::new("getkeys", -3, LOADING | STALE, "server", command_getkeys).doc(
+    Cmd::new("getkeys", -4, LOADING | STALE, "server", command_getkeys).doc(
         "Extracts the key names from an arbitrary command.",
         "2.8.13",
     ),

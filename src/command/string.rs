@@ -293,6 +293,15 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) {
         Ok(o) => o,
         Err(e) => return ctx.error(e),
     };
+    // As in Redis: the key is looked up (nil, WRONGTYPE) before the expire value is checked.
+    let now = ctx.now;
+    let key = &args[1];
+    let mut shard = ctx.db().lock(key);
+    let value = match get_string(&mut shard, key, now) {
+        Ok(Some(v)) => v.clone(),
+        Ok(None) => return ctx.out.null(),
+        Err(()) => return ctx.out.error(error::WRONGTYPE),
+    };
     let at = match opts.expire_arg {
         Some(a) => match expire_at(ctx, opts.expire, a, "getex") {
             Some(at) => at,
@@ -300,14 +309,7 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) {
         },
         None => 0,
     };
-    let now = ctx.now;
-    let key = &args[1];
-    let mut shard = ctx.db().lock(key);
-    match get_string(&mut shard, key, now) {
-        Ok(Some(v)) => ctx.out.bulk(v),
-        Ok(None) => return ctx.out.null(),
-        Err(()) => return ctx.out.error(error::WRONGTYPE),
-    }
+    ctx.out.bulk(&value);
     let k = key.to_vec();
     let record = match opts.expire {
         ExpireOpt::ExAt | ExpireOpt::PxAt if at <= now => {

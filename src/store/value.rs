@@ -17,6 +17,29 @@ pub enum StrEnc {
 /// Strings up to this length are `embstr` in Redis 7.0.
 pub const EMBSTR_MAX: usize = 44;
 
+/// The `*-max-*` encoding settings that decide `OBJECT ENCODING` of collections.
+#[derive(Clone, Debug)]
+pub struct EncodingLimits {
+    pub hash_entries: usize,
+    pub hash_value: usize,
+    pub set_intset: usize,
+    pub zset_entries: usize,
+    pub zset_value: usize,
+}
+
+impl Default for EncodingLimits {
+    /// Redis 7.0's defaults (as Debian's build reports them).
+    fn default() -> Self {
+        EncodingLimits {
+            hash_entries: 512,
+            hash_value: 64,
+            set_intset: 512,
+            zset_entries: 128,
+            zset_value: 64,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str { data: Vec<u8>, enc: StrEnc },
@@ -134,7 +157,15 @@ impl Value {
         }
     }
 
+    /// `OBJECT ENCODING` under Redis's default limits.
     pub fn encoding(&self) -> &'static str {
+        self.encoding_under(&EncodingLimits::default())
+    }
+
+    /// `OBJECT ENCODING` under the given (configured) limits. The collections here decide it
+    /// from their current contents; they only grow for now, so this matches Redis's one-way
+    /// conversions.
+    pub fn encoding_under(&self, l: &EncodingLimits) -> &'static str {
         match self {
             Value::Str {
                 enc: StrEnc::Int, ..
@@ -148,18 +179,24 @@ impl Value {
             } => "raw",
             Value::List(_) => "quicklist",
             Value::Hash(h)
-                if h.len() <= 128 && h.iter().all(|(k, v)| k.len() <= 64 && v.len() <= 64) =>
+                if h.len() <= l.hash_entries
+                    && h.iter()
+                        .all(|(k, v)| k.len() <= l.hash_value && v.len() <= l.hash_value) =>
             {
                 "listpack"
             }
             Value::Hash(_) => "hashtable",
             Value::Set(s)
-                if s.len() <= 512 && s.iter().all(|m| parse_canonical_i64(m).is_some()) =>
+                if s.len() <= l.set_intset
+                    && s.iter().all(|m| parse_canonical_i64(m).is_some()) =>
             {
                 "intset"
             }
             Value::Set(_) => "hashtable",
-            Value::ZSet(z) if z.scores.len() <= 128 && z.scores.keys().all(|m| m.len() <= 64) => {
+            Value::ZSet(z)
+                if z.scores.len() <= l.zset_entries
+                    && z.scores.keys().all(|m| m.len() <= l.zset_value) =>
+            {
                 "listpack"
             }
             Value::ZSet(_) => "skiplist",
