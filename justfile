@@ -64,6 +64,12 @@ bench-evict *ARGS:
     cargo build --release
     python3 scripts/bench_evict.py {{ARGS}}
 
+# Random command sequences against ferrokv and redis-server, replies compared byte for byte
+# (HELP texts differ on purpose: ferrokv lists only the subcommands it implements).
+difftest SEEDS="5" N="3000":
+    cargo build --release
+    for s in $(seq 1 {{SEEDS}}); do python3 scripts/difftest.py --ferrokv target/release/ferrokv --seed $s --commands {{N}} --quiet --skip 'HELP'; done
+
 # Load a million small keys and compare INFO used_memory growth with RSS growth.
 memcheck N="1000000":
     cargo build --release
