@@ -829,11 +829,17 @@ fn write_docs(ctx: &mut Ctx, idx: usize) {
     ctx.out.bulk(cmd.group.as_bytes());
     if !subs.is_empty() {
         ctx.out.bulk(b"subcommands");
-        ctx.out.map(subs.len());
-        for j in subs {
-            ctx.out.bulk(reg.fullnames[j].as_bytes());
-            write_docs(ctx, j);
-        }
+        write_docs_map(ctx, &subs);
+    }
+}
+
+/// A map from each command's full name to its docs.
+fn write_docs_map(ctx: &mut Ctx, cmds: &[usize]) {
+    let reg = registry();
+    ctx.out.map(cmds.len());
+    for &i in cmds {
+        ctx.out.bulk(reg.fullnames[i].as_bytes());
+        write_docs(ctx, i);
     }
 }
 
@@ -844,11 +850,7 @@ fn command_docs(ctx: &mut Ctx, args: &[Bytes]) {
     } else {
         args[2..].iter().filter_map(|n| resolve(n)).collect()
     };
-    ctx.out.map(wanted.len());
-    for i in wanted {
-        ctx.out.bulk(reg.fullnames[i].as_bytes());
-        write_docs(ctx, i);
-    }
+    write_docs_map(ctx, &wanted);
 }
 
 /// `COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN pattern]`
