@@ -180,19 +180,12 @@ fn total_system_memory() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-const DEFAULT_SECTIONS: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "modules",
-    "errorstats",
-    "cluster",
-    "keyspace",
-];
+/// Sections left out of a plain `INFO` (and `INFO default`).
+const NOT_DEFAULT: &[&str] = &["commandstats"];
+
+fn default_sections() -> impl Iterator<Item = &'static &'static str> {
+    ALL_SECTIONS.iter().filter(|s| !NOT_DEFAULT.contains(s))
+}
 const ALL_SECTIONS: &[&str] = &[
     "server",
     "clients",
@@ -212,11 +205,11 @@ const ALL_SECTIONS: &[&str] = &[
 pub fn info_text(ctx: &Ctx, requested: &[String]) -> String {
     let mut wanted: Vec<&str> = Vec::new();
     if requested.is_empty() {
-        wanted.extend(DEFAULT_SECTIONS);
+        wanted.extend(default_sections());
     }
     for r in requested {
         match r.as_str() {
-            "default" => wanted.extend(DEFAULT_SECTIONS),
+            "default" => wanted.extend(default_sections()),
             "all" | "everything" => wanted.extend(ALL_SECTIONS),
             s => {
                 if let Some(known) = ALL_SECTIONS.iter().find(|k| **k == s) {
