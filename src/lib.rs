@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`config`]: every setting, with Redis's names; command line and `redis.conf` parsing.
+//! - [`num`]: integer and float parsing/formatting as Redis does it (a leaf).
 //! - [`resp`]: the protocol — request parser (multibulk and inline), RESP2/RESP3 reply writer.
 //! - [`store`]: the sharded keyspace, values, expiry, memory accounting; usable on its own.
 //! - [`command`]: the command table, dispatch, and one module per command family.
@@ -13,6 +14,7 @@ pub mod aof;
 pub mod command;
 pub mod config;
 pub mod metrics;
+pub mod num;
 pub mod resp;
 pub mod server;
 pub mod store;

@@ -56,7 +56,7 @@ pub fn write_entry(buf: &mut Vec<u8>, key: &[u8], e: &Entry) {
             let scores: Vec<String> = z
                 .order
                 .iter()
-                .map(|(s, _)| crate::command::num::fmt_double(s.0))
+                .map(|(s, _)| crate::num::fmt_double(s.0))
                 .collect();
             let items: Vec<&[u8]> = z
                 .order

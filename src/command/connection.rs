@@ -2,7 +2,7 @@
 
 use super::error;
 use super::keys::db_index;
-use super::num::parse_i64;
+use crate::num::parse_i64;
 use super::{flags::*, is, Cmd, Ctx};
 use crate::resp::Protocol;
 use bytes::Bytes;

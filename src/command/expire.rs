@@ -1,7 +1,7 @@
 //! Expiry commands: setting, reading and removing TTLs.
 
 use super::error;
-use super::num::parse_i64;
+use crate::num::parse_i64;
 use super::{flags::*, is, Cmd, Ctx};
 use bytes::Bytes;
 

@@ -1,7 +1,7 @@
 //! Introspection: `MEMORY` (byte-level accounting per key and overall) and `SLOWLOG`.
 
 use super::error;
-use super::num::parse_i64;
+use crate::num::parse_i64;
 use super::{flags::*, is, Cmd, Ctx};
 use bytes::Bytes;
 use parking_lot::Mutex;

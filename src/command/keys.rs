@@ -1,7 +1,7 @@
 //! Generic key commands: existence, deletion, renaming, copying, iteration.
 
 use super::error;
-use super::num::parse_i64;
+use crate::num::parse_i64;
 use super::{flags::*, is, Cmd, Ctx};
 use crate::store::glob::glob_match;
 use crate::store::keyspace::{join_cursor, split_cursor};

@@ -13,8 +13,6 @@ pub mod error;
 pub mod expire;
 pub mod introspect;
 pub mod keys;
-pub mod longdouble;
-pub mod num;
 pub mod server;
 pub mod string;
 pub mod types;

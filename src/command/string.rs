@@ -1,8 +1,12 @@
 //! String commands: SET and its variants, GET and its variants, counters, ranges.
 
 use super::error;
-use super::longdouble::LongDouble;
-use super::num::{int_arg, parse_i64};
+use crate::num::longdouble::LongDouble;
+use crate::num::parse_i64;
+
+fn int_arg(b: &[u8]) -> Result<i64, &'static str> {
+    parse_i64(b).ok_or(error::NOT_INTEGER)
+}
 use super::{flags::*, is, Cmd, Ctx};
 use crate::store::{Entry, Shard, StrEnc, Value};
 use bytes::Bytes;

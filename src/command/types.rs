@@ -3,7 +3,7 @@
 //! already behave as in Redis, so `TYPE`, `WRONGTYPE` and `OBJECT ENCODING` can be exercised.
 
 use super::error;
-use super::num::parse_f64;
+use crate::num::parse_f64;
 use super::{flags::*, is, Cmd, Ctx};
 use crate::store::memory::alloc_size;
 use crate::store::{Shard, Value};

@@ -127,7 +127,7 @@ impl ReplyBuf {
 
     /// A double: RESP3 `,` type, RESP2 a bulk string, both in Redis's `%.17g` style.
     pub fn double(&mut self, v: f64) {
-        let s = crate::command::num::fmt_double(v);
+        let s = crate::num::fmt_double(v);
         if self.resp3() {
             self.buf.put_u8(b',');
             self.buf.put_slice(s.as_bytes());

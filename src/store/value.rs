@@ -87,37 +87,7 @@ impl ZSet {
     }
 }
 
-/// Parse a value as Redis's `string2ll` does: canonical decimal only (no `+`, no leading
-/// zeros, no spaces), within `i64`.
-pub fn parse_canonical_i64(b: &[u8]) -> Option<i64> {
-    if b.is_empty() || b.len() > 20 {
-        return None;
-    }
-    if b == b"0" {
-        return Some(0);
-    }
-    let (neg, digits) = match b[0] {
-        b'-' => (true, &b[1..]),
-        _ => (false, b),
-    };
-    if digits.is_empty() || digits[0] == b'0' {
-        return None;
-    }
-    let mut v: i64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        let d = (c - b'0') as i64;
-        v = v.checked_mul(10)?;
-        v = if neg {
-            v.checked_sub(d)?
-        } else {
-            v.checked_add(d)?
-        };
-    }
-    Some(v)
-}
+pub use crate::num::parse_i64 as parse_canonical_i64;
 
 impl Value {
     /// A string value with the encoding Redis's `tryObjectEncoding` would choose.

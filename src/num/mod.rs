@@ -1,15 +1,38 @@
-//! Number parsing and formatting with Redis's rules.
+//! Number parsing and formatting with Redis's rules, shared by the protocol writer, the store
+//! and the commands. Imports nothing of ours.
 
-use super::error;
+pub mod longdouble;
 
-/// Parse an integer argument like Redis's `string2ll` (strict: no `+`, spaces or leading
-/// zeros).
+/// Parse an integer like Redis's `string2ll`: canonical decimal only (no `+`, no leading
+/// zeros, no spaces), within `i64`.
 pub fn parse_i64(b: &[u8]) -> Option<i64> {
-    crate::store::value::parse_canonical_i64(b)
-}
-
-pub fn int_arg(b: &[u8]) -> Result<i64, &'static str> {
-    parse_i64(b).ok_or(error::NOT_INTEGER)
+    if b.is_empty() || b.len() > 20 {
+        return None;
+    }
+    if b == b"0" {
+        return Some(0);
+    }
+    let (neg, digits) = match b[0] {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits[0] == b'0' {
+        return None;
+    }
+    let mut v: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        let d = (c - b'0') as i64;
+        v = v.checked_mul(10)?;
+        v = if neg {
+            v.checked_sub(d)?
+        } else {
+            v.checked_add(d)?
+        };
+    }
+    Some(v)
 }
 
 /// Parse a double like Redis's `string2d` (strtod, whole input, no leading space, not NaN).
