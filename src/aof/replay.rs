@@ -1,8 +1,7 @@
-//! Loading an AOF at startup through the normal command path.
+//! Loading an AOF at startup through the engine's batch runner, in loading mode.
 
-use crate::command::{self, LocalStats};
-use crate::resp::{Frame, Protocol, ReplyBuf, RequestParser};
-use crate::server::{ClientInfo, ClientState, Shared};
+use crate::engine::{Batch, ClientInfo, ClientState, Engine};
+use crate::resp::{Frame, RequestParser};
 use bytes::BytesMut;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -83,10 +82,11 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Replay the AOF at `path` into `shared`'s store. A missing or empty file is a clean start.
-/// A torn last record is cut off (and the file truncated to the last whole record).
-pub fn load(shared: &Arc<Shared>, path: &Path) -> Result<LoadReport, LoadError> {
-    let allow_truncated = shared.config.read().get_bool("aof-load-truncated");
+/// Replay the AOF at `path` into `engine`'s store, in loading mode. A missing or empty file is
+/// a clean start. A torn last record, or a `MULTI` block left without its `EXEC` at the end,
+/// is cut off (and the file truncated to where it began).
+pub fn load(engine: &Arc<Engine>, path: &Path) -> Result<LoadReport, LoadError> {
+    let allow_truncated = engine.config.read().get_bool("aof-load-truncated");
     let data = match std::fs::read(path) {
         Ok(d) => d,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(LoadReport::default()),
@@ -100,14 +100,40 @@ pub fn load(shared: &Arc<Shared>, path: &Path) -> Result<LoadReport, LoadError> 
         0,
         "aof".into(),
         "aof".into(),
-        shared.store.now(),
+        engine.store.now(),
     ));
-    let mut client = ClientState::new(info, true);
-    let mut out = ReplyBuf::new(Protocol::Resp2);
-    let mut local = LocalStats::default();
+    let mut batch = Batch::new(engine.clone(), ClientState::new(info, true));
+    batch.loading = true;
+    batch.begin();
     let mut report = LoadReport {
         bytes: total,
         ..LoadReport::default()
+    };
+    // An open MULTI block: where it began and the commands queued so far.
+    let mut block: Option<(u64, Vec<Vec<bytes::Bytes>>)> = None;
+    let truncate_at = |offset: u64, report: &mut LoadReport| -> Result<(), LoadError> {
+        let dropped = total - offset;
+        if !allow_truncated {
+            return Err(LoadError::Truncated {
+                path: path.to_path_buf(),
+                offset,
+                dropped,
+            });
+        }
+        tracing::warn!(
+            "!!! Warning: short read while loading the AOF file {}!!! Truncating the AOF at offset {offset}, dropping the last {dropped} bytes (an incomplete last record or transaction)",
+            path.display()
+        );
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
+        f.set_len(offset)
+            .and_then(|_| f.sync_all())
+            .map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
+        report.truncated = Some((offset, dropped));
+        report.bytes = offset;
+        Ok(())
     };
     loop {
         let offset = total - buf.len() as u64;
@@ -122,28 +148,10 @@ pub fn load(shared: &Arc<Shared>, path: &Path) -> Result<LoadReport, LoadError> 
         let args = match parser.parse(&mut buf) {
             Ok(Some(args)) => args,
             Ok(None) => {
-                if !buf.is_empty() || parser.in_progress() {
-                    let dropped = total - offset;
-                    if !allow_truncated {
-                        return Err(LoadError::Truncated {
-                            path: path.to_path_buf(),
-                            offset,
-                            dropped,
-                        });
-                    }
-                    tracing::warn!(
-                        "!!! Warning: short read while loading the AOF file {}!!! Truncating the AOF at offset {offset}, dropping the last {dropped} bytes (an incomplete last record)",
-                        path.display()
-                    );
-                    let f = std::fs::OpenOptions::new()
-                        .write(true)
-                        .open(path)
-                        .map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
-                    f.set_len(offset)
-                        .and_then(|_| f.sync_all())
-                        .map_err(|e| LoadError::Io(path.to_path_buf(), e))?;
-                    report.truncated = Some((offset, dropped));
-                    report.bytes = offset;
+                if let Some((start, _)) = block.take() {
+                    truncate_at(start, &mut report)?;
+                } else if !buf.is_empty() || parser.in_progress() {
+                    truncate_at(offset, &mut report)?;
                 }
                 break;
             }
@@ -155,20 +163,61 @@ pub fn load(shared: &Arc<Shared>, path: &Path) -> Result<LoadReport, LoadError> 
                 });
             }
         };
-        out.buf.clear();
-        // Time stands still during a load (as in Redis): nothing expires, so every record
-        // applies to the data it was applied to when logged. Expiries that happened later
-        // were logged as DEL.
-        command::execute(shared, &mut client, &mut out, &args, 0, &mut local);
-        if let Some((Frame::Error(e), _)) = Frame::parse(&out.buf) {
-            return Err(LoadError::BadCommand {
-                path: path.to_path_buf(),
-                offset,
-                error: e,
-            });
+        let name = &args[0];
+        if name.eq_ignore_ascii_case(b"multi") {
+            if block.is_some() {
+                return Err(bad_command(path, offset, "MULTI calls can not be nested"));
+            }
+            block = Some((offset, Vec::new()));
+            report.commands += 1;
+            continue;
+        }
+        if name.eq_ignore_ascii_case(b"exec") {
+            let Some((start, cmds)) = block.take() else {
+                return Err(bad_command(path, offset, "EXEC without MULTI"));
+            };
+            batch.out.buf.clear();
+            // The whole block at once, under one lock set: all or nothing.
+            batch.run_atomic(&cmds, true);
+            if let Some(e) = first_error(&batch.out.buf) {
+                return Err(bad_command(path, start, &e));
+            }
+            report.commands += 1;
+            continue;
+        }
+        if let Some((_, cmds)) = block.as_mut() {
+            cmds.push(args);
+            report.commands += 1;
+            continue;
+        }
+        batch.out.buf.clear();
+        batch.execute(&args);
+        if let Some(e) = first_error(&batch.out.buf) {
+            return Err(bad_command(path, offset, &e));
         }
         report.commands += 1;
     }
-    local.flush(shared);
+    batch.end();
+    // A load counts no keyspace statistics (hits, misses) either.
+    engine.store.reset_stats();
     Ok(report)
+}
+
+fn bad_command(path: &Path, offset: u64, error: &str) -> LoadError {
+    LoadError::BadCommand {
+        path: path.to_path_buf(),
+        offset,
+        error: error.to_string(),
+    }
+}
+
+/// The first error among the replies in `buf`.
+fn first_error(mut buf: &[u8]) -> Option<String> {
+    while let Some((f, n)) = Frame::parse(buf) {
+        if let Frame::Error(e) = f {
+            return Some(e);
+        }
+        buf = &buf[n..];
+    }
+    None
 }

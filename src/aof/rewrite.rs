@@ -1,6 +1,6 @@
 //! Compacting the AOF (`BGREWRITEAOF` and automatic rewrite).
 //!
-//! 1. Under the write-ordering lock (so no write is half-applied, while reads go on), the
+//! 1. Holding the engine's gate (so no write is half-propagated, while reads go on), the
 //!    buffered records are flushed to the current file, which marks the point in the stream
 //!    the snapshot matches, and every database is serialised, shard by shard, into memory as
 //!    the commands that rebuild it.
@@ -14,7 +14,7 @@
 //! acknowledged write. Step 1 pauses writes for the time serialisation takes (reads continue).
 
 use super::writer::{encode, Aof};
-use crate::server::Shared;
+use crate::engine::Engine;
 use crate::store::{Entry, Value};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -53,13 +53,8 @@ pub fn write_entry(buf: &mut Vec<u8>, key: &[u8], e: &Entry) {
             }
         }
         Value::ZSet(z) => {
-            let scores: Vec<String> = z
-                .order
-                .iter()
-                .map(|(s, _)| crate::num::fmt_double(s.0))
-                .collect();
+            let scores: Vec<String> = z.iter().map(|(s, _)| crate::num::fmt_double(s)).collect();
             let items: Vec<&[u8]> = z
-                .order
                 .iter()
                 .zip(&scores)
                 .flat_map(|((_, m), s)| [s.as_bytes(), &m[..]])
@@ -85,22 +80,24 @@ fn chunks(buf: &mut Vec<u8>, cmd: &[u8], key: &[u8], items: &[&[u8]]) {
     }
 }
 
-/// Serialise every database (the caller holds the write-ordering lock).
-pub fn snapshot(shared: &Shared) -> Vec<u8> {
-    let store = &shared.store;
+/// Serialise every database (the caller holds the engine's gate exclusively).
+pub fn snapshot(engine: &Engine) -> Vec<u8> {
+    let store = &engine.store;
     let now = store.now();
     let mut buf = Vec::new();
     for db in 0..store.databases() {
         let d = store.db(db);
         let mut selected = false;
         for i in 0..d.shard_count() {
-            d.lock_shard(i).for_each_live(now, |k, e| {
-                if !selected {
-                    encode(&mut buf, &[b"SELECT", db.to_string().as_bytes()]);
-                    selected = true;
-                }
-                write_entry(&mut buf, k, e);
-            });
+            crate::engine::LockSet::one(engine, db, i)
+                .shard_at(db, i)
+                .for_each_live(now, |k, e| {
+                    if !selected {
+                        encode(&mut buf, &[b"SELECT", db.to_string().as_bytes()]);
+                        selected = true;
+                    }
+                    write_entry(&mut buf, k, e);
+                });
         }
     }
     buf
@@ -116,16 +113,16 @@ pub fn sync_dir(path: &std::path::Path) -> std::io::Result<()> {
 }
 
 /// Start a rewrite in the background; false when one is already running.
-pub fn start(shared: Arc<Shared>, aof: Arc<Aof>) -> bool {
+pub fn start(engine: Arc<Engine>, aof: Arc<Aof>) -> bool {
     if aof.rewrite_in_progress.swap(true, Ordering::SeqCst) {
         return false;
     }
     let started = std::time::Instant::now();
     let prepared = {
-        let _order = aof.order.lock();
+        let _gate = engine.gate.write();
         aof.flush_now().map(|_| {
             let mark = aof.file.lock().metadata().map(|m| m.len()).unwrap_or(0);
-            (mark, aof.current_db(), snapshot(&shared))
+            (mark, aof.current_db(), snapshot(&engine))
         })
     };
     let spawned = std::thread::Builder::new()

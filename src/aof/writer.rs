@@ -59,11 +59,10 @@ pub struct Aof {
     /// Highest sequence number that is on disk as the policy promises (fsynced for
     /// `always`, written otherwise).
     durable: watch::Sender<u64>,
-    /// Serialises write commands while the AOF is on, so records are appended in the order the
-    /// commands changed the data.
-    pub order: Mutex<()>,
     /// The last write or fsync error, while writes are failing.
     pub error: Mutex<Option<String>>,
+    /// `error` is set (checked by every write command, so without taking the lock).
+    failing: AtomicBool,
     pub writes: AtomicU64,
     pub write_errors: AtomicU64,
     pub size: AtomicU64,
@@ -100,8 +99,8 @@ impl Aof {
             }),
             wake: Condvar::new(),
             durable: watch::channel(0).0,
-            order: Mutex::new(()),
             error: Mutex::new(None),
+            failing: AtomicBool::new(false),
             writes: AtomicU64::new(0),
             write_errors: AtomicU64::new(0),
             size: AtomicU64::new(size),
@@ -160,7 +159,7 @@ impl Aof {
     /// the writer thread, which then only fsyncs once a second. Failures are left to the
     /// writer thread, which retries and reports them.
     pub fn write_inline(&self) {
-        if self.policy() == Fsync::Always || self.error.lock().is_some() {
+        if self.policy() == Fsync::Always || self.failing.load(Ordering::Acquire) {
             return self.kick();
         }
         let Some(mut f) = self.file.try_lock() else {
@@ -276,6 +275,7 @@ impl Aof {
                         self.writes.fetch_add(1, Ordering::Relaxed);
                     }
                     if self.error.lock().take().is_some() {
+                        self.failing.store(false, Ordering::Release);
                         tracing::warn!("AOF write error is solved, the AOF is being written again");
                     }
                     self.durable.send_replace(seq);
@@ -284,6 +284,7 @@ impl Aof {
                     self.write_errors.fetch_add(1, Ordering::Relaxed);
                     let msg = e.to_string();
                     let first = self.error.lock().replace(msg.clone()).is_none();
+                    self.failing.store(true, Ordering::Release);
                     if first {
                         tracing::warn!("Error writing to the AOF file: {msg}");
                     }
@@ -298,6 +299,34 @@ impl Aof {
                 }
             }
         }
+    }
+}
+
+impl crate::engine::Sink for Aof {
+    fn append(&self, db: usize, args: &[&[u8]]) -> u64 {
+        Aof::append(self, db, args)
+    }
+
+    fn error(&self) -> Option<String> {
+        if !self.failing.load(Ordering::Acquire) {
+            return None;
+        }
+        self.error.lock().clone()
+    }
+
+    fn batch_done(&self) {
+        self.write_inline();
+    }
+
+    fn sync_replies(&self) -> bool {
+        self.policy() == Fsync::Always
+    }
+
+    fn wait_durable(
+        &self,
+        seq: u64,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(Aof::wait_durable(self, seq))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The ferrokv server binary: `ferrokv [config-file] [--option value ...]`.
 
 use ferrokv::config::Config;
-use ferrokv::server::{self, Shared};
+use ferrokv::server;
 use std::sync::atomic::Ordering;
 use tokio::net::TcpListener;
 
@@ -105,7 +105,8 @@ async fn serve(config: Config) -> i32 {
             config.get("appendfsync").to_string(),
         )
     });
-    let shared = Shared::new(config);
+    let shared = ferrokv::command::engine(config);
+    let mut opened = None;
     if let Some((path, policy)) = aof_setting {
         let started = std::time::Instant::now();
         match ferrokv::aof::load(&shared, &path) {
@@ -123,13 +124,14 @@ async fn serve(config: Config) -> i32 {
             }
         }
         match ferrokv::aof::Aof::open(&path, ferrokv::aof::Fsync::parse(&policy)) {
-            Ok(aof) => shared.set_aof(Some(aof)),
+            Ok(aof) => opened = Some(aof),
             Err(e) => {
                 tracing::error!("Can't open the append-only file {}: {e}", path.display());
                 return 1;
             }
         }
     }
+    let control = ferrokv::aof::AofControl::install(&shared, opened);
     let bound = listeners.first().and_then(|l| l.local_addr().ok());
     shared
         .port
@@ -164,7 +166,7 @@ async fn serve(config: Config) -> i32 {
         sig.shutdown.trigger();
     });
     server::run(shared.clone(), listeners).await;
-    if let Some(aof) = shared.aof() {
+    if let Some(aof) = control.aof() {
         if let Err(e) = aof.flush_now() {
             tracing::error!("Error flushing the AOF at shutdown: {e}");
         }

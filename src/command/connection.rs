@@ -2,38 +2,41 @@
 
 use super::error;
 use super::keys::db_index;
+use super::{flags::*, is, Cmd, Ctx, Outcome};
 use crate::num::parse_i64;
-use super::{flags::*, is, Cmd, Ctx};
 use crate::resp::Protocol;
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
 
 /// `PING [message]`
-fn ping(ctx: &mut Ctx, args: &[Bytes]) {
+fn ping(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() > 2 {
-        return ctx.error(&error::wrong_arity("ping"));
+        return Err(error::wrong_arity("ping"));
     }
     match args.get(1) {
         Some(m) => ctx.out.bulk(m),
         None => ctx.out.simple("PONG"),
     }
+    Ok(())
 }
 
-fn echo(ctx: &mut Ctx, args: &[Bytes]) {
+fn echo(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     ctx.out.bulk(&args[1]);
+    Ok(())
 }
 
-fn quit(ctx: &mut Ctx, _args: &[Bytes]) {
+fn quit(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.client.close = true;
     ctx.out.ok();
+    Ok(())
 }
 
-fn select(ctx: &mut Ctx, args: &[Bytes]) {
-    if let Some(db) = db_index(ctx, &args[1]) {
-        ctx.client.db = db;
-        ctx.client.info.db.store(db, Ordering::Relaxed);
-        ctx.out.ok();
-    }
+fn select(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let db = db_index(ctx, &args[1])?;
+    ctx.client.db = db;
+    ctx.client.info.db.store(db, Ordering::Relaxed);
+    ctx.out.ok();
+    Ok(())
 }
 
 /// Check a username/password pair against the only user we have, `default`.
@@ -41,19 +44,19 @@ fn check_password(ctx: &Ctx, user: &[u8], pass: &[u8]) -> bool {
     if user != b"default" {
         return false;
     }
-    match &*ctx.shared.hot.requirepass.read() {
+    match &*ctx.engine.hot.requirepass.read() {
         None => true,
         Some(p) => p == pass,
     }
 }
 
 /// `AUTH [username] password`
-fn auth(ctx: &mut Ctx, args: &[Bytes]) {
+fn auth(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() > 3 {
-        return ctx.error(error::SYNTAX);
+        return Err(error::SYNTAX);
     }
-    if args.len() == 2 && ctx.shared.hot.requirepass.read().is_none() {
-        return ctx.error(error::AUTH_NOPASS);
+    if args.len() == 2 && ctx.engine.hot.requirepass.read().is_none() {
+        return Err(error::AUTH_NOPASS);
     }
     let (user, pass) = if args.len() == 3 {
         (&args[1][..], &args[2][..])
@@ -64,8 +67,9 @@ fn auth(ctx: &mut Ctx, args: &[Bytes]) {
         ctx.client.authenticated = true;
         ctx.out.ok();
     } else {
-        ctx.error(error::WRONGPASS);
+        return Err(error::WRONGPASS);
     }
+    Ok(())
 }
 
 /// Client names may not contain spaces or special characters (Redis: bytes `!`..`~`).
@@ -73,17 +77,25 @@ fn valid_name(name: &[u8]) -> bool {
     name.iter().all(|&c| (b'!'..=b'~').contains(&c))
 }
 
-const BAD_NAME: &str = "ERR Client names cannot contain spaces, newlines or special characters.";
+const BAD_NAME: crate::engine::CmdError =
+    error::text("ERR Client names cannot contain spaces, newlines or special characters.");
 
 /// `HELLO [protover [AUTH username password] [SETNAME clientname]]`
-fn hello(ctx: &mut Ctx, args: &[Bytes]) {
+fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let mut ver = None;
     let mut j = 1;
     if args.len() >= 2 {
         match parse_i64(&args[1]) {
-            None => return ctx.error("ERR Protocol version is not an integer or out of range"),
+            None => {
+                return Err(error::text(
+                    "ERR Protocol version is not an integer or out of range",
+                ))
+            }
             Some(v) if !(2..=3).contains(&v) => {
-                return ctx.error("NOPROTO unsupported protocol version")
+                return Err(crate::engine::CmdError::new(
+                    crate::engine::ErrKind::NoProto,
+                    "NOPROTO unsupported protocol version",
+                ))
             }
             Some(v) => ver = Some(v),
         }
@@ -100,24 +112,24 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) {
             name = Some(&args[j + 1]);
             j += 2;
         } else {
-            return ctx.error(&format!(
+            return Err(error::msg(format!(
                 "ERR Syntax error in HELLO option '{}'",
                 String::from_utf8_lossy(&args[j])
-            ));
+            )));
         }
     }
     if let Some((u, p)) = creds {
         if !check_password(ctx, u, p) {
-            return ctx.error(error::WRONGPASS);
+            return Err(error::WRONGPASS);
         }
         ctx.client.authenticated = true;
     }
     if !ctx.client.authenticated {
-        return ctx.error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+        return Err(crate::engine::CmdError::new(crate::engine::ErrKind::NoAuth, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
     }
     if let Some(n) = name {
         if !valid_name(n) {
-            return ctx.error(BAD_NAME);
+            return Err(BAD_NAME);
         }
         *ctx.client.info.name.lock() = n.to_vec();
     }
@@ -150,60 +162,66 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) {
     out.bulk(b"master");
     out.bulk(b"modules");
     out.array(0);
+    Ok(())
 }
 
 // ---- CLIENT ----------------------------------------------------------------------------
 
-fn client_id(ctx: &mut Ctx, _args: &[Bytes]) {
+fn client_id(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.out.int(ctx.client.info.id as i64);
+    Ok(())
 }
 
-fn client_setname(ctx: &mut Ctx, args: &[Bytes]) {
+fn client_setname(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if !valid_name(&args[2]) {
-        return ctx.error(BAD_NAME);
+        return Err(BAD_NAME);
     }
     *ctx.client.info.name.lock() = args[2].to_vec();
     ctx.out.ok();
+    Ok(())
 }
 
-fn client_getname(ctx: &mut Ctx, _args: &[Bytes]) {
+fn client_getname(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     let name = ctx.client.info.name.lock().clone();
     if name.is_empty() {
         ctx.out.null();
     } else {
         ctx.out.bulk(&name);
     }
+    Ok(())
 }
 
 /// `CLIENT SETINFO LIB-NAME|LIB-VER value` (Redis 7.2; clients such as redis-py send it).
-fn client_setinfo(ctx: &mut Ctx, args: &[Bytes]) {
+fn client_setinfo(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let slot = if is(&args[2], "lib-name") {
         &ctx.client.info.lib_name
     } else if is(&args[2], "lib-ver") {
         &ctx.client.info.lib_ver
     } else {
-        return ctx.error(&format!(
+        return Err(error::msg(format!(
             "ERR Unrecognized option '{}'",
             String::from_utf8_lossy(&args[2])
-        ));
+        )));
     };
     if !valid_name(&args[3]) {
-        return ctx.error(&format!(
+        return Err(error::msg(format!(
             "ERR {} cannot contain spaces, newlines or special characters.",
             String::from_utf8_lossy(&args[2]).to_ascii_uppercase()
-        ));
+        )));
     }
     *slot.lock() = args[3].to_vec();
     ctx.out.ok();
+    Ok(())
 }
 
-fn client_info(ctx: &mut Ctx, _args: &[Bytes]) {
+fn client_info(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     let line = format!("{}\n", ctx.client.info.describe(ctx.now));
     ctx.out.verbatim(line.as_bytes());
+    Ok(())
 }
 
 /// `CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]`
-fn client_list(ctx: &mut Ctx, args: &[Bytes]) {
+fn client_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let mut ids: Option<Vec<u64>> = None;
     let mut type_ok = true;
     let mut j = 2;
@@ -213,7 +231,7 @@ fn client_list(ctx: &mut Ctx, args: &[Bytes]) {
             match t.as_str() {
                 "normal" => type_ok = true,
                 "master" | "replica" | "slave" | "pubsub" => type_ok = false,
-                _ => return ctx.error(&format!("ERR Unknown client type '{t}'")),
+                _ => return Err(error::msg(format!("ERR Unknown client type '{t}'"))),
             }
             j += 2;
         } else if is(&args[j], "id") && j + 1 < args.len() {
@@ -221,16 +239,16 @@ fn client_list(ctx: &mut Ctx, args: &[Bytes]) {
             for a in &args[j + 1..] {
                 match parse_i64(a) {
                     Some(id) if id > 0 => list.push(id as u64),
-                    _ => return ctx.error("ERR Invalid client ID"),
+                    _ => return Err(error::text("ERR Invalid client ID")),
                 }
             }
             ids = Some(list);
             j = args.len();
         } else {
-            return ctx.error(error::SYNTAX);
+            return Err(error::SYNTAX);
         }
     }
-    let clients: Vec<_> = ctx.shared.clients.lock().values().cloned().collect();
+    let clients: Vec<_> = ctx.engine.clients.lock().values().cloned().collect();
     let mut text = String::new();
     if type_ok {
         for c in clients {
@@ -242,12 +260,13 @@ fn client_list(ctx: &mut Ctx, args: &[Bytes]) {
         }
     }
     ctx.out.verbatim(text.as_bytes());
+    Ok(())
 }
 
 /// `CLIENT KILL ip:port` or `CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]
 /// [TYPE type] [USER name]`
-fn client_kill(ctx: &mut Ctx, args: &[Bytes]) {
-    let clients: Vec<_> = ctx.shared.clients.lock().values().cloned().collect();
+fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let clients: Vec<_> = ctx.engine.clients.lock().values().cloned().collect();
     let me = ctx.client.info.id;
     if args.len() == 3 {
         let addr = String::from_utf8_lossy(&args[2]);
@@ -258,13 +277,14 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) {
                 } else {
                     c.kill();
                 }
-                ctx.out.ok()
+                ctx.out.ok();
+                Ok(())
             }
-            None => ctx.error("ERR No such client"),
+            None => Err(error::text("ERR No such client")),
         };
     }
     if args.len() % 2 == 1 {
-        return ctx.error(error::SYNTAX);
+        return Err(error::SYNTAX);
     }
     let (mut id, mut addr, mut laddr, mut user) = (None, None, None, None);
     let mut skipme = true;
@@ -274,7 +294,7 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) {
         if is(&pair[0], "id") {
             match parse_i64(&pair[1]) {
                 Some(n) if n > 0 => id = Some(n as u64),
-                _ => return ctx.error("ERR client-id should be greater than 0"),
+                _ => return Err(error::text("ERR client-id should be greater than 0")),
             }
         } else if is(&pair[0], "addr") {
             addr = Some(v);
@@ -286,16 +306,16 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) {
             match v.to_ascii_lowercase().as_str() {
                 "normal" => type_normal = true,
                 "master" | "replica" | "slave" | "pubsub" => type_normal = false,
-                _ => return ctx.error(&format!("ERR Unknown client type '{v}'")),
+                _ => return Err(error::msg(format!("ERR Unknown client type '{v}'"))),
             }
         } else if is(&pair[0], "skipme") {
             match v.to_ascii_lowercase().as_str() {
                 "yes" => skipme = true,
                 "no" => skipme = false,
-                _ => return ctx.error(error::SYNTAX),
+                _ => return Err(error::SYNTAX),
             }
         } else {
-            return ctx.error(error::SYNTAX);
+            return Err(error::SYNTAX);
         }
     }
     let mut killed = 0;
@@ -316,9 +336,10 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) {
         killed += 1;
     }
     ctx.out.int(killed);
+    Ok(())
 }
 
-fn client_help(ctx: &mut Ctx, _args: &[Bytes]) {
+fn client_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     super::server::help(
         ctx,
         "CLIENT",
@@ -356,19 +377,22 @@ fn client_help(ctx: &mut Ctx, _args: &[Bytes]) {
             "    * LIB-NAME: the client lib name.",
             "    * LIB-VER: the client lib version.",
         ],
-    );
+    )
 }
 
 /// `CLIENT NO-EVICT on|off`: accepted (nothing is evicted per client here).
-fn client_no_evict(ctx: &mut Ctx, args: &[Bytes]) {
+fn client_no_evict(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if is(&args[2], "on") || is(&args[2], "off") {
-        ctx.out.ok()
+        ctx.out.ok();
+        Ok(())
     } else {
-        ctx.error(error::SYNTAX)
+        Err(error::SYNTAX)
     }
 }
 
-fn container(_ctx: &mut Ctx, _args: &[Bytes]) {}
+fn container(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    Ok(())
+}
 
 const CONN: u32 = NOSCRIPT | LOADING | STALE;
 

@@ -1,8 +1,8 @@
 //! Expiry commands: setting, reading and removing TTLs.
 
 use super::error;
+use super::{flags::*, is, Cmd, Ctx, Outcome};
 use crate::num::parse_i64;
-use super::{flags::*, is, Cmd, Ctx};
 use bytes::Bytes;
 
 #[derive(Default)]
@@ -15,7 +15,7 @@ struct Cond {
 
 /// The one EXPIRE path: `base` is the time the argument is relative to (now, or 0 for the
 /// `*AT` forms) and `seconds` its unit.
-fn expire_generic(ctx: &mut Ctx, args: &[Bytes], base: u64, seconds: bool, name: &str) {
+fn expire_generic(ctx: &mut Ctx, args: &[Bytes], base: u64, seconds: bool, name: &str) -> Outcome {
     let mut c = Cond::default();
     for a in &args[3..] {
         if is(a, "nx") {
@@ -27,37 +27,43 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], base: u64, seconds: bool, name:
         } else if is(a, "lt") {
             c.lt = true;
         } else {
-            return ctx.error(&format!(
+            return Err(error::msg(format!(
                 "ERR Unsupported option {}",
                 String::from_utf8_lossy(a)
-            ));
+            )));
         }
     }
     if c.nx && (c.xx || c.gt || c.lt) {
-        return ctx.error("ERR NX and XX, GT or LT options at the same time are not compatible");
+        return Err(error::text(
+            "ERR NX and XX, GT or LT options at the same time are not compatible",
+        ));
     }
     if c.gt && c.lt {
-        return ctx.error("ERR GT and LT options at the same time are not compatible");
+        return Err(error::text(
+            "ERR GT and LT options at the same time are not compatible",
+        ));
     }
     let Some(mut when) = parse_i64(&args[2]) else {
-        return ctx.error(error::NOT_INTEGER);
+        return Err(error::NOT_INTEGER);
     };
     if seconds {
         if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
-            return ctx.error(&error::invalid_expire(name));
+            return Err(error::invalid_expire(name));
         }
         when *= 1000;
     }
     if when > i64::MAX - base as i64 {
-        return ctx.error(&error::invalid_expire(name));
+        return Err(error::invalid_expire(name));
     }
     when += base as i64;
     let key = &args[1];
     let now = ctx.now;
-    let mut shard = ctx.db().lock(key);
+    let shard = ctx.keys.shard(ctx.client.db, key);
     let Some(current) = shard.get_write(key, now).map(|e| e.expire_at) else {
-        drop(shard);
-        return ctx.out.int(0);
+        {
+            ctx.out.int(0);
+            return Ok(());
+        }
     };
     let has = current != 0;
     let refused = (c.nx && has)
@@ -65,8 +71,10 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], base: u64, seconds: bool, name:
         || (c.gt && (!has || when <= current as i64))
         || (c.lt && has && when >= current as i64);
     if refused {
-        drop(shard);
-        return ctx.out.int(0);
+        {
+            ctx.out.int(0);
+            return Ok(());
+        }
     }
     let record = if when <= now as i64 {
         shard.remove(key, now);
@@ -79,35 +87,35 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], base: u64, seconds: bool, name:
             when.to_string().into_bytes(),
         ]
     };
-    drop(shard);
-    ctx.dirty(1);
-    ctx.log_as(vec![record]);
+    ctx.fx.dirty += 1;
+    ctx.log_as(|| vec![record]);
     ctx.out.int(1);
+    Ok(())
 }
 
-fn expire(ctx: &mut Ctx, args: &[Bytes]) {
+fn expire(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
     expire_generic(ctx, args, now, true, "expire")
 }
-fn pexpire(ctx: &mut Ctx, args: &[Bytes]) {
+fn pexpire(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
     expire_generic(ctx, args, now, false, "pexpire")
 }
-fn expireat(ctx: &mut Ctx, args: &[Bytes]) {
+fn expireat(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     expire_generic(ctx, args, 0, true, "expireat")
 }
-fn pexpireat(ctx: &mut Ctx, args: &[Bytes]) {
+fn pexpireat(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     expire_generic(ctx, args, 0, false, "pexpireat")
 }
 
 /// The key's absolute expiry: None when missing, Some(0) when it has no TTL.
 fn expiry_of(ctx: &mut Ctx, key: &[u8]) -> Option<u64> {
     let now = ctx.now;
-    let mut shard = ctx.db().lock(key);
+    let shard = ctx.keys.shard(ctx.client.db, key);
     shard.get(key, now).map(|e| e.expire_at)
 }
 
-fn ttl_generic(ctx: &mut Ctx, args: &[Bytes], ms: bool) {
+fn ttl_generic(ctx: &mut Ctx, args: &[Bytes], ms: bool) -> Outcome {
     let now = ctx.now;
     match expiry_of(ctx, &args[1]) {
         None => ctx.out.int(-2),
@@ -117,16 +125,17 @@ fn ttl_generic(ctx: &mut Ctx, args: &[Bytes], ms: bool) {
             ctx.out.int(if ms { left } else { (left + 500) / 1000 })
         }
     }
+    Ok(())
 }
 
-fn ttl(ctx: &mut Ctx, args: &[Bytes]) {
+fn ttl(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     ttl_generic(ctx, args, false)
 }
-fn pttl(ctx: &mut Ctx, args: &[Bytes]) {
+fn pttl(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     ttl_generic(ctx, args, true)
 }
 
-fn expiretime_generic(ctx: &mut Ctx, args: &[Bytes], ms: bool) {
+fn expiretime_generic(ctx: &mut Ctx, args: &[Bytes], ms: bool) -> Outcome {
     match expiry_of(ctx, &args[1]) {
         None => ctx.out.int(-2),
         Some(0) => ctx.out.int(-1),
@@ -136,29 +145,30 @@ fn expiretime_generic(ctx: &mut Ctx, args: &[Bytes], ms: bool) {
             ((at + 500) / 1000) as i64
         }),
     }
+    Ok(())
 }
 
-fn expiretime(ctx: &mut Ctx, args: &[Bytes]) {
+fn expiretime(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     expiretime_generic(ctx, args, false)
 }
-fn pexpiretime(ctx: &mut Ctx, args: &[Bytes]) {
+fn pexpiretime(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     expiretime_generic(ctx, args, true)
 }
 
 /// `PERSIST key`
-fn persist(ctx: &mut Ctx, args: &[Bytes]) {
+fn persist(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let key = &args[1];
     let now = ctx.now;
-    let mut shard = ctx.db().lock(key);
+    let shard = ctx.keys.shard(ctx.client.db, key);
     let had = shard.get_write(key, now).is_some_and(|e| e.expire_at != 0);
     if had {
         shard.set_expire(key, 0, now);
     }
-    drop(shard);
     if had {
-        ctx.dirty(1);
+        ctx.fx.dirty += 1;
     }
     ctx.out.int(had as i64);
+    Ok(())
 }
 
 pub static COMMANDS: &[Cmd] = &[

@@ -1,42 +1,43 @@
 //! Introspection: `MEMORY` (byte-level accounting per key and overall) and `SLOWLOG`.
 
 use super::error;
+use super::{flags::*, is, Cmd, Ctx, Outcome};
 use crate::num::parse_i64;
-use super::{flags::*, is, Cmd, Ctx};
 use bytes::Bytes;
-use parking_lot::Mutex;
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 // ---- MEMORY ----------------------------------------------------------------------------
 
 /// `MEMORY USAGE key [SAMPLES count]`: the bytes accounted for the key (all of its value is
 /// counted; SAMPLES is accepted for compatibility).
-fn memory_usage(ctx: &mut Ctx, args: &[Bytes]) {
+fn memory_usage(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     match args.len() {
         3 => {}
         5 if is(&args[3], "samples") => match parse_i64(&args[4]) {
-            None => return ctx.error(error::NOT_INTEGER),
-            Some(n) if n < 0 => return ctx.error(error::SYNTAX),
+            None => return Err(error::NOT_INTEGER),
+            Some(n) if n < 0 => return Err(error::SYNTAX),
             Some(_) => {}
         },
-        _ => return ctx.error(error::SYNTAX),
+        _ => return Err(error::SYNTAX),
     }
     let now = ctx.now;
-    match ctx.db().lock(&args[2]).memory_of(&args[2], now) {
+    match ctx.shard(&args[2]).memory_of(&args[2], now) {
         Some(n) => ctx.out.int(n as i64),
         None => ctx.out.null(),
     }
+    Ok(())
 }
 
 /// `MEMORY STATS`: the common fields of Redis's report.
-fn memory_stats(ctx: &mut Ctx, _args: &[Bytes]) {
-    let store = ctx.store();
+fn memory_stats(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    let store = ctx.engine.store.clone();
     let used = store.used_memory();
-    let keys: usize = (0..store.databases()).map(|d| store.dbsize(d)).sum();
+    let per_db: Vec<(usize, usize)> = (0..store.databases())
+        .map(|d| (ctx.keys.dbsize(d), ctx.keys.expires(d)))
+        .collect();
+    let keys: usize = per_db.iter().map(|p| p.0).sum();
     let rss = super::server::rss_bytes();
     let dbs: Vec<(usize, usize, usize)> = (0..store.databases())
-        .map(|d| (d, store.dbsize(d), store.db(d).expires_len()))
+        .map(|d| (d, per_db[d].0, per_db[d].1))
         .filter(|(_, n, _)| *n > 0)
         .collect();
     let out = &mut *ctx.out;
@@ -82,23 +83,29 @@ fn memory_stats(ctx: &mut Ctx, _args: &[Bytes]) {
     } else {
         1.0
     });
+    Ok(())
 }
 
 /// Below this much memory in use Redis's doctor declines to judge; so do we.
 const DOCTOR_MIN_MEMORY: u64 = 5 * 1024 * 1024;
 
-fn memory_doctor(ctx: &mut Ctx, _args: &[Bytes]) {
-    if ctx.store().used_memory() < DOCTOR_MIN_MEMORY {
-        return ctx.out.verbatim(b"Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n");
+fn memory_doctor(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    if ctx.engine.store.used_memory() < DOCTOR_MIN_MEMORY {
+        {
+            ctx.out.verbatim(b"Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n");
+            return Ok(());
+        }
     }
     ctx.out.verbatim(b"Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.");
+    Ok(())
 }
 
-fn memory_purge(ctx: &mut Ctx, _args: &[Bytes]) {
+fn memory_purge(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.out.ok();
+    Ok(())
 }
 
-fn memory_help(ctx: &mut Ctx, _args: &[Bytes]) {
+fn memory_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     super::server::help(
         ctx,
         "MEMORY",
@@ -115,97 +122,35 @@ fn memory_help(ctx: &mut Ctx, _args: &[Bytes]) {
             "    Return memory in bytes used by <key> and its value. Nested values are",
             "    sampled up to <count> times (default: 5, 0 means sample all).",
         ],
-    );
+    )
 }
 
-fn memory_malloc_stats(ctx: &mut Ctx, _args: &[Bytes]) {
+fn memory_malloc_stats(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.out
         .verbatim(b"Stats not supported for the current allocator");
+    Ok(())
 }
 
-// ---- SLOWLOG ---------------------------------------------------------------------------
-
-/// Arguments kept per slow log entry, and bytes kept per argument (as in Redis).
-pub const SLOWLOG_MAX_ARGC: usize = 32;
-pub const SLOWLOG_MAX_ARGLEN: usize = 128;
-
-pub struct SlowEntry {
-    id: u64,
-    time: u64,
-    micros: u64,
-    args: Vec<Vec<u8>>,
-    addr: String,
-    name: Vec<u8>,
-}
-
-/// The slow log: the most recent commands slower than `slowlog-log-slower-than`.
-#[derive(Default)]
-pub struct SlowLog {
-    entries: Mutex<VecDeque<SlowEntry>>,
-    next_id: AtomicU64,
-}
-
-impl SlowLog {
-    /// Record a command that took `micros`; `max` is `slowlog-max-len`.
-    pub fn record(
-        &self,
-        args: &[Bytes],
-        micros: u64,
-        now_ms: u64,
-        addr: &str,
-        name: &[u8],
-        max: usize,
-    ) {
-        let mut kept: Vec<Vec<u8>> = Vec::new();
-        let shown = args.len().min(SLOWLOG_MAX_ARGC);
-        for (i, a) in args[..shown].iter().enumerate() {
-            if i == SLOWLOG_MAX_ARGC - 1 && args.len() > SLOWLOG_MAX_ARGC {
-                kept.push(
-                    format!("... ({} more arguments)", args.len() - SLOWLOG_MAX_ARGC + 1)
-                        .into_bytes(),
-                );
-                break;
-            }
-            if a.len() > SLOWLOG_MAX_ARGLEN {
-                let mut v = a[..SLOWLOG_MAX_ARGLEN].to_vec();
-                v.extend_from_slice(
-                    format!("... ({} more bytes)", a.len() - SLOWLOG_MAX_ARGLEN).as_bytes(),
-                );
-                kept.push(v);
-            } else {
-                kept.push(a.to_vec());
-            }
-        }
-        let entry = SlowEntry {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            time: now_ms / 1000,
-            micros,
-            args: kept,
-            addr: addr.to_string(),
-            name: name.to_vec(),
-        };
-        let mut e = self.entries.lock();
-        e.push_front(entry);
-        e.truncate(max);
-    }
-}
-
-fn slowlog_get(ctx: &mut Ctx, args: &[Bytes]) {
+fn slowlog_get(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() > 3 {
         let name = String::from_utf8_lossy(&args[1]).into_owned();
-        return ctx.error(&format!(
+        return Err(error::msg(format!(
             "ERR unknown subcommand or wrong number of arguments for '{name}'. Try SLOWLOG HELP."
-        ));
+        )));
     }
     let count = match args.get(2) {
         None => 10,
         Some(a) => match parse_i64(a) {
             Some(-1) => usize::MAX,
             Some(n) if n >= 0 => n as usize,
-            _ => return ctx.error("ERR count should be greater than or equal to -1"),
+            _ => {
+                return Err(error::text(
+                    "ERR count should be greater than or equal to -1",
+                ))
+            }
         },
     };
-    let log = &ctx.shared.slowlog;
+    let log = &ctx.engine.slowlog;
     let entries = log.entries.lock();
     let n = entries.len().min(count);
     let out = &mut *ctx.out;
@@ -222,19 +167,22 @@ fn slowlog_get(ctx: &mut Ctx, args: &[Bytes]) {
         out.bulk(e.addr.as_bytes());
         out.bulk(&e.name);
     }
+    Ok(())
 }
 
-fn slowlog_len(ctx: &mut Ctx, _args: &[Bytes]) {
-    let n = ctx.shared.slowlog.entries.lock().len();
+fn slowlog_len(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    let n = ctx.engine.slowlog.entries.lock().len();
     ctx.out.int(n as i64);
+    Ok(())
 }
 
-fn slowlog_reset(ctx: &mut Ctx, _args: &[Bytes]) {
-    ctx.shared.slowlog.entries.lock().clear();
+fn slowlog_reset(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    ctx.engine.slowlog.entries.lock().clear();
     ctx.out.ok();
+    Ok(())
 }
 
-fn slowlog_help(ctx: &mut Ctx, _args: &[Bytes]) {
+fn slowlog_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     super::server::help(
         ctx,
         "SLOWLOG",
@@ -249,16 +197,19 @@ fn slowlog_help(ctx: &mut Ctx, _args: &[Bytes]) {
             "RESET",
             "    Reset the slowlog.",
         ],
-    );
+    )
 }
 
-fn container(_ctx: &mut Ctx, _args: &[Bytes]) {}
+fn container(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    Ok(())
+}
 
 static MEMORY_SUBS: &[Cmd] = &[
     Cmd::new("usage", -3, READONLY, "server", memory_usage)
         .keys(2, 2, 1)
         .doc("Estimates the memory usage of a key.", "4.0.0"),
     Cmd::new("stats", 2, 0, "server", memory_stats)
+        .scope(crate::engine::table::Scope::All)
         .doc("Returns details about memory usage.", "4.0.0"),
     Cmd::new("doctor", 2, 0, "server", memory_doctor)
         .doc("Outputs a memory problems report.", "4.0.0"),

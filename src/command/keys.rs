@@ -1,136 +1,148 @@
 //! Generic key commands: existence, deletion, renaming, copying, iteration.
 
 use super::error;
+use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::table::Scope;
+use crate::engine::CmdError;
 use crate::num::parse_i64;
-use super::{flags::*, is, Cmd, Ctx};
 use crate::store::glob::glob_match;
 use crate::store::keyspace::{join_cursor, split_cursor};
-use crate::store::{Db, KeyLocks, SHARDS};
+use crate::store::SHARDS;
 use bytes::Bytes;
 
 /// `DEL key [key ...]` and `UNLINK` (values are dropped right away either way; freeing is
 /// cheap compared with Redis's, since nothing needs compaction).
-fn del(ctx: &mut Ctx, args: &[Bytes]) {
+fn del(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
-    let mut locks = KeyLocks::new(ctx.db(), &args[1..]);
-    let n = args[1..]
-        .iter()
-        .filter(|k| locks.shard(k).remove(k, now).is_some())
-        .count();
-    drop(locks);
-    ctx.dirty(n as u64);
-    ctx.out.int(n as i64);
+    let db = ctx.db();
+    let mut n = 0;
+    for k in &args[1..] {
+        if ctx.keys.shard(db, k).remove(k, now).is_some() {
+            ctx.changed(k);
+            n += 1;
+        }
+    }
+    ctx.out.int(n);
+    Ok(())
 }
 
 /// `EXISTS key [key ...]`: a key named twice counts twice.
-fn exists(ctx: &mut Ctx, args: &[Bytes]) {
+fn exists(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
-    let mut locks = KeyLocks::new(ctx.db(), &args[1..]);
+    let db = ctx.db();
     let n = args[1..]
         .iter()
-        .filter(|k| locks.shard(k).exists(k, now))
+        .filter(|k| ctx.keys.shard(db, k).exists(k, now))
         .count();
-    drop(locks);
     ctx.out.int(n as i64);
+    Ok(())
 }
 
 /// `TOUCH key [key ...]`
-fn touch(ctx: &mut Ctx, args: &[Bytes]) {
+fn touch(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
-    let mut locks = KeyLocks::new(ctx.db(), &args[1..]);
+    let db = ctx.db();
     let n = args[1..]
         .iter()
-        .filter(|k| locks.shard(k).touch(k, now))
+        .filter(|k| ctx.keys.shard(db, k).touch(k, now))
         .count();
-    drop(locks);
     ctx.out.int(n as i64);
+    Ok(())
 }
 
 /// `TYPE key`
-fn type_(ctx: &mut Ctx, args: &[Bytes]) {
+fn type_(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
     let t = ctx
-        .db()
-        .lock(&args[1])
+        .shard(&args[1])
         .get(&args[1], now)
         .map_or("none", |e| e.value.type_name());
     ctx.out.simple(t);
+    Ok(())
 }
 
-/// `RENAME key newkey` / `RENAMENX key newkey`: the value moves with its TTL.
-fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) {
+/// `RENAME key newkey` / `RENAMENX key newkey`: the value moves with its TTL, in O(1).
+fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Outcome {
     let (src, dst) = (&args[1], &args[2]);
     let now = ctx.now;
-    let mut locks = KeyLocks::new(ctx.db(), [src, dst]);
-    if locks.shard(src).get_write(src, now).is_none() {
-        drop(locks);
-        return ctx.error(error::NO_SUCH_KEY);
+    let db = ctx.db();
+    if ctx.keys.shard(db, src).get_write(src, now).is_none() {
+        return Err(error::NO_SUCH_KEY);
     }
     if src == dst {
-        drop(locks);
-        return if nx { ctx.out.int(0) } else { ctx.out.ok() };
+        if nx {
+            ctx.out.int(0)
+        } else {
+            ctx.out.ok()
+        }
+        return Ok(());
     }
-    if nx && locks.shard(dst).exists(dst, now) {
-        drop(locks);
-        return ctx.out.int(0);
+    if nx && ctx.keys.shard(db, dst).exists(dst, now) {
+        ctx.out.int(0);
+        return Ok(());
     }
-    let entry = locks.shard(src).remove(src, now).expect("checked above");
-    locks.shard(dst).put_entry(dst, entry, now);
-    drop(locks);
-    ctx.dirty(1);
+    let entry = ctx
+        .keys
+        .shard(db, src)
+        .remove(src, now)
+        .expect("checked above");
+    ctx.keys.shard(db, dst).put_entry(dst, entry, now);
+    ctx.changed(src);
+    ctx.changed(dst);
     if nx {
         ctx.out.int(1)
     } else {
         ctx.out.ok()
     }
+    Ok(())
 }
 
-fn rename(ctx: &mut Ctx, args: &[Bytes]) {
+fn rename(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     rename_generic(ctx, args, false)
 }
 
-fn renamenx(ctx: &mut Ctx, args: &[Bytes]) {
+fn renamenx(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     rename_generic(ctx, args, true)
 }
 
-/// A database index argument, with Redis's errors.
-pub fn db_index(ctx: &mut Ctx, arg: &[u8]) -> Option<usize> {
-    let Some(id) = parse_i64(arg).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64) else {
-        ctx.error(error::NOT_INTEGER);
-        return None;
-    };
-    if id < 0 || id as usize >= ctx.store().databases() {
-        ctx.error(error::DB_RANGE);
-        return None;
-    }
-    Some(id as usize)
+/// A database index argument as Redis reads it (an int), without the range check.
+fn db_arg(arg: &[u8]) -> Option<i64> {
+    parse_i64(arg).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64)
 }
 
-/// Lock one key in each of two databases, in (database, shard) order.
-fn lock_pair<'a>(
-    a: (&'a Db, usize, &[u8]),
-    b: (&'a Db, usize, &[u8]),
-) -> (
-    parking_lot::MutexGuard<'a, crate::store::Shard>,
-    Option<parking_lot::MutexGuard<'a, crate::store::Shard>>,
-) {
-    let (sa, sb) = (Db::shard_index(a.2), Db::shard_index(b.2));
-    if a.1 == b.1 && sa == sb {
-        return (a.0.lock_shard(sa), None);
+/// A database index argument, with Redis's errors.
+pub fn db_index(ctx: &Ctx, arg: &[u8]) -> Result<usize, CmdError> {
+    let id = db_arg(arg).ok_or(error::NOT_INTEGER)?;
+    if id < 0 || id as usize >= ctx.engine.store.databases() {
+        return Err(error::DB_RANGE);
     }
-    if (a.1, sa) < (b.1, sb) {
-        let ga = a.0.lock_shard(sa);
-        let gb = b.0.lock_shard(sb);
-        (ga, Some(gb))
-    } else {
-        let gb = b.0.lock_shard(sb);
-        let ga = a.0.lock_shard(sa);
-        (ga, Some(gb))
+    Ok(id as usize)
+}
+
+/// The target database of `COPY … DB n` (for locking; errors are the handler's).
+fn copy_target(args: &[Bytes]) -> Option<usize> {
+    // The handler's own parsing loop: the last DB option wins.
+    let mut target = None;
+    let mut j = 3;
+    while j < args.len() {
+        if is(&args[j], "db") && j + 1 < args.len() {
+            target = Some(db_arg(&args[j + 1]).and_then(|d| usize::try_from(d).ok())?);
+            j += 1;
+        } else if !is(&args[j], "replace") {
+            break;
+        }
+        j += 1;
     }
+    target
+}
+
+/// The target database of `MOVE key db` (for locking).
+fn move_target(args: &[Bytes]) -> Option<usize> {
+    db_arg(&args[2]).and_then(|d| usize::try_from(d).ok())
 }
 
 /// `COPY source destination [DB destination-db] [REPLACE]`
-fn copy(ctx: &mut Ctx, args: &[Bytes]) {
+fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let (src, dst) = (&args[1], &args[2]);
     let mut replace = false;
     let mut target = None;
@@ -139,121 +151,108 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) {
         if is(&args[j], "replace") {
             replace = true;
         } else if is(&args[j], "db") && j + 1 < args.len() {
-            let Some(id) =
-                parse_i64(&args[j + 1]).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64)
-            else {
-                return ctx.error(error::NOT_INTEGER);
-            };
             // Checked as soon as it is read, before later options (as Redis does).
-            if id < 0 || id as usize >= ctx.store().databases() {
-                return ctx.error(error::DB_RANGE);
-            }
-            target = Some(id as usize);
+            target = Some(db_index(ctx, &args[j + 1])?);
             j += 1;
         } else {
-            return ctx.error(error::SYNTAX);
+            return Err(error::SYNTAX);
         }
         j += 1;
     }
-    let src_db = ctx.client.db;
+    let src_db = ctx.db();
     let dst_db = target.unwrap_or(src_db);
     if src_db == dst_db && src == dst {
-        return ctx.error(error::SAME_OBJECT);
+        return Err(error::SAME_OBJECT);
     }
     let now = ctx.now;
-    let store = ctx.store();
-    let (mut gs, gd) = lock_pair(
-        (store.db(src_db), src_db, src),
-        (store.db(dst_db), dst_db, dst),
-    );
-    let Some(entry) = gs.get_write(src, now).cloned().map(|mut e| {
-        // The copy is a new object: its access history starts afresh.
-        e.freq = crate::store::keyspace::LFU_INIT;
-        e
-    }) else {
-        return ctx.out.int(0);
+    let Some(entry) = ctx
+        .keys
+        .shard(src_db, src)
+        .get_write(src, now)
+        .cloned()
+        .map(|mut e| {
+            // The copy is a new object: its access history starts afresh.
+            e.freq = crate::store::keyspace::LFU_INIT;
+            e
+        })
+    else {
+        ctx.out.int(0);
+        return Ok(());
     };
-    let mut gd = gd;
-    let dshard = match gd.as_mut() {
-        Some(g) => &mut **g,
-        None => &mut *gs,
-    };
+    let dshard = ctx.keys.shard(dst_db, dst);
     if dshard.exists(dst, now) && !replace {
-        return ctx.out.int(0);
+        ctx.out.int(0);
+        return Ok(());
     }
     dshard.put_entry(dst, entry, now);
-    drop((gs, gd));
-    ctx.dirty(1);
+    ctx.changed_in(dst_db, dst);
     ctx.out.int(1);
+    Ok(())
 }
 
 /// `MOVE key db`
-fn move_(ctx: &mut Ctx, args: &[Bytes]) {
+fn move_(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let key = &args[1];
-    let Some(id) = parse_i64(&args[2]).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64)
-    else {
-        return ctx.error(error::NOT_INTEGER);
-    };
-    if id < 0 || id as usize >= ctx.store().databases() {
-        return ctx.error(error::DB_RANGE);
-    }
-    let (src_db, dst_db) = (ctx.client.db, id as usize);
+    let dst_db = db_index(ctx, &args[2])?;
+    let src_db = ctx.db();
     if src_db == dst_db {
-        return ctx.error(error::SAME_OBJECT);
+        return Err(error::SAME_OBJECT);
     }
     let now = ctx.now;
-    let store = ctx.store();
-    let (mut gs, gd) = lock_pair(
-        (store.db(src_db), src_db, key),
-        (store.db(dst_db), dst_db, key),
-    );
-    let mut gd = gd.expect("different databases");
-    if gs.get_write(key, now).is_none() || gd.exists(key, now) {
-        return ctx.out.int(0);
+    if ctx.keys.shard(src_db, key).get_write(key, now).is_none()
+        || ctx.keys.shard(dst_db, key).exists(key, now)
+    {
+        ctx.out.int(0);
+        return Ok(());
     }
-    let entry = gs.remove(key, now).expect("checked above");
-    gd.put_entry(key, entry, now);
-    drop((gs, gd));
-    ctx.dirty(1);
+    let entry = ctx
+        .keys
+        .shard(src_db, key)
+        .remove(key, now)
+        .expect("checked above");
+    ctx.keys.shard(dst_db, key).put_entry(key, entry, now);
+    ctx.changed_in(src_db, key);
+    ctx.changed_in(dst_db, key);
     ctx.out.int(1);
+    Ok(())
 }
 
 /// `SWAPDB index1 index2`
-fn swapdb(ctx: &mut Ctx, args: &[Bytes]) {
-    let parse = |a: &[u8]| parse_i64(a).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64);
-    let Some(a) = parse(&args[1]) else {
-        return ctx.error("ERR invalid first DB index");
-    };
-    let Some(b) = parse(&args[2]) else {
-        return ctx.error("ERR invalid second DB index");
-    };
-    let n = ctx.store().databases() as i64;
+fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let a = db_arg(&args[1]).ok_or(error::text("ERR invalid first DB index"))?;
+    let b = db_arg(&args[2]).ok_or(error::text("ERR invalid second DB index"))?;
+    let n = ctx.engine.store.databases() as i64;
     if a < 0 || b < 0 || a >= n || b >= n {
-        return ctx.error(error::DB_RANGE);
+        return Err(error::DB_RANGE);
     }
-    ctx.store().swapdb(a as usize, b as usize);
-    ctx.dirty(1);
+    ctx.keys.swap_dbs(a as usize, b as usize);
+    ctx.fx.dirty += 1;
+    ctx.fx.swapped = Some((a as usize, b as usize));
     ctx.out.ok();
+    Ok(())
 }
 
 /// `KEYS pattern`
-fn keys(ctx: &mut Ctx, args: &[Bytes]) {
+fn keys(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let pat = &args[1][..];
     let all = pat == b"*";
     let now = ctx.now;
     let db = ctx.db();
     let mut found: Vec<Bytes> = Vec::new();
-    for i in 0..db.shard_count() {
-        db.lock_shard(i).for_each_live_expiring(now, |k, _| {
-            if all || glob_match(pat, k, false) {
-                found.push(Bytes::copy_from_slice(k));
-            }
-        });
+    for i in 0..SHARDS {
+        ctx.keys
+            .shard_at(db, i)
+            .for_each_live_expiring(now, |k, _| {
+                if all || glob_match(pat, k, false) {
+                    found.push(Bytes::copy_from_slice(k));
+                }
+            });
     }
     ctx.out.array(found.len());
     for k in &found {
         ctx.out.bulk(k);
     }
+    Ok(())
 }
 
 /// Parse a SCAN cursor like Redis's `strtoul` check: decimal, whole argument, no leading
@@ -279,10 +278,8 @@ pub fn parse_cursor(a: &[u8]) -> Option<u64> {
 ///
 /// The cursor walks the shards in order and each shard's table in reverse-binary bucket
 /// order (see `store::table`), so every key present for the whole scan is returned.
-fn scan(ctx: &mut Ctx, args: &[Bytes]) {
-    let Some(cursor) = parse_cursor(&args[1]) else {
-        return ctx.error("ERR invalid cursor");
-    };
+fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let cursor = parse_cursor(&args[1]).ok_or(error::text("ERR invalid cursor"))?;
     let mut count = 10i64;
     let mut pattern: Option<&[u8]> = None;
     let mut type_name: Option<&[u8]> = None;
@@ -291,8 +288,8 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) {
         let more = j + 1 < args.len();
         if is(&args[j], "count") && more {
             match parse_i64(&args[j + 1]) {
-                None => return ctx.error(error::NOT_INTEGER),
-                Some(c) if c < 1 => return ctx.error(error::SYNTAX),
+                None => return Err(error::NOT_INTEGER),
+                Some(c) if c < 1 => return Err(error::SYNTAX),
                 Some(c) => count = c,
             }
         } else if is(&args[j], "match") && more {
@@ -302,7 +299,7 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) {
         } else if is(&args[j], "type") && more {
             type_name = Some(&args[j + 1]);
         } else {
-            return ctx.error(error::SYNTAX);
+            return Err(error::SYNTAX);
         }
         j += 2;
     }
@@ -315,7 +312,7 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) {
     let count = count as usize;
     let next = loop {
         {
-            let mut g = db.lock_shard(shard);
+            let g = ctx.keys.shard_at(db, shard);
             while budget > 0 && keys.len() < count {
                 budget -= 1;
                 inner = g.scan_step(inner, now, |k, e| {
@@ -350,19 +347,21 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) {
     for k in &keys {
         ctx.out.bulk(k);
     }
+    Ok(())
 }
 
 /// `RANDOMKEY`
-fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) {
+fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     let now = ctx.now;
     let db = ctx.db();
     // Pick a shard with probability proportional to its size, then a key within it.
-    let sizes: Vec<usize> = (0..db.shard_count())
-        .map(|i| db.lock_shard(i).len())
+    let sizes: Vec<usize> = (0..SHARDS)
+        .map(|i| ctx.keys.shard_at(db, i).len())
         .collect();
     let total: usize = sizes.iter().sum();
     if total == 0 {
-        return ctx.out.null();
+        ctx.out.null();
+        return Ok(());
     }
     let mut seed =
         now ^ (ctx.client.info.id << 32) ^ (total as u64).wrapping_mul(0x9E3779B97F4A7C15);
@@ -376,52 +375,40 @@ fn randomkey(ctx: &mut Ctx, _args: &[Bytes]) {
             pick -= sizes[idx];
             idx += 1;
         }
-        if let Some(k) = db.lock_shard(idx).random_key(now) {
-            return ctx.out.bulk(&k);
+        if let Some(k) = ctx.keys.shard_at(db, idx).random_key(now) {
+            ctx.out.bulk(&k);
+            return Ok(());
         }
     }
     ctx.out.null();
+    Ok(())
 }
 
 /// `OBJECT ENCODING|REFCOUNT|IDLETIME|FREQ key`
-fn object_encoding(ctx: &mut Ctx, args: &[Bytes]) {
-    let limits = {
-        let c = ctx.shared.config.read();
-        let n = |k: &str| c.get_u64(k) as usize;
-        crate::store::value::EncodingLimits {
-            hash_entries: n("hash-max-listpack-entries"),
-            hash_value: n("hash-max-listpack-value"),
-            set_intset: n("set-max-intset-entries"),
-            zset_entries: n("zset-max-listpack-entries"),
-            zset_value: n("zset-max-listpack-value"),
-        }
-    };
+fn object_encoding(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
     match ctx
-        .db()
-        .lock(&args[2])
+        .shard(&args[2])
         .get(&args[2], now)
-        .map(|e| e.value.encoding_under(&limits))
+        .map(|e| e.value.encoding())
     {
         Some(enc) => ctx.out.bulk(enc.as_bytes()),
         None => ctx.out.null(),
     }
+    Ok(())
 }
 
-fn object_refcount(ctx: &mut Ctx, args: &[Bytes]) {
+fn object_refcount(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
-    let shared_int = {
-        let mut g = ctx.db().lock(&args[2]);
-        // Redis shares the integers 0..9999 between keys (refcount INT_MAX) unless an
-        // LRU/LFU policy needs per-key access data.
-        g.get(&args[2], now).map(|e| {
-            matches!(&e.value, crate::store::Value::Str { data, enc: crate::store::StrEnc::Int }
-                if parse_i64(data).is_some_and(|n| (0..10000).contains(&n)))
-        })
-    };
+    // Redis shares the integers 0..9999 between keys (refcount INT_MAX) unless an
+    // LRU/LFU policy needs per-key access data.
+    let shared_int = ctx.shard(&args[2]).get(&args[2], now).map(|e| {
+        matches!(&e.value, crate::store::Value::Str { data, enc: crate::store::StrEnc::Int }
+            if parse_i64(data).is_some_and(|n| (0..10000).contains(&n)))
+    });
     // Redis stops sharing them when maxmemory is set with an LRU/LFU policy.
     let unshared = {
-        let c = ctx.shared.config.read();
+        let c = ctx.engine.config.read();
         let p = c.get("maxmemory-policy");
         c.get_u64("maxmemory") != 0 && (p.ends_with("lru") || p.ends_with("lfu"))
     };
@@ -430,53 +417,54 @@ fn object_refcount(ctx: &mut Ctx, args: &[Bytes]) {
         Some(true) if !unshared => ctx.out.int(i32::MAX as i64),
         Some(_) => ctx.out.int(1),
     }
+    Ok(())
 }
 
-fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) {
-    let now = ctx.now;
-    let Some(access) = ctx.db().lock(&args[2]).get(&args[2], now).map(|e| e.access) else {
-        return ctx.out.null();
-    };
-    if ctx
-        .shared
+fn lfu_policy(ctx: &Ctx) -> bool {
+    ctx.engine
         .config
         .read()
         .get("maxmemory-policy")
         .ends_with("lfu")
-    {
-        return ctx.error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
-    }
-    ctx.out.int(((now / 1000) as i64 - access as i64).max(0));
 }
 
-fn object_freq(ctx: &mut Ctx, args: &[Bytes]) {
+fn object_idletime(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let now = ctx.now;
+    let Some(access) = ctx.shard(&args[2]).get(&args[2], now).map(|e| e.access) else {
+        ctx.out.null();
+        return Ok(());
+    };
+    if lfu_policy(ctx) {
+        return Err(error::text("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
+    }
+    ctx.out.int(((now / 1000) as i64 - access as i64).max(0));
+    Ok(())
+}
+
+fn object_freq(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
     let decay = ctx
-        .store()
+        .engine
+        .store
         .counters()
         .lfu_decay_time
         .load(std::sync::atomic::Ordering::Relaxed);
     let Some(freq) = ctx
-        .db()
-        .lock(&args[2])
+        .shard(&args[2])
         .get(&args[2], now)
         .map(|e| e.decayed_freq(now, decay))
     else {
-        return ctx.out.null();
+        ctx.out.null();
+        return Ok(());
     };
-    if !ctx
-        .shared
-        .config
-        .read()
-        .get("maxmemory-policy")
-        .ends_with("lfu")
-    {
-        return ctx.error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+    if !lfu_policy(ctx) {
+        return Err(error::text("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."));
     }
     ctx.out.int(freq as i64);
+    Ok(())
 }
 
-fn object_help(ctx: &mut Ctx, _args: &[Bytes]) {
+fn object_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     super::server::help(
         ctx,
         "OBJECT",
@@ -494,10 +482,12 @@ fn object_help(ctx: &mut Ctx, _args: &[Bytes]) {
             "    Return the number of references of the value associated with the specified",
             "    <key>.",
         ],
-    );
+    )
 }
 
-fn container(_ctx: &mut Ctx, _args: &[Bytes]) {}
+fn container(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    Ok(())
+}
 
 static OBJECT_SUBS: &[Cmd] = &[
     Cmd::new("encoding", 3, READONLY, "generic", object_encoding)
@@ -532,11 +522,11 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new("type", 2, READONLY | FAST, "generic", type_).keys(1, 1, 1).doc("Determines the type of value stored at a key.", "1.0.0"),
     Cmd::new("rename", 3, WRITE, "generic", rename).keys(1, 2, 1).doc("Renames a key and overwrites the destination.", "1.0.0"),
     Cmd::new("renamenx", 3, WRITE | FAST, "generic", renamenx).keys(1, 2, 1).doc("Renames a key only when the target key name doesn't exist.", "1.0.0"),
-    Cmd::new("copy", -3, WRITE | DENYOOM, "generic", copy).keys(1, 2, 1).doc("Copies the value of a key to a new key.", "6.2.0"),
-    Cmd::new("move", 3, WRITE | FAST, "generic", move_).keys(1, 1, 1).doc("Moves a key to another database.", "1.0.0"),
-    Cmd::new("swapdb", 3, WRITE | FAST, "server", swapdb).doc("Swaps two Redis databases.", "4.0.0"),
-    Cmd::new("keys", 2, READONLY, "generic", keys).doc("Returns all key names that match a pattern.", "1.0.0"),
-    Cmd::new("scan", -2, READONLY, "generic", scan).doc("Iterates over the key names in the database.", "2.8.0"),
-    Cmd::new("randomkey", 1, READONLY, "generic", randomkey).doc("Returns a random key name from the database.", "1.0.0"),
+    Cmd::new("copy", -3, WRITE | DENYOOM, "generic", copy).keys(1, 2, 1).scope(Scope::OtherDb(copy_target)).doc("Copies the value of a key to a new key.", "6.2.0"),
+    Cmd::new("move", 3, WRITE | FAST, "generic", move_).keys(1, 1, 1).scope(Scope::OtherDb(move_target)).doc("Moves a key to another database.", "1.0.0"),
+    Cmd::new("swapdb", 3, WRITE | FAST, "server", swapdb).scope(Scope::All).doc("Swaps two Redis databases.", "4.0.0"),
+    Cmd::new("keys", 2, READONLY, "generic", keys).scope(Scope::Db).doc("Returns all key names that match a pattern.", "1.0.0"),
+    Cmd::new("scan", -2, READONLY, "generic", scan).scope(Scope::Db).doc("Iterates over the key names in the database.", "2.8.0"),
+    Cmd::new("randomkey", 1, READONLY, "generic", randomkey).scope(Scope::Db).doc("Returns a random key name from the database.", "1.0.0"),
     Cmd::new("object", -2, 0, "generic", container).subs(OBJECT_SUBS).doc("A container for object introspection commands.", "2.2.3"),
 ];

@@ -2,14 +2,15 @@
 //! and the FUNCTION subcommands test harnesses send.
 
 use super::error;
-use super::{flags::*, is, registry, Cmd, Ctx};
+use super::{flags::*, is, registry, Cmd, Ctx, Outcome};
+use crate::engine::table::Scope;
 use crate::store::glob::glob_match;
 use bytes::Bytes;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
 /// A `HELP` reply: a header, the lines given, and the closing HELP entry, as status strings.
-pub fn help(ctx: &mut Ctx, name: &str, lines: &[&str]) {
+pub fn help(ctx: &mut Ctx, name: &str, lines: &[&str]) -> Outcome {
     ctx.out.array(lines.len() + 3);
     ctx.out.simple(&format!(
         "{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"
@@ -19,11 +20,14 @@ pub fn help(ctx: &mut Ctx, name: &str, lines: &[&str]) {
     }
     ctx.out.simple("HELP");
     ctx.out.simple("    Prints this help.");
+    Ok(())
 }
 
-fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) {
-    let n = ctx.store().dbsize(ctx.client.db);
+fn dbsize(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    let db = ctx.db();
+    let n = ctx.keys.dbsize(db);
     ctx.out.int(n as i64);
+    Ok(())
 }
 
 /// `[ASYNC|SYNC]` of FLUSHDB / FLUSHALL / FUNCTION FLUSH.
@@ -35,40 +39,55 @@ fn flush_mode_ok(args: &[Bytes], from: usize) -> bool {
     }
 }
 
-fn flushdb(ctx: &mut Ctx, args: &[Bytes]) {
+fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if !flush_mode_ok(args, 1) {
-        return ctx.error(error::SYNTAX);
+        return Err(error::SYNTAX);
     }
-    let n = ctx.store().flushdb(ctx.client.db);
-    ctx.dirty(n as u64);
+    let db = ctx.db();
+    let n: usize = (0..crate::store::SHARDS)
+        .map(|i| ctx.keys.shard_at(db, i).clear())
+        .sum();
+    ctx.fx.dirty += n as u64;
+    ctx.fx.flushed.push(db);
     ctx.out.ok();
+    Ok(())
 }
 
-fn flushall(ctx: &mut Ctx, args: &[Bytes]) {
+fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if !flush_mode_ok(args, 1) {
-        return ctx.error(error::SYNTAX);
+        return Err(error::SYNTAX);
     }
-    let n = ctx.store().flushall();
-    ctx.dirty(n as u64);
+    let mut n = 0;
+    for db in 0..ctx.engine.store.databases() {
+        for i in 0..crate::store::SHARDS {
+            n += ctx.keys.shard_at(db, i).clear();
+        }
+        ctx.fx.flushed.push(db);
+    }
+    // Redis counts a FLUSHALL as a change even on an empty server (it is propagated).
+    ctx.fx.dirty += n as u64 + 1;
     ctx.out.ok();
+    Ok(())
 }
 
-fn time(ctx: &mut Ctx, _args: &[Bytes]) {
+fn time(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     ctx.out.array(2);
     ctx.out.bulk(d.as_secs().to_string().as_bytes());
     ctx.out.bulk(d.subsec_micros().to_string().as_bytes());
+    Ok(())
 }
 
-fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) {
-    ctx.out.int((ctx.shared.started_unix_ms / 1000) as i64);
+fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    ctx.out.int((ctx.engine.started_unix_ms / 1000) as i64);
+    Ok(())
 }
 
 /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`: stop accepting, let connections finish,
 /// flush, exit 0. The connection that asked is closed without a reply, as in Redis.
-fn shutdown(ctx: &mut Ctx, args: &[Bytes]) {
+fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let mut abort = false;
     let (mut save, mut nosave) = (false, false);
     for a in &args[1..] {
@@ -80,53 +99,57 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) {
         } else if is(a, "abort") {
             abort = true;
         } else {
-            return ctx.error(error::SYNTAX);
+            return Err(error::SYNTAX);
         }
     }
     if (save && nosave) || (abort && args.len() > 2) {
-        return ctx.error(error::SYNTAX);
+        return Err(error::SYNTAX);
     }
     if abort {
-        return ctx.error("ERR No shutdown in progress.");
+        return Err(error::text("ERR No shutdown in progress."));
     }
     tracing::warn!("User requested shutdown...");
-    ctx.shared.shutdown.trigger();
+    ctx.engine.shutdown.trigger();
     ctx.client.close = true;
+    Ok(())
 }
 
 /// `BGREWRITEAOF`
-fn bgrewriteaof(ctx: &mut Ctx, _args: &[Bytes]) {
-    let Some(aof) = ctx.shared.aof() else {
-        return ctx.error(
-            "ERR Background append only file rewriting is not possible while the AOF is disabled",
-        );
+fn bgrewriteaof(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    let engine = ctx.engine.self_arc();
+    let started = match engine.persistence() {
+        Some(p) => p.rewrite(&engine),
+        None => Err(
+            "ERR Background append only file rewriting is not possible while the AOF is disabled"
+                .into(),
+        ),
     };
-    if aof.rewrite_in_progress.load(Ordering::SeqCst) {
-        return ctx.error("ERR Background append only file rewriting already in progress");
-    }
-    let shared = ctx.shared.self_arc();
-    crate::aof::rewrite::start(shared, aof);
+    started.map_err(error::msg)?;
     ctx.out
         .simple("Background append only file rewriting started");
+    Ok(())
 }
 
-fn metrics(ctx: &mut Ctx, _args: &[Bytes]) {
-    let text = ctx.shared.metrics.render(ctx.shared);
+fn metrics(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    let text = ctx.engine.metrics.render(ctx.engine);
     ctx.out.bulk(text.as_bytes());
+    Ok(())
 }
 
 // ---- FUNCTION --------------------------------------------------------------------------
 
-fn function_flush(ctx: &mut Ctx, args: &[Bytes]) {
+fn function_flush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if !flush_mode_ok(args, 2) {
-        return ctx.error(error::SYNTAX);
+        return Err(error::SYNTAX);
     }
     ctx.out.ok();
+    Ok(())
 }
 
 /// No functions can be loaded (there is no scripting engine), so the list is always empty.
-fn function_list(ctx: &mut Ctx, _args: &[Bytes]) {
+fn function_list(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.out.array(0);
+    Ok(())
 }
 
 // ---- INFO ------------------------------------------------------------------------------
@@ -202,7 +225,7 @@ const ALL_SECTIONS: &[&str] = &[
 ];
 
 /// The `INFO` text for the given section names (empty = default).
-pub fn info_text(ctx: &Ctx, requested: &[String]) -> String {
+pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
     let mut wanted: Vec<&str> = Vec::new();
     if requested.is_empty() {
         wanted.extend(default_sections());
@@ -218,8 +241,17 @@ pub fn info_text(ctx: &Ctx, requested: &[String]) -> String {
             }
         }
     }
-    let shared = ctx.shared;
+    let shared = ctx.engine;
     let store = &shared.store;
+    // Keyspace figures from the locked shards (INFO holds the whole keyspace).
+    let mut ks = crate::store::ShardStats::default();
+    let mut dbs = Vec::new();
+    for db in 0..store.databases() {
+        for i in 0..crate::store::SHARDS {
+            ks += ctx.keys.shard_at(db, i).stats;
+        }
+        dbs.push((ctx.keys.dbsize(db), ctx.keys.expires(db)));
+    }
     let cfg = shared.config.read();
     let mut out = String::new();
     for section in ALL_SECTIONS.iter().filter(|s| wanted.contains(s)) {
@@ -329,48 +361,32 @@ pub fn info_text(ctx: &Ctx, requested: &[String]) -> String {
                 kv("rdb_last_bgsave_status", &"ok");
                 kv("rdb_last_bgsave_time_sec", &-1);
                 kv("rdb_current_bgsave_time_sec", &-1);
-                let aof = shared.aof();
-                let ld = |f: fn(&crate::aof::Aof) -> u64| aof.as_ref().map_or(0, |a| f(a));
-                kv("aof_enabled", &(aof.is_some() as u8));
-                kv(
-                    "aof_rewrite_in_progress",
-                    &ld(|a| a.rewrite_in_progress.load(Ordering::Relaxed) as u64),
-                );
+                let p = shared
+                    .persistence()
+                    .map(|p| p.info(shared))
+                    .unwrap_or_default();
+                kv("aof_enabled", &(p.enabled as u8));
+                kv("aof_rewrite_in_progress", &(p.rewrite_in_progress as u8));
                 kv("aof_rewrite_scheduled", &0);
                 kv("aof_last_rewrite_time_sec", &-1);
                 kv("aof_current_rewrite_time_sec", &-1);
-                let rewrite_ok = aof
-                    .as_ref()
-                    .is_none_or(|a| a.last_rewrite_ok.load(Ordering::Relaxed));
-                kv(
-                    "aof_last_bgrewrite_status",
-                    &if rewrite_ok { "ok" } else { "err" },
-                );
-                kv("aof_rewrites", &ld(|a| a.rewrites.load(Ordering::Relaxed)));
+                let ok = |b: bool| if b { "ok" } else { "err" };
+                kv("aof_last_bgrewrite_status", &ok(p.last_rewrite_ok));
+                kv("aof_rewrites", &p.rewrites);
                 kv("aof_rewrites_consecutive_failures", &0);
-                let write_ok = aof.as_ref().is_none_or(|a| a.error.lock().is_none());
-                kv(
-                    "aof_last_write_status",
-                    &if write_ok { "ok" } else { "err" },
-                );
+                kv("aof_last_write_status", &ok(p.last_write_ok));
                 kv("aof_last_cow_size", &0);
                 kv("module_fork_in_progress", &0);
                 kv("module_fork_last_cow_size", &0);
-                if aof.is_some() {
-                    kv("aof_current_size", &ld(|a| a.size.load(Ordering::Relaxed)));
-                    kv(
-                        "aof_base_size",
-                        &ld(|a| a.base_size.load(Ordering::Relaxed)),
-                    );
+                if p.enabled {
+                    kv("aof_current_size", &p.current_size);
+                    kv("aof_base_size", &p.base_size);
                     kv("aof_pending_rewrite", &0);
                     kv("aof_buffer_length", &0);
                     kv("aof_pending_bio_fsync", &0);
                     kv("aof_delayed_fsync", &0);
-                    kv("aof_writes", &ld(|a| a.writes.load(Ordering::Relaxed)));
-                    kv(
-                        "aof_write_errors",
-                        &ld(|a| a.write_errors.load(Ordering::Relaxed)),
-                    );
+                    kv("aof_writes", &p.writes);
+                    kv("aof_write_errors", &p.write_errors);
                 }
             }
             "stats" => {
@@ -378,14 +394,7 @@ pub fn info_text(ctx: &Ctx, requested: &[String]) -> String {
                 let c = store.counters();
                 let ld = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
                 kv("total_connections_received", &ld(&st.connections_received));
-                kv(
-                    "total_commands_processed",
-                    &registry()
-                        .stats
-                        .iter()
-                        .map(|s| s.calls.load(Ordering::Relaxed))
-                        .sum::<u64>(),
-                );
+                kv("total_commands_processed", &st.total_calls());
                 kv("instantaneous_ops_per_sec", &0);
                 kv("total_net_input_bytes", &ld(&st.net_input_bytes));
                 kv("total_net_output_bytes", &ld(&st.net_output_bytes));
@@ -395,7 +404,7 @@ pub fn info_text(ctx: &Ctx, requested: &[String]) -> String {
                 kv("sync_full", &0);
                 kv("sync_partial_ok", &0);
                 kv("sync_partial_err", &0);
-                kv("expired_keys", &ld(&c.expired_keys));
+                kv("expired_keys", &ks.expired_keys);
                 kv("expired_stale_perc", &"0.00");
                 kv("expired_time_cap_reached_count", &0);
                 kv("expire_cycle_cpu_milliseconds", &0);
@@ -403,8 +412,8 @@ pub fn info_text(ctx: &Ctx, requested: &[String]) -> String {
                 kv("evicted_clients", &0);
                 kv("total_eviction_exceeded_time", &0);
                 kv("current_eviction_exceeded_time", &0);
-                kv("keyspace_hits", &ld(&c.keyspace_hits));
-                kv("keyspace_misses", &ld(&c.keyspace_misses));
+                kv("keyspace_hits", &ks.keyspace_hits);
+                kv("keyspace_misses", &ks.keyspace_misses);
                 kv("pubsub_channels", &0);
                 kv("pubsub_patterns", &0);
                 kv("latest_fork_usec", &0);
@@ -456,7 +465,7 @@ pub fn info_text(ctx: &Ctx, requested: &[String]) -> String {
             "modules" => {}
             "commandstats" => {
                 let reg = registry();
-                for (i, st) in reg.stats.iter().enumerate() {
+                for (i, st) in shared.stats.per_cmd.iter().enumerate() {
                     let calls = st.calls.load(Ordering::Relaxed);
                     let rejected = st.rejected.load(Ordering::Relaxed);
                     if calls == 0 && rejected == 0 {
@@ -476,17 +485,15 @@ pub fn info_text(ctx: &Ctx, requested: &[String]) -> String {
                 }
             }
             "errorstats" => {
-                for (prefix, n) in shared.metrics.error_counts() {
+                for (prefix, n) in shared.stats.error_counts() {
                     kv(&format!("errorstat_{prefix}"), &format!("count={n}"));
                 }
             }
             "cluster" => kv("cluster_enabled", &0),
             "keyspace" => {
-                for db in 0..store.databases() {
-                    let n = store.dbsize(db);
+                for (db, &(n, expires)) in dbs.iter().enumerate() {
                     if n > 0 {
-                        let v =
-                            format!("keys={n},expires={},avg_ttl=0", store.db(db).expires_len());
+                        let v = format!("keys={n},expires={expires},avg_ttl=0");
                         kv(&format!("db{db}"), &v);
                     }
                 }
@@ -509,21 +516,22 @@ pub fn info_text(ctx: &Ctx, requested: &[String]) -> String {
     out
 }
 
-fn info(ctx: &mut Ctx, args: &[Bytes]) {
+fn info(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let requested: Vec<String> = args[1..]
         .iter()
         .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
         .collect();
     let text = info_text(ctx, &requested);
     ctx.out.verbatim(text.as_bytes());
+    Ok(())
 }
 
 // ---- CONFIG ----------------------------------------------------------------------------
 
 /// `CONFIG GET parameter [parameter ...]`: globs match names and aliases; a plain name is
 /// echoed as it was asked (Redis does the same, case included).
-fn config_get(ctx: &mut Ctx, args: &[Bytes]) {
-    let cfg = ctx.shared.config.read();
+fn config_get(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let cfg = ctx.engine.config.read();
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut push = |k: String, v: String| {
         if !pairs.iter().any(|(n, _)| *n == k) {
@@ -548,109 +556,84 @@ fn config_get(ctx: &mut Ctx, args: &[Bytes]) {
         ctx.out.bulk(k.as_bytes());
         ctx.out.bulk(v.as_bytes());
     }
+    Ok(())
 }
 
-fn config_set(ctx: &mut Ctx, args: &[Bytes]) {
+fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() % 2 == 1 {
-        return ctx.error(error::SYNTAX);
+        return Err(error::SYNTAX);
     }
     let mut pairs: Vec<(String, String)> = Vec::new();
     for p in args[2..].chunks(2) {
         let name = String::from_utf8_lossy(&p[0]).into_owned();
         let Some(setting) = crate::config::find(&name) else {
-            return ctx.error(&format!(
+            return Err(error::msg(format!(
                 "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
-            ));
+            )));
         };
         // A name and its alias are separate entries (the later one wins), as in Redis 7.0.
         if pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
-            return ctx.error(&format!("ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter"));
+            return Err(error::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter")));
         }
         if setting.name == "dir" {
-            return ctx.error(&format!("ERR CONFIG SET failed (possibly related to argument '{name}') - can't set protected config"));
+            return Err(error::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - can't set protected config")));
         }
         pairs.push((name, String::from_utf8_lossy(&p[1]).into_owned()));
     }
-    let result = ctx.shared.config.write().set_runtime(&pairs);
+    let result = ctx.engine.config.write().set_runtime(&pairs);
     match result {
         Ok(()) => {
-            ctx.shared.refresh_hot();
-            // A lower maxmemory takes effect at once: evict down to it now (as Redis does).
-            if over_limit(ctx) {
-                let aof = ctx.shared.aof();
-                let _order = aof.as_ref().map(|a| a.order.lock());
-                super::make_room(ctx.shared, aof.as_deref(), ctx.now);
-            }
-            let want = ctx.shared.config.read().get_bool("appendonly");
-            if want != ctx.shared.aof().is_some() {
-                let shared = ctx.shared.self_arc();
-                let r = if want {
-                    crate::aof::enable(&shared)
-                } else {
-                    crate::aof::disable(&shared)
-                };
-                if let Err(e) = r {
-                    let undo = if want { "no" } else { "yes" };
-                    let _ = ctx
-                        .shared
-                        .config
-                        .write()
-                        .set_runtime(&[("appendonly".into(), undo.into())]);
-                    return ctx.error(&format!(
-                        "ERR CONFIG SET failed (possibly related to argument 'appendonly') - {e}"
-                    ));
+            ctx.engine.refresh_hot();
+            // A lower maxmemory takes effect at once: evict down to it now (as Redis does),
+            // once this command's locks are released.
+            ctx.fx.make_room = true;
+            let want = ctx.engine.config.read().get_bool("appendonly");
+            let engine = ctx.engine.self_arc();
+            if let Some(p) = engine.persistence() {
+                if want != p.info(&engine).enabled {
+                    if let Err(e) = p.set_enabled(&engine, want) {
+                        let undo = if want { "no" } else { "yes" };
+                        let _ = engine
+                            .config
+                            .write()
+                            .set_runtime(&[("appendonly".into(), undo.into())]);
+                        return Err(error::msg(format!(
+                            "ERR CONFIG SET failed (possibly related to argument 'appendonly') - {e}"
+                        )));
+                    }
                 }
-            }
-            if let Some(aof) = ctx.shared.aof() {
-                aof.set_policy(crate::aof::Fsync::parse(
-                    ctx.shared.config.read().get("appendfsync"),
-                ));
+                p.set_policy(&engine, engine.config.read().get("appendfsync"));
             }
             ctx.out.ok();
         }
-        Err((name, reason)) => ctx.error(&format!(
-            "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
-        )),
+        Err((name, reason)) => {
+            return Err(error::msg(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - {reason}"
+            )))
+        }
     }
+    Ok(())
 }
 
-fn over_limit(ctx: &Ctx) -> bool {
-    let max = ctx.shared.hot.maxmemory.load(Ordering::Relaxed);
-    max != 0 && ctx.store().used_memory() > max
-}
-
-fn config_resetstat(ctx: &mut Ctx, _args: &[Bytes]) {
-    let reg = registry();
-    for st in &reg.stats {
-        st.calls.store(0, Ordering::Relaxed);
-        st.nanos.store(0, Ordering::Relaxed);
-        st.rejected.store(0, Ordering::Relaxed);
-        st.failed.store(0, Ordering::Relaxed);
+fn config_resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    ctx.engine.stats.reset();
+    for db in 0..ctx.engine.store.databases() {
+        for i in 0..crate::store::SHARDS {
+            ctx.keys.shard_at(db, i).stats = Default::default();
+        }
     }
-    let s = &ctx.shared.stats;
-    for a in [
-        &s.connections_received,
-        &s.rejected_connections,
-        &s.net_input_bytes,
-        &s.net_output_bytes,
-        &s.error_replies,
-    ] {
-        a.store(0, Ordering::Relaxed);
-    }
-    let c = ctx.store().counters();
-    for a in [&c.expired_keys, &c.keyspace_hits, &c.keyspace_misses] {
-        a.store(0, Ordering::Relaxed);
-    }
-    ctx.shared.metrics.reset_errors();
     ctx.out.ok();
+    Ok(())
 }
 
 /// `CONFIG REWRITE`: write the running configuration back into the config file: directives
 /// already there are updated in place, settings changed from their defaults are appended.
-fn config_rewrite(ctx: &mut Ctx, _args: &[Bytes]) {
-    let cfg = ctx.shared.config.read().clone();
+fn config_rewrite(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    let cfg = ctx.engine.config.read().clone();
     let Some(path) = cfg.file.clone() else {
-        return ctx.error("ERR The server is running without a config file");
+        return Err(error::text(
+            "ERR The server is running without a config file",
+        ));
     };
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     let mut written = std::collections::HashSet::new();
@@ -677,8 +660,9 @@ fn config_rewrite(ctx: &mut Ctx, _args: &[Bytes]) {
     let res = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &path));
     match res {
         Ok(()) => ctx.out.ok(),
-        Err(e) => ctx.error(&format!("ERR Rewriting config file: {e}")),
+        Err(e) => return Err(error::msg(format!("ERR Rewriting config file: {e}"))),
     }
+    Ok(())
 }
 
 fn quote_conf(v: &str) -> String {
@@ -689,7 +673,7 @@ fn quote_conf(v: &str) -> String {
     }
 }
 
-fn config_help(ctx: &mut Ctx, _args: &[Bytes]) {
+fn config_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     help(
         ctx,
         "CONFIG",
@@ -703,7 +687,7 @@ fn config_help(ctx: &mut Ctx, _args: &[Bytes]) {
             "REWRITE",
             "    Rewrite the configuration file.",
         ],
-    );
+    )
 }
 
 // ---- COMMAND ---------------------------------------------------------------------------
@@ -738,7 +722,7 @@ fn acl_categories(cmd: &Cmd) -> Vec<String> {
     cats
 }
 
-fn write_command_info(ctx: &mut Ctx, idx: usize) {
+fn write_command_info(ctx: &mut Ctx, idx: usize) -> Outcome {
     let reg = registry();
     let cmd = reg.cmds[idx];
     let out = &mut *ctx.out;
@@ -754,9 +738,10 @@ fn write_command_info(ctx: &mut Ctx, idx: usize) {
     for f in flag_names {
         out.simple(f);
     }
-    out.int(cmd.keys.0 as i64);
-    out.int(cmd.keys.1 as i64);
-    out.int(cmd.keys.2 as i64);
+    let (first, last, step) = cmd.legacy_range();
+    out.int(first);
+    out.int(last);
+    out.int(step);
     let cats = acl_categories(cmd);
     out.set(cats.len());
     for c in &cats {
@@ -769,20 +754,23 @@ fn write_command_info(ctx: &mut Ctx, idx: usize) {
         .collect();
     out.array(subs.len());
     for j in subs {
-        write_command_info(ctx, j);
+        write_command_info(ctx, j)?;
     }
+    Ok(())
 }
 
-fn command_all(ctx: &mut Ctx, _args: &[Bytes]) {
+fn command_all(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     let top: Vec<usize> = registry().top_level().collect();
     ctx.out.array(top.len());
     for i in top {
-        write_command_info(ctx, i);
+        write_command_info(ctx, i)?;
     }
+    Ok(())
 }
 
-fn command_count(ctx: &mut Ctx, _args: &[Bytes]) {
+fn command_count(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.out.int(registry().top_level().count() as i64);
+    Ok(())
 }
 
 /// Resolve `get` or `config|get` to a table index.
@@ -794,20 +782,21 @@ fn resolve(name: &[u8]) -> Option<usize> {
     }
 }
 
-fn command_info(ctx: &mut Ctx, args: &[Bytes]) {
+fn command_info(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() == 2 {
         return command_all(ctx, args);
     }
     ctx.out.array(args.len() - 2);
     for name in &args[2..] {
         match resolve(name) {
-            Some(i) => write_command_info(ctx, i),
+            Some(i) => write_command_info(ctx, i)?,
             None => ctx.out.null_array(),
         }
     }
+    Ok(())
 }
 
-fn write_docs(ctx: &mut Ctx, idx: usize) {
+fn write_docs(ctx: &mut Ctx, idx: usize) -> Outcome {
     let reg = registry();
     let cmd = reg.cmds[idx];
     let subs: Vec<usize> = (0..reg.cmds.len())
@@ -822,37 +811,40 @@ fn write_docs(ctx: &mut Ctx, idx: usize) {
     ctx.out.bulk(cmd.group.as_bytes());
     if !subs.is_empty() {
         ctx.out.bulk(b"subcommands");
-        write_docs_map(ctx, &subs);
+        write_docs_map(ctx, &subs)?;
     }
+    Ok(())
 }
 
 /// A map from each command's full name to its docs.
-fn write_docs_map(ctx: &mut Ctx, cmds: &[usize]) {
+fn write_docs_map(ctx: &mut Ctx, cmds: &[usize]) -> Outcome {
     let reg = registry();
     ctx.out.map(cmds.len());
     for &i in cmds {
         ctx.out.bulk(reg.fullnames[i].as_bytes());
-        write_docs(ctx, i);
+        write_docs(ctx, i)?;
     }
+    Ok(())
 }
 
-fn command_docs(ctx: &mut Ctx, args: &[Bytes]) {
+fn command_docs(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let reg = registry();
     let wanted: Vec<usize> = if args.len() == 2 {
         reg.top_level().collect()
     } else {
         args[2..].iter().filter_map(|n| resolve(n)).collect()
     };
-    write_docs_map(ctx, &wanted);
+    write_docs_map(ctx, &wanted)?;
+    Ok(())
 }
 
 /// `COMMAND LIST [FILTERBY MODULE name | ACLCAT cat | PATTERN pattern]`
-fn command_list(ctx: &mut Ctx, args: &[Bytes]) {
+fn command_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let reg = registry();
     let mut names: Vec<&str> = reg.fullnames.iter().map(|s| s.as_str()).collect();
     if args.len() > 2 {
         if args.len() != 5 || !is(&args[2], "filterby") {
-            return ctx.error(error::SYNTAX);
+            return Err(error::SYNTAX);
         }
         let v = &args[4];
         if is(&args[3], "module") {
@@ -866,42 +858,45 @@ fn command_list(ctx: &mut Ctx, args: &[Bytes]) {
         } else if is(&args[3], "pattern") {
             names.retain(|n| glob_match(v, n.as_bytes(), true));
         } else {
-            return ctx.error(error::SYNTAX);
+            return Err(error::SYNTAX);
         }
     }
     ctx.out.array(names.len());
     for n in names {
         ctx.out.bulk(n.as_bytes());
     }
+    Ok(())
 }
 
 /// `COMMAND GETKEYS command arg...`: the key arguments, from the table's key positions.
-fn command_getkeys(ctx: &mut Ctx, args: &[Bytes]) {
+fn command_getkeys(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let call = &args[2..];
     let Some(i) = resolve(&call[0]) else {
-        return ctx.error("ERR Invalid command specified");
+        return Err(error::text("ERR Invalid command specified"));
     };
     let cmd = registry().cmds[i];
     let argc = call.len() as i32;
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
-        return ctx.error("ERR Invalid number of arguments specified for command");
+        return Err(error::text(
+            "ERR Invalid number of arguments specified for command",
+        ));
     }
-    let (first, last, step) = cmd.keys;
-    if first == 0 {
-        return ctx.error("ERR The command has no key arguments");
+    if cmd.keys.is_empty() {
+        return Err(error::text("ERR The command has no key arguments"));
     }
-    let last = if last < 0 { argc + last } else { last };
-    let keys: Vec<&Bytes> = (first..=last)
-        .step_by(step.max(1) as usize)
-        .filter_map(|k| call.get(k as usize))
-        .collect();
+    let mut keys = Vec::new();
+    cmd.key_args(call, &mut keys);
+    if keys.is_empty() && cmd.flags & MOVABLEKEYS != 0 {
+        return Err(error::text("ERR Invalid arguments specified for command"));
+    }
     ctx.out.array(keys.len());
     for k in keys {
         ctx.out.bulk(k);
     }
+    Ok(())
 }
 
-fn command_help(ctx: &mut Ctx, _args: &[Bytes]) {
+fn command_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     help(
         ctx,
         "COMMAND",
@@ -923,10 +918,12 @@ fn command_help(ctx: &mut Ctx, _args: &[Bytes]) {
             "GETKEYS <full-command>",
             "    Return the keys from a full Redis command.",
         ],
-    );
+    )
 }
 
-fn container(_ctx: &mut Ctx, _args: &[Bytes]) {}
+fn container(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    Ok(())
+}
 
 const ADM: u32 = ADMIN | NOSCRIPT | LOADING | STALE;
 
@@ -938,6 +935,7 @@ static CONFIG_SUBS: &[Cmd] = &[
     Cmd::new("set", -4, ADM, "server", config_set)
         .doc("Sets configuration parameters in-flight.", "2.0.0"),
     Cmd::new("resetstat", 2, ADM, "server", config_resetstat)
+        .scope(Scope::All)
         .doc("Resets the server's statistics.", "2.0.0"),
     Cmd::new("rewrite", 2, ADM, "server", config_rewrite)
         .doc("Persists the effective configuration to file.", "2.8.0"),
@@ -979,15 +977,20 @@ static FUNCTION_SUBS: &[Cmd] = &[
 
 pub static COMMANDS: &[Cmd] = &[
     Cmd::new("dbsize", 1, READONLY | FAST, "server", dbsize)
+        .scope(Scope::Db)
         .doc("Returns the number of keys in the database.", "1.0.0"),
     Cmd::new("flushdb", -1, WRITE, "server", flushdb)
+        .scope(Scope::Db)
         .doc("Removes all keys from the current database.", "1.0.0"),
     Cmd::new("flushall", -1, WRITE, "server", flushall)
+        .scope(Scope::All)
         .doc("Removes all keys from all databases.", "1.0.0"),
-    Cmd::new("info", -1, LOADING | STALE | SENTINEL, "server", info).doc(
-        "Returns information and statistics about the server.",
-        "1.0.0",
-    ),
+    Cmd::new("info", -1, LOADING | STALE | SENTINEL, "server", info)
+        .scope(Scope::All)
+        .doc(
+            "Returns information and statistics about the server.",
+            "1.0.0",
+        ),
     Cmd::new("time", 1, LOADING | STALE | FAST, "server", time)
         .doc("Returns the server time.", "2.6.0"),
     Cmd::new("lastsave", 1, LOADING | STALE | FAST, "server", lastsave).doc(

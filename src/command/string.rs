@@ -1,45 +1,42 @@
 //! String commands: SET and its variants, GET and its variants, counters, ranges.
 
 use super::error;
+use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::CmdError;
 use crate::num::longdouble::LongDouble;
 use crate::num::parse_i64;
-
-fn int_arg(b: &[u8]) -> Result<i64, &'static str> {
-    parse_i64(b).ok_or(error::NOT_INTEGER)
-}
-use super::{flags::*, is, Cmd, Ctx};
 use crate::store::{Entry, Shard, StrEnc, Value};
 use bytes::Bytes;
+use std::sync::atomic::Ordering;
 
 // ---- helpers ---------------------------------------------------------------------------
 
-/// A key's string value: Ok(None) when missing, Err(()) when it holds another type (the
-/// caller replies WRONGTYPE).
-#[allow(clippy::result_unit_err)]
+fn int_arg(b: &[u8]) -> Result<i64, CmdError> {
+    parse_i64(b).ok_or(error::NOT_INTEGER)
+}
+
+/// A key's string value: Ok(None) when missing, WRONGTYPE when it holds another type.
 pub fn get_string<'s>(
     shard: &'s mut Shard,
     key: &[u8],
     now: u64,
-) -> Result<Option<&'s Vec<u8>>, ()> {
+) -> Result<Option<&'s Vec<u8>>, CmdError> {
     match shard.get_read(key, now) {
         None => Ok(None),
         Some(Entry {
             value: Value::Str { data, .. },
             ..
         }) => Ok(Some(data)),
-        Some(_) => Err(()),
+        Some(_) => Err(error::WRONGTYPE),
     }
 }
 
 /// Largest string a command may create (`proto-max-bulk-len`).
-fn check_length(ctx: &mut Ctx, size: u64, append: u64) -> bool {
-    let max = ctx.shared.config.read().get_u64("proto-max-bulk-len");
+fn check_length(ctx: &Ctx, size: u64, append: u64) -> Outcome {
+    let max = ctx.engine.hot.proto_max_bulk_len.load(Ordering::Relaxed);
     match size.checked_add(append) {
-        Some(total) if total <= max => true,
-        _ => {
-            ctx.error(error::STRING_TOO_LONG);
-            false
-        }
+        Some(total) if total <= max => Ok(()),
+        _ => Err(error::STRING_TOO_LONG),
     }
 }
 
@@ -65,14 +62,8 @@ pub struct SetOpts<'a> {
 }
 
 /// Parse SET/GETEX options with Redis's compatibility rules; `set` selects which are valid.
-fn parse_set_opts(args: &[Bytes], set: bool) -> Result<SetOpts<'_>, &'static str> {
-    let mut o = SetOpts {
-        nx: false,
-        xx: false,
-        get: false,
-        expire: ExpireOpt::None,
-        expire_arg: None,
-    };
+fn parse_set_opts(args: &[Bytes], set: bool) -> Result<SetOpts<'_>, CmdError> {
+    let mut o = plain_opts();
     let mut j = 0;
     while j < args.len() {
         let a = &args[j][..];
@@ -119,59 +110,42 @@ fn timed_opt(a: &[u8]) -> Option<ExpireOpt> {
 }
 
 /// Turn an expire argument into absolute Unix milliseconds, with Redis's checks and texts.
-pub fn expire_at(ctx: &mut Ctx, kind: ExpireOpt, arg: &[u8], cmd: &str) -> Option<u64> {
-    let Some(v) = parse_i64(arg) else {
-        ctx.error(error::NOT_INTEGER);
-        return None;
-    };
+pub fn expire_at(now: u64, kind: ExpireOpt, arg: &[u8], cmd: &str) -> Result<u64, CmdError> {
+    let v = parse_i64(arg).ok_or(error::NOT_INTEGER)?;
     let seconds = matches!(kind, ExpireOpt::Ex | ExpireOpt::ExAt);
     if v <= 0 || (seconds && v > i64::MAX / 1000) {
-        ctx.error(&error::invalid_expire(cmd));
-        return None;
+        return Err(error::invalid_expire(cmd));
     }
     let mut ms = if seconds { v * 1000 } else { v };
     if matches!(kind, ExpireOpt::Ex | ExpireOpt::Px) {
-        if ms > i64::MAX - ctx.now as i64 {
-            ctx.error(&error::invalid_expire(cmd));
-            return None;
+        if ms > i64::MAX - now as i64 {
+            return Err(error::invalid_expire(cmd));
         }
-        ms += ctx.now as i64;
+        ms += now as i64;
     }
-    Some(ms as u64)
+    Ok(ms as u64)
 }
 
 // ---- handlers --------------------------------------------------------------------------
 
 /// `SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ts|KEEPTTL]`
-fn set(ctx: &mut Ctx, args: &[Bytes]) {
-    let opts = match parse_set_opts(&args[3..], true) {
-        Ok(o) => o,
-        Err(e) => return ctx.error(e),
-    };
+fn set(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let opts = parse_set_opts(&args[3..], true)?;
     let at = match opts.expire_arg {
-        Some(a) => match expire_at(ctx, opts.expire, a, "set") {
-            Some(at) => at,
-            None => return,
-        },
+        Some(a) => expire_at(ctx.now, opts.expire, a, "set")?,
         None => 0,
     };
-    set_generic(ctx, &args[1], &args[2], &opts, at);
+    set_generic(ctx, &args[1], &args[2], &opts, at)
 }
 
-/// The one SET path: SET, SETNX, SETEX, PSETEX.
-fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], opts: &SetOpts, at: u64) -> bool {
+/// The one SET path: SET, SETNX, SETEX, PSETEX, GETSET.
+fn set_generic(ctx: &mut Ctx, key: &Bytes, value: &[u8], opts: &SetOpts, at: u64) -> Outcome {
     let now = ctx.now;
-    let db = ctx.db();
-    let mut shard = db.lock(key);
+    let shard = ctx.keys.shard(ctx.client.db, key);
     if opts.get {
-        match get_string(&mut shard, key, now) {
-            Err(()) => {
-                drop(shard);
-                ctx.error(error::WRONGTYPE);
-                return false;
-            }
-            Ok(Some(v)) => ctx.out.bulk(v),
-            Ok(None) => ctx.out.null(),
+        match get_string(shard, key, now)? {
+            Some(v) => ctx.out.bulk(v),
+            None => ctx.out.null(),
         }
     }
     // A plain SET needs no look at the old entry first: one lookup does it all.
@@ -186,7 +160,7 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], opts: &SetOpts, at: u64)
         if !opts.get {
             ctx.out.null();
         }
-        return false;
+        return Ok(());
     }
     let exp = if opts.expire == ExpireOpt::KeepTtl {
         old_ttl.unwrap_or(0)
@@ -194,13 +168,15 @@ fn set_generic(ctx: &mut Ctx, key: &[u8], value: &[u8], opts: &SetOpts, at: u64)
         at
     };
     shard.set_string(key, value, exp, now, plain);
-    drop(shard);
-    ctx.dirty(1);
-    ctx.log_as(vec![set_record(key, value, exp)]);
+    ctx.changed(key);
+    // Propagated as a plain SET with an absolute expiry, whatever the options were.
+    if !plain || at != 0 {
+        ctx.log_as(|| vec![set_record(key, value, exp)]);
+    }
     if !opts.get {
         ctx.out.ok();
     }
-    true
+    Ok(())
 }
 
 fn plain_opts() -> SetOpts<'static> {
@@ -214,21 +190,21 @@ fn plain_opts() -> SetOpts<'static> {
 }
 
 /// `SETNX key value`
-fn setnx(ctx: &mut Ctx, args: &[Bytes]) {
+fn setnx(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
-    let mut shard = ctx.db().lock(&args[1]);
+    let shard = ctx.keys.shard(ctx.client.db, &args[1]);
     if shard.get_write(&args[1], now).is_some() {
-        drop(shard);
-        return ctx.out.int(0);
+        ctx.out.int(0);
+        return Ok(());
     }
     shard.set(&args[1], Value::string(args[2].to_vec()), 0, now);
-    drop(shard);
-    ctx.dirty(1);
-    ctx.log_as(vec![set_record(&args[1], &args[2], 0)]);
+    ctx.changed(&args[1]);
+    ctx.log_as(|| vec![set_record(&args[1], &args[2], 0)]);
     ctx.out.int(1);
+    Ok(())
 }
 
-/// The AOF form of a SET: `SET key value [PXAT abs-ms]`.
+/// The canonical form of a SET: `SET key value [PXAT abs-ms]`.
 pub fn set_record(key: &[u8], value: &[u8], expire_at: u64) -> Vec<Vec<u8>> {
     let mut r = vec![b"SET".to_vec(), key.to_vec(), value.to_vec()];
     if expire_at != 0 {
@@ -239,187 +215,175 @@ pub fn set_record(key: &[u8], value: &[u8], expire_at: u64) -> Vec<Vec<u8>> {
 }
 
 /// `SETEX key seconds value` / `PSETEX key milliseconds value`
-fn setex_generic(ctx: &mut Ctx, args: &[Bytes], kind: ExpireOpt, name: &str) {
-    let Some(at) = expire_at(ctx, kind, &args[2], name) else {
-        return;
-    };
-    set_generic(ctx, &args[1], &args[3], &plain_opts(), at);
+fn setex_generic(ctx: &mut Ctx, args: &[Bytes], kind: ExpireOpt, name: &str) -> Outcome {
+    let at = expire_at(ctx.now, kind, &args[2], name)?;
+    set_generic(ctx, &args[1], &args[3], &plain_opts(), at)
 }
 
-fn setex(ctx: &mut Ctx, args: &[Bytes]) {
+fn setex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     setex_generic(ctx, args, ExpireOpt::Ex, "setex")
 }
 
-fn psetex(ctx: &mut Ctx, args: &[Bytes]) {
+fn psetex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     setex_generic(ctx, args, ExpireOpt::Px, "psetex")
 }
 
 /// `GET key`
-fn get(ctx: &mut Ctx, args: &[Bytes]) {
+fn get(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
-    let mut shard = ctx.db().lock(&args[1]);
-    match get_string(&mut shard, &args[1], now) {
-        Ok(Some(v)) => ctx.out.bulk(v),
-        Ok(None) => ctx.out.null(),
-        Err(()) => ctx.out.error(error::WRONGTYPE),
+    let shard = ctx.keys.shard(ctx.client.db, &args[1]);
+    match get_string(shard, &args[1], now)? {
+        Some(v) => ctx.out.bulk(v),
+        None => ctx.out.null(),
     }
+    Ok(())
 }
 
 /// `GETDEL key`
-fn getdel(ctx: &mut Ctx, args: &[Bytes]) {
+fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
-    let mut shard = ctx.db().lock(&args[1]);
-    match get_string(&mut shard, &args[1], now) {
-        Ok(Some(v)) => {
+    let shard = ctx.keys.shard(ctx.client.db, &args[1]);
+    match get_string(shard, &args[1], now)? {
+        Some(v) => {
             ctx.out.bulk(v);
             shard.remove(&args[1], now);
-            drop(shard);
-            ctx.dirty(1);
-            ctx.log_as(vec![vec![b"DEL".to_vec(), args[1].to_vec()]]);
+            ctx.changed(&args[1]);
+            ctx.log_as(|| vec![vec![b"DEL".to_vec(), args[1].to_vec()]]);
         }
-        Ok(None) => ctx.out.null(),
-        Err(()) => ctx.out.error(error::WRONGTYPE),
+        None => ctx.out.null(),
     }
+    Ok(())
 }
 
 /// `GETSET key value`
-fn getset(ctx: &mut Ctx, args: &[Bytes]) {
+fn getset(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let opts = SetOpts {
         get: true,
         ..plain_opts()
     };
-    set_generic(ctx, &args[1], &args[2], &opts, 0);
+    set_generic(ctx, &args[1], &args[2], &opts, 0)
 }
 
 /// `GETEX key [EX s|PX ms|EXAT ts|PXAT ts|PERSIST]`
-fn getex(ctx: &mut Ctx, args: &[Bytes]) {
-    let opts = match parse_set_opts(&args[2..], false) {
-        Ok(o) => o,
-        Err(e) => return ctx.error(e),
-    };
+fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let opts = parse_set_opts(&args[2..], false)?;
     // As in Redis: the key is looked up (nil, WRONGTYPE) before the expire value is checked.
     let now = ctx.now;
     let key = &args[1];
-    let mut shard = ctx.db().lock(key);
-    let value = match get_string(&mut shard, key, now) {
-        Ok(Some(v)) => v.clone(),
-        Ok(None) => return ctx.out.null(),
-        Err(()) => return ctx.out.error(error::WRONGTYPE),
+    let shard = ctx.keys.shard(ctx.client.db, key);
+    let Some(value) = get_string(shard, key, now)? else {
+        ctx.out.null();
+        return Ok(());
     };
+    let value = value.clone();
     let at = match opts.expire_arg {
-        Some(a) => match expire_at(ctx, opts.expire, a, "getex") {
-            Some(at) => at,
-            None => return,
-        },
+        Some(a) => expire_at(now, opts.expire, a, "getex")?,
         None => 0,
     };
     ctx.out.bulk(&value);
-    let k = key.to_vec();
+    let shard = ctx.keys.shard(ctx.client.db, key);
     let record = match opts.expire {
         ExpireOpt::ExAt | ExpireOpt::PxAt if at <= now => {
             shard.remove(key, now);
-            vec![b"DEL".to_vec(), k]
+            vec![b"DEL".to_vec(), key.to_vec()]
         }
         ExpireOpt::Persist => {
             if shard.get(key, now).is_some_and(|e| e.expire_at != 0) {
                 shard.set_expire(key, 0, now);
-                vec![b"PERSIST".to_vec(), k]
+                vec![b"PERSIST".to_vec(), key.to_vec()]
             } else {
-                return;
+                return Ok(());
             }
         }
-        ExpireOpt::None => return,
+        ExpireOpt::None => return Ok(()),
         _ => {
             shard.set_expire(key, at, now);
-            vec![b"PEXPIREAT".to_vec(), k, at.to_string().into_bytes()]
+            vec![
+                b"PEXPIREAT".to_vec(),
+                key.to_vec(),
+                at.to_string().into_bytes(),
+            ]
         }
     };
-    drop(shard);
-    ctx.dirty(1);
-    ctx.log_as(vec![record]);
+    ctx.changed(key);
+    ctx.log_as(|| vec![record]);
+    Ok(())
 }
 
 /// `MGET key [key ...]`
-fn mget(ctx: &mut Ctx, args: &[Bytes]) {
+fn mget(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
-    let db = ctx.db();
-    let mut locks = crate::store::KeyLocks::new(db, &args[1..]);
+    let db = ctx.client.db;
     ctx.out.array(args.len() - 1);
     for key in &args[1..] {
-        match get_string(locks.shard(key), key, now) {
+        match get_string(ctx.keys.shard(db, key), key, now) {
             Ok(Some(v)) => ctx.out.bulk(v),
             _ => ctx.out.null(),
         }
     }
+    Ok(())
 }
 
 /// `MSET key value [key value ...]` and `MSETNX`: all keys change at once, or (MSETNX)
 /// none when any exists.
-fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) {
+fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Outcome {
     if args.len().is_multiple_of(2) {
         let name = if nx { "msetnx" } else { "mset" };
-        return ctx.error(&error::wrong_arity(name));
+        return Err(error::wrong_arity(name));
     }
     let now = ctx.now;
-    let db = ctx.db();
-    let keys = args[1..].iter().step_by(2);
-    let mut locks = crate::store::KeyLocks::new(db, keys.clone());
-    if nx && keys.clone().any(|k| locks.shard(k).exists(k, now)) {
-        drop(locks);
-        return ctx.out.int(0);
+    let db = ctx.client.db;
+    if nx
+        && args[1..]
+            .iter()
+            .step_by(2)
+            .any(|k| ctx.keys.shard(db, k).exists(k, now))
+    {
+        ctx.out.int(0);
+        return Ok(());
     }
     for pair in args[1..].chunks(2) {
-        locks
-            .shard(&pair[0])
+        ctx.keys
+            .shard(db, &pair[0])
             .set_string(&pair[0], &pair[1], 0, now, true);
-    }
-    drop(locks);
-    ctx.dirty((args.len() / 2) as u64);
-    if nx {
-        let mut record = vec![b"MSET".to_vec()];
-        record.extend(args[1..].iter().map(|a| a.to_vec()));
-        ctx.log_as(vec![record]);
+        ctx.changed(&pair[0]);
     }
     if nx {
+        ctx.log_as(|| {
+            let mut record = vec![b"MSET".to_vec()];
+            record.extend(args[1..].iter().map(|a| a.to_vec()));
+            vec![record]
+        });
         ctx.out.int(1)
     } else {
         ctx.out.ok()
     }
+    Ok(())
 }
 
-fn mset(ctx: &mut Ctx, args: &[Bytes]) {
+fn mset(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     mset_generic(ctx, args, false)
 }
 
-fn msetnx(ctx: &mut Ctx, args: &[Bytes]) {
+fn msetnx(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     mset_generic(ctx, args, true)
 }
 
 /// `APPEND key value`
-fn append(ctx: &mut Ctx, args: &[Bytes]) {
+fn append(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let (key, add) = (&args[1], &args[2]);
     let now = ctx.now;
-    let db = ctx.db();
-    let mut shard = db.lock(key);
-    let cur_len = match get_string(&mut shard, key, now) {
-        Err(()) => {
-            drop(shard);
-            return ctx.error(error::WRONGTYPE);
-        }
-        Ok(None) => None,
-        Ok(Some(v)) => Some(v.len()),
-    };
-    let new_len = match cur_len {
+    let max = ctx.engine.hot.proto_max_bulk_len.load(Ordering::Relaxed);
+    let shard = ctx.keys.shard(ctx.client.db, key);
+    let new_len = match get_string(shard, key, now)?.map(|v| v.len()) {
         None => {
             shard.set(key, Value::string(add.to_vec()), 0, now);
             add.len()
         }
         Some(len) => {
-            drop(shard);
-            if !check_length(ctx, len as u64, add.len() as u64) {
-                return;
+            if (len as u64).saturating_add(add.len() as u64) > max {
+                return Err(error::STRING_TOO_LONG);
             }
-            shard = db.lock(key);
             shard
                 .update(key, now, |e| match &mut e.value {
                     Value::Str { data, enc } => {
@@ -432,36 +396,35 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) {
                 .unwrap_or(0)
         }
     };
-    drop(shard);
-    ctx.dirty(1);
+    ctx.changed(key);
     ctx.out.int(new_len as i64);
+    Ok(())
 }
 
 /// `STRLEN key`
-fn strlen(ctx: &mut Ctx, args: &[Bytes]) {
+fn strlen(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
-    let mut shard = ctx.db().lock(&args[1]);
-    match get_string(&mut shard, &args[1], now) {
-        Ok(v) => ctx.out.int(v.map_or(0, |v| v.len() as i64)),
-        Err(()) => ctx.out.error(error::WRONGTYPE),
-    }
+    let shard = ctx.keys.shard(ctx.client.db, &args[1]);
+    let n = get_string(shard, &args[1], now)?.map_or(0, |v| v.len() as i64);
+    ctx.out.int(n);
+    Ok(())
 }
 
 /// `GETRANGE key start end` (and the old name `SUBSTR`)
-fn getrange(ctx: &mut Ctx, args: &[Bytes]) {
+fn getrange(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let (Some(mut start), Some(mut end)) = (parse_i64(&args[2]), parse_i64(&args[3])) else {
-        return ctx.error(error::NOT_INTEGER);
+        return Err(error::NOT_INTEGER);
     };
     let now = ctx.now;
-    let mut shard = ctx.db().lock(&args[1]);
-    let v = match get_string(&mut shard, &args[1], now) {
-        Err(()) => return ctx.out.error(error::WRONGTYPE),
-        Ok(None) => return ctx.out.bulk(b""),
-        Ok(Some(v)) => v,
+    let shard = ctx.keys.shard(ctx.client.db, &args[1]);
+    let Some(v) = get_string(shard, &args[1], now)? else {
+        ctx.out.bulk(b"");
+        return Ok(());
     };
     let len = v.len() as i64;
     if start < 0 && end < 0 && start > end {
-        return ctx.out.bulk(b"");
+        ctx.out.bulk(b"");
+        return Ok(());
     }
     if start < 0 {
         start += len;
@@ -475,60 +438,47 @@ fn getrange(ctx: &mut Ctx, args: &[Bytes]) {
         end = len - 1;
     }
     if start > end || len == 0 {
-        return ctx.out.bulk(b"");
+        ctx.out.bulk(b"");
+    } else {
+        ctx.out.bulk(&v[start as usize..=end as usize]);
     }
-    ctx.out.bulk(&v[start as usize..=end as usize]);
+    Ok(())
 }
 
 /// `SETRANGE key offset value`
-fn setrange(ctx: &mut Ctx, args: &[Bytes]) {
+fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let (key, value) = (&args[1], &args[3]);
-    let Some(offset) = parse_i64(&args[2]) else {
-        return ctx.error(error::NOT_INTEGER);
-    };
+    let offset = parse_i64(&args[2]).ok_or(error::NOT_INTEGER)?;
     if offset < 0 {
-        return ctx.error(error::OFFSET_RANGE);
+        return Err(error::OFFSET_RANGE);
     }
     let offset = offset as u64;
     let now = ctx.now;
-    let db = ctx.db();
-    let cur = {
-        let mut shard = db.lock(key);
-        match get_string(&mut shard, key, now) {
-            Err(()) => {
-                drop(shard);
-                return ctx.error(error::WRONGTYPE);
-            }
-            Ok(v) => v.map(|v| v.len()),
-        }
-    };
+    let cur = get_string(ctx.keys.shard(ctx.client.db, key), key, now)?.map(|v| v.len());
     if value.is_empty() {
-        return ctx.out.int(cur.unwrap_or(0) as i64);
+        ctx.out.int(cur.unwrap_or(0) as i64);
+        return Ok(());
     }
-    if !check_length(ctx, offset, value.len() as u64) {
-        return;
-    }
+    check_length(ctx, offset, value.len() as u64)?;
     let offset = offset as usize;
-    let mut shard = db.lock(key);
     let write = |data: &mut Vec<u8>| {
         if data.len() < offset + value.len() {
             data.resize(offset + value.len(), 0);
         }
         data[offset..offset + value.len()].copy_from_slice(value);
     };
-    let new_len = match shard.update(key, now, |e| match &mut e.value {
-        Value::Str { data, enc } => {
-            write(data);
-            *enc = StrEnc::Raw;
-            Some(data.len())
-        }
-        _ => None,
-    }) {
-        Some(Some(n)) => n,
-        Some(None) => {
-            drop(shard);
-            return ctx.error(error::WRONGTYPE);
-        }
+    let shard = ctx.keys.shard(ctx.client.db, key);
+    let new_len = match cur {
+        Some(_) => shard
+            .update(key, now, |e| match &mut e.value {
+                Value::Str { data, enc } => {
+                    write(data);
+                    *enc = StrEnc::Raw;
+                    data.len()
+                }
+                _ => 0,
+            })
+            .unwrap_or(0),
         None => {
             let mut data = Vec::new();
             write(&mut data);
@@ -545,16 +495,16 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) {
             n
         }
     };
-    drop(shard);
-    ctx.dirty(1);
+    ctx.changed(key);
     ctx.out.int(new_len as i64);
+    Ok(())
 }
 
 /// The one counter path: INCR, DECR, INCRBY, DECRBY. The TTL is kept. An existing value is
 /// rewritten in place, with one lookup.
-fn incr_by(ctx: &mut Ctx, key: &[u8], by: i64) {
+fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> Outcome {
     let now = ctx.now;
-    let mut shard = ctx.db().lock(key);
+    let shard = ctx.keys.shard(ctx.client.db, key);
     let existing = shard.string_mut(key, now).map(|h| match &mut h.e.value {
         Value::Str { data, enc } => match parse_i64(data).map(|cur| cur.checked_add(by)) {
             None => Err(error::NOT_INTEGER),
@@ -569,8 +519,8 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], by: i64) {
         },
         _ => Err(error::WRONGTYPE),
     });
-    let result = match existing {
-        Some(r) => r,
+    let n = match existing {
+        Some(r) => r?,
         None => {
             let mut tmp = [0u8; 24];
             let text = crate::resp::write::fmt_i64(by, &mut tmp).to_vec();
@@ -583,79 +533,67 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], by: i64) {
                 0,
                 now,
             );
-            Ok(by)
+            by
         }
     };
-    drop(shard);
-    match result {
-        Ok(n) => {
-            ctx.dirty(1);
-            ctx.out.int(n);
-        }
-        Err(e) => ctx.error(e),
-    }
+    ctx.changed(key);
+    ctx.out.int(n);
+    Ok(())
 }
 
-fn incr(ctx: &mut Ctx, args: &[Bytes]) {
+fn incr(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     incr_by(ctx, &args[1], 1)
 }
 
-fn decr(ctx: &mut Ctx, args: &[Bytes]) {
+fn decr(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     incr_by(ctx, &args[1], -1)
 }
 
-fn incrby(ctx: &mut Ctx, args: &[Bytes]) {
-    match int_arg(&args[2]) {
-        Ok(n) => incr_by(ctx, &args[1], n),
-        Err(e) => ctx.error(e),
-    }
+fn incrby(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let n = int_arg(&args[2])?;
+    incr_by(ctx, &args[1], n)
 }
 
-fn decrby(ctx: &mut Ctx, args: &[Bytes]) {
-    match int_arg(&args[2]) {
-        Ok(i64::MIN) => ctx.error("ERR decrement would overflow"),
-        Ok(n) => incr_by(ctx, &args[1], -n),
-        Err(e) => ctx.error(e),
+fn decrby(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    match int_arg(&args[2])? {
+        i64::MIN => Err(error::text("ERR decrement would overflow")),
+        n => incr_by(ctx, &args[1], -n),
     }
 }
 
 /// `INCRBYFLOAT key increment`: computed in x87 extended precision and printed with
 /// `%.17Lf` rules, as Redis does, so results match digit for digit.
-fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) {
+fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let key = &args[1];
     let now = ctx.now;
-    let mut shard = ctx.db().lock(key);
-    let cur = match get_string(&mut shard, key, now) {
-        Err(()) => {
-            drop(shard);
-            return ctx.error(error::WRONGTYPE);
-        }
-        Ok(None) => Some(LongDouble::parse(b"0").expect("zero parses")),
-        Ok(Some(v)) => LongDouble::parse(v),
+    let shard = ctx.keys.shard(ctx.client.db, key);
+    let cur = match get_string(shard, key, now)? {
+        None => Some(LongDouble::parse(b"0").expect("zero parses")),
+        Some(v) => LongDouble::parse(v),
     };
     let (Some(cur), Some(by)) = (cur, LongDouble::parse(&args[2])) else {
-        drop(shard);
-        return ctx.error(error::NOT_FLOAT);
+        return Err(error::NOT_FLOAT);
     };
     let sum = cur.add(by);
     if !sum.is_finite() {
-        drop(shard);
-        return ctx.error(error::NAN_OR_INF);
+        return Err(error::NAN_OR_INF);
     }
     let text = sum.to_human_string().into_bytes();
     let updated = shard.update(key, now, |e| e.value = Value::plain_string(text.clone()));
     if updated.is_none() {
         shard.set(key, Value::plain_string(text.clone()), 0, now);
     }
-    drop(shard);
-    ctx.dirty(1);
-    ctx.log_as(vec![vec![
-        b"SET".to_vec(),
-        key.to_vec(),
-        text.clone(),
-        b"KEEPTTL".to_vec(),
-    ]]);
+    ctx.changed(key);
+    ctx.log_as(|| {
+        vec![vec![
+            b"SET".to_vec(),
+            key.to_vec(),
+            text.clone(),
+            b"KEEPTTL".to_vec(),
+        ]]
+    });
     ctx.out.bulk(&text);
+    Ok(())
 }
 
 const W: u32 = WRITE | DENYOOM;

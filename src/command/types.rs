@@ -1,149 +1,125 @@
 //! The first commands of the collection types: creating lists, sets, hashes and sorted sets
 //! and reading their sizes. Their full families come with the data-structure issues; these
 //! already behave as in Redis, so `TYPE`, `WRONGTYPE` and `OBJECT ENCODING` can be exercised.
+//! The collections themselves (memory, encodings) live in the store.
 
 use super::error;
+use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::CmdError;
 use crate::num::parse_f64;
-use super::{flags::*, is, Cmd, Ctx};
-use crate::store::memory::alloc_size;
-use crate::store::{Shard, Value};
+use crate::store::value::{Hash, Set, ZSet};
+use crate::store::Value;
 use bytes::Bytes;
-use std::collections::VecDeque;
 
-/// Per-element bookkeeping bytes of the collection types (slot plus allocation header).
-const ELEM_OVERHEAD: usize = 32;
-
-fn elem(b: &[u8]) -> isize {
-    (alloc_size(b.len()) + ELEM_OVERHEAD) as isize
-}
-
-/// Apply `f` to the collection at `key`, creating it with `empty` first when missing.
-/// Returns None (after replying WRONGTYPE) when the key holds another type.
+/// Apply `f` to the collection at `key`, creating it with `create` first when missing.
+/// WRONGTYPE when the key holds another type. `f` must succeed once it has changed anything;
+/// a collection it leaves empty is deleted by the store.
 fn with_collection<R>(
     ctx: &mut Ctx,
     key: &[u8],
-    empty: fn() -> Value,
+    create: impl FnOnce() -> Value,
     kind: fn(&Value) -> bool,
-    f: impl FnOnce(&mut Value) -> (R, isize),
-) -> Option<R> {
+    f: impl FnOnce(&mut Value) -> R,
+) -> Result<R, CmdError> {
     let now = ctx.now;
-    let mut shard = ctx.db().lock(key);
-    match shard.get(key, now).map(|e| kind(&e.value)) {
-        Some(false) => {
-            drop(shard);
-            ctx.error(error::WRONGTYPE);
-            return None;
-        }
+    let shard = ctx.keys.shard(ctx.client.db, key);
+    match shard.get_write(key, now).map(|e| kind(&e.value)) {
+        Some(false) => return Err(error::WRONGTYPE),
         None => {
-            shard.set(key, empty(), 0, now);
+            shard.set(key, create(), 0, now);
         }
         Some(true) => {}
     }
-    let r = shard.update_sized(key, now, f);
-    drop(shard);
-    ctx.dirty(1);
-    r
+    Ok(shard
+        .update(key, now, |e| f(&mut e.value))
+        .expect("present: just checked or created"))
 }
 
-fn push(ctx: &mut Ctx, args: &[Bytes], left: bool) {
-    let r = with_collection(
+fn push(ctx: &mut Ctx, args: &[Bytes], left: bool) -> Outcome {
+    let n = with_collection(
         ctx,
         &args[1],
-        || Value::List(VecDeque::new()),
+        || Value::List(Box::default()),
         |v| matches!(v, Value::List(_)),
         |v| {
             let Value::List(l) = v else {
                 unreachable!("checked by kind")
             };
-            let mut delta = 0;
             for a in &args[2..] {
-                delta += elem(a);
                 if left {
                     l.push_front(a.to_vec());
                 } else {
                     l.push_back(a.to_vec());
                 }
             }
-            (l.len(), delta)
+            l.len()
         },
-    );
-    if let Some(n) = r {
-        ctx.out.int(n as i64);
-    }
+    )?;
+    ctx.changed(&args[1]);
+    ctx.out.int(n as i64);
+    Ok(())
 }
 
 /// `LPUSH key element [element ...]`
-fn lpush(ctx: &mut Ctx, args: &[Bytes]) {
+fn lpush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     push(ctx, args, true)
 }
 
 /// `RPUSH key element [element ...]`
-fn rpush(ctx: &mut Ctx, args: &[Bytes]) {
+fn rpush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     push(ctx, args, false)
 }
 
 /// `SADD key member [member ...]`
-fn sadd(ctx: &mut Ctx, args: &[Bytes]) {
-    let r = with_collection(
+fn sadd(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let limits = ctx.engine.hot.limits.read().clone();
+    let added = with_collection(
         ctx,
         &args[1],
-        || Value::Set(Box::default()),
+        || Value::Set(Box::new(Set::new(&args[2]))),
         |v| matches!(v, Value::Set(_)),
         |v| {
             let Value::Set(s) = v else {
                 unreachable!("checked by kind")
             };
-            let mut added = 0;
-            let mut delta = 0;
-            for m in &args[2..] {
-                if s.insert(m.to_vec()) {
-                    added += 1;
-                    delta += elem(m);
-                }
-            }
-            (added, delta)
+            args[2..].iter().filter(|m| s.insert(m, &limits)).count()
         },
-    );
-    if let Some(n) = r {
-        ctx.out.int(n);
+    )?;
+    if added > 0 {
+        ctx.changed(&args[1]);
     }
+    ctx.out.int(added as i64);
+    Ok(())
 }
 
 /// `HSET key field value [field value ...]`
-fn hset(ctx: &mut Ctx, args: &[Bytes]) {
+fn hset(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() % 2 == 1 {
-        return ctx.error(&error::wrong_arity("hset"));
+        return Err(error::wrong_arity("hset"));
     }
-    let r = with_collection(
+    let limits = ctx.engine.hot.limits.read().clone();
+    let added = with_collection(
         ctx,
         &args[1],
-        || Value::Hash(Box::default()),
+        || Value::Hash(Box::new(Hash::new())),
         |v| matches!(v, Value::Hash(_)),
         |v| {
             let Value::Hash(h) = v else {
                 unreachable!("checked by kind")
             };
-            let mut added = 0;
-            let mut delta = 0;
-            for p in args[2..].chunks(2) {
-                match h.insert(p[0].to_vec(), p[1].to_vec()) {
-                    None => {
-                        added += 1;
-                        delta += elem(&p[0]) + elem(&p[1]);
-                    }
-                    Some(old) => delta += elem(&p[1]) - elem(&old),
-                }
-            }
-            (added, delta)
+            args[2..]
+                .chunks(2)
+                .filter(|p| h.insert(&p[0], &p[1], &limits))
+                .count()
         },
-    );
-    if let Some(n) = r {
-        ctx.out.int(n);
-    }
+    )?;
+    ctx.changed(&args[1]);
+    ctx.out.int(added as i64);
+    Ok(())
 }
 
 /// `ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]`
-fn zadd(ctx: &mut Ctx, args: &[Bytes]) {
+fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let (mut nx, mut xx, mut gt, mut lt, mut ch, mut incr) =
         (false, false, false, false, false, false);
     let mut i = 2;
@@ -168,161 +144,139 @@ fn zadd(ctx: &mut Ctx, args: &[Bytes]) {
     }
     let rest = &args[i..];
     if rest.is_empty() || rest.len() % 2 == 1 {
-        return ctx.error(error::SYNTAX);
+        return Err(error::SYNTAX);
     }
     if nx && xx {
-        return ctx.error("ERR XX and NX options at the same time are not compatible");
+        return Err(error::text(
+            "ERR XX and NX options at the same time are not compatible",
+        ));
     }
     if (nx && (gt || lt)) || (gt && lt) {
-        return ctx.error("ERR GT, LT, and/or NX options at the same time are not compatible");
+        return Err(error::text(
+            "ERR GT, LT, and/or NX options at the same time are not compatible",
+        ));
     }
     if incr && rest.len() > 2 {
-        return ctx.error("ERR INCR option supports a single increment-element pair");
+        return Err(error::text(
+            "ERR INCR option supports a single increment-element pair",
+        ));
     }
     let mut pairs = Vec::with_capacity(rest.len() / 2);
     for p in rest.chunks(2) {
-        match parse_f64(&p[0]) {
-            Some(s) => pairs.push((s, &p[1])),
-            None => return ctx.error(error::NOT_FLOAT),
-        }
+        pairs.push((parse_f64(&p[0]).ok_or(error::NOT_FLOAT)?, &p[1]));
     }
     let now = ctx.now;
     let key = &args[1];
-    {
-        let mut shard = ctx.db().lock(key);
-        let missing = match shard.get(key, now) {
-            Some(e) if !matches!(e.value, Value::ZSet(_)) => {
-                drop(shard);
-                return ctx.error(error::WRONGTYPE);
-            }
-            Some(_) => false,
-            None => true,
-        };
-        if missing {
-            if xx {
-                drop(shard);
-                return if incr { ctx.out.null() } else { ctx.out.int(0) };
-            }
-            shard.set(key, Value::ZSet(Box::default()), 0, now);
-        }
-    }
-    // (added, updated, last score or None when INCR did nothing, NaN)
-    let result = {
-        let mut shard = ctx.db().lock(key);
-        zadd_apply(&mut shard, key, now, &pairs, (nx, xx, gt, lt, incr))
+    let limits = ctx.engine.hot.limits.read().clone();
+    let shard = ctx.keys.shard(ctx.client.db, key);
+    let exists = match shard.get_write(key, now) {
+        Some(e) => match &e.value {
+            Value::ZSet(z) => Some(z),
+            _ => return Err(error::WRONGTYPE),
+        },
+        None => None,
     };
-    ctx.dirty(1);
-    match result {
-        Err(()) => ctx.error("ERR resulting score is not a number (NaN)"),
-        Ok((added, updated, score)) => {
-            if incr {
-                match score {
-                    Some(s) => ctx.out.double(s),
-                    None => ctx.out.null(),
+    // Work out every change first: a NaN result refuses the whole command before anything
+    // changed (so nothing is propagated and the data is untouched).
+    let mut plan: Vec<(f64, &Bytes)> = Vec::with_capacity(pairs.len());
+    let (mut added, mut updated, mut last) = (0usize, 0usize, None);
+    for (score, member) in &pairs {
+        let cur = exists.and_then(|z| z.score(member)).or_else(|| {
+            plan.iter()
+                .rev()
+                .find(|(_, m)| *m == *member)
+                .map(|(s, _)| *s)
+        });
+        match cur {
+            Some(cur) => {
+                if nx {
+                    continue;
                 }
-            } else {
-                ctx.out.int((added + if ch { updated } else { 0 }) as i64)
+                let new = if incr { cur + score } else { *score };
+                if new.is_nan() {
+                    return Err(error::text("ERR resulting score is not a number (NaN)"));
+                }
+                if (gt && new <= cur) || (lt && new >= cur) {
+                    continue;
+                }
+                last = Some(new);
+                if new != cur {
+                    updated += 1;
+                    plan.push((new, member));
+                }
+            }
+            None => {
+                if xx {
+                    continue;
+                }
+                added += 1;
+                last = Some(*score);
+                plan.push((*score, member));
             }
         }
     }
-}
-
-type ZaddFlags = (bool, bool, bool, bool, bool);
-
-fn zadd_apply(
-    shard: &mut Shard,
-    key: &[u8],
-    now: u64,
-    pairs: &[(f64, &Bytes)],
-    f: ZaddFlags,
-) -> Result<(usize, usize, Option<f64>), ()> {
-    let (nx, xx, gt, lt, incr) = f;
-    shard
-        .update_sized(key, now, |v| {
-            let Value::ZSet(z) = v else {
-                return (Err(()), 0);
-            };
-            let (mut added, mut updated, mut last, mut delta) = (0, 0, None, 0isize);
-            for (score, member) in pairs {
-                let member = member.to_vec();
-                match z.scores.get(&member).copied() {
-                    Some(cur) => {
-                        if nx {
-                            continue;
-                        }
-                        let new = if incr { cur + score } else { *score };
-                        if new.is_nan() {
-                            return (Err(()), delta);
-                        }
-                        if (gt && new <= cur) || (lt && new >= cur) {
-                            continue;
-                        }
-                        last = Some(new);
-                        if new != cur {
-                            z.insert(member, new);
-                            updated += 1;
-                        }
-                    }
-                    None => {
-                        if xx {
-                            continue;
-                        }
-                        delta += 2 * elem(&member) + 16;
-                        z.insert(member, *score);
-                        added += 1;
-                        last = Some(*score);
-                    }
+    if !plan.is_empty() {
+        if exists.is_none() {
+            shard.set(
+                key,
+                Value::ZSet(Box::new(ZSet::new(plan[0].1, &limits))),
+                0,
+                now,
+            );
+        }
+        shard.update(key, now, |e| {
+            if let Value::ZSet(z) = &mut e.value {
+                for (score, member) in &plan {
+                    z.insert(member, *score, &limits);
                 }
             }
-            (Ok((added, updated, last)), delta)
-        })
-        .unwrap_or(Err(()))
+        });
+        ctx.changed(key);
+    }
+    if incr {
+        match last {
+            Some(s) => ctx.out.double(s),
+            None => ctx.out.null(),
+        }
+    } else {
+        ctx.out.int((added + if ch { updated } else { 0 }) as i64)
+    }
+    Ok(())
 }
 
-fn size_of(ctx: &mut Ctx, args: &[Bytes], f: fn(&Value) -> Option<usize>) {
+fn size_of(ctx: &mut Ctx, args: &[Bytes], f: fn(&Value) -> Option<usize>) -> Outcome {
     let now = ctx.now;
-    let mut shard = ctx.db().lock(&args[1]);
-    match shard.get(&args[1], now).map(|e| f(&e.value)) {
-        None => ctx.out.int(0),
-        Some(Some(n)) => ctx.out.int(n as i64),
-        Some(None) => ctx.out.error(error::WRONGTYPE),
-    }
+    let n = match ctx.shard(&args[1]).get(&args[1], now).map(|e| f(&e.value)) {
+        None => 0,
+        Some(Some(n)) => n,
+        Some(None) => return Err(error::WRONGTYPE),
+    };
+    ctx.out.int(n as i64);
+    Ok(())
 }
 
-fn llen(ctx: &mut Ctx, args: &[Bytes]) {
-    size_of(ctx, args, |v| {
-        if let Value::List(l) = v {
-            Some(l.len())
-        } else {
-            None
-        }
+fn llen(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    size_of(ctx, args, |v| match v {
+        Value::List(l) => Some(l.len()),
+        _ => None,
     })
 }
-fn scard(ctx: &mut Ctx, args: &[Bytes]) {
-    size_of(ctx, args, |v| {
-        if let Value::Set(s) = v {
-            Some(s.len())
-        } else {
-            None
-        }
+fn scard(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    size_of(ctx, args, |v| match v {
+        Value::Set(s) => Some(s.len()),
+        _ => None,
     })
 }
-fn hlen(ctx: &mut Ctx, args: &[Bytes]) {
-    size_of(ctx, args, |v| {
-        if let Value::Hash(h) = v {
-            Some(h.len())
-        } else {
-            None
-        }
+fn hlen(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    size_of(ctx, args, |v| match v {
+        Value::Hash(h) => Some(h.len()),
+        _ => None,
     })
 }
-fn zcard(ctx: &mut Ctx, args: &[Bytes]) {
-    size_of(ctx, args, |v| {
-        if let Value::ZSet(z) = v {
-            Some(z.scores.len())
-        } else {
-            None
-        }
+fn zcard(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    size_of(ctx, args, |v| match v {
+        Value::ZSet(z) => Some(z.len()),
+        _ => None,
     })
 }
 

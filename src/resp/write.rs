@@ -17,10 +17,6 @@ pub enum Protocol {
 pub struct ReplyBuf {
     pub buf: BytesMut,
     pub proto: Protocol,
-    /// Error replies written since the last `take_errors` (for stats); the prefix of the
-    /// last one.
-    pub errors: u32,
-    pub last_error_prefix: Option<String>,
 }
 
 impl ReplyBuf {
@@ -28,8 +24,6 @@ impl ReplyBuf {
         ReplyBuf {
             buf: BytesMut::with_capacity(16 * 1024),
             proto,
-            errors: 0,
-            last_error_prefix: None,
         }
     }
 
@@ -63,9 +57,6 @@ impl ReplyBuf {
                 .put_u8(if b == b'\r' || b == b'\n' { b' ' } else { b });
         }
         self.buf.put_slice(b"\r\n");
-        self.errors += 1;
-        let prefix = msg.split(' ').next().unwrap_or("ERR");
-        self.last_error_prefix = Some(prefix.to_string());
     }
 
     pub fn int(&mut self, n: i64) {

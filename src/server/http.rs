@@ -1,7 +1,6 @@
 //! The HTTP `/metrics` endpoint (`--metrics-addr HOST:PORT`): a minimal HTTP/1.1 responder
 //! for Prometheus scrapes. One request per connection; anything but `GET /metrics` is a 404.
 
-use super::Shared;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -14,7 +13,7 @@ pub const MAX_REQUEST: usize = 8 * 1024;
 /// A client that sends nothing for this long is dropped.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn serve(shared: Arc<Shared>, listener: TcpListener) {
+pub async fn serve(shared: Arc<crate::engine::Engine>, listener: TcpListener) {
     let mut shutdown = shared.shutdown.subscribe();
     loop {
         let socket = tokio::select! {
@@ -31,7 +30,7 @@ pub async fn serve(shared: Arc<Shared>, listener: TcpListener) {
     }
 }
 
-async fn respond(shared: Arc<Shared>, mut socket: TcpStream) -> std::io::Result<()> {
+async fn respond(shared: Arc<crate::engine::Engine>, mut socket: TcpStream) -> std::io::Result<()> {
     let mut head = Vec::new();
     let mut chunk = [0u8; 1024];
     while !head.windows(4).any(|w| w == b"\r\n\r\n") {

@@ -1,9 +1,8 @@
 //! Accept connections until shutdown, then wait for them to finish.
 
-use super::client::ClientInfo;
 use super::connection;
-use super::Shared;
-use crate::store::expiry::ExpiryTask;
+use crate::engine::expire::ExpiryTask;
+use crate::engine::{ClientInfo, Engine};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,8 +14,8 @@ use tokio::sync::mpsc;
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
 /// Serve on `listeners` until `shared.shutdown` is triggered.
-pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
-    let _expiry = ExpiryTask::spawn(shared.store.clone());
+pub async fn run(shared: Arc<Engine>, listeners: Vec<TcpListener>) {
+    let _expiry = ExpiryTask::spawn(shared.clone());
     // Every connection task holds a sender; when all are dropped, all connections are done.
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
     let mut tasks = Vec::new();
@@ -32,7 +31,7 @@ pub async fn run(shared: Arc<Shared>, listeners: Vec<TcpListener>) {
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, done_rx.recv()).await;
 }
 
-async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, done: mpsc::Sender<()>) {
+async fn accept_loop(shared: Arc<Engine>, listener: TcpListener, done: mpsc::Sender<()>) {
     let mut shutdown = shared.shutdown.subscribe();
     let laddr = listener
         .local_addr()

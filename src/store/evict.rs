@@ -7,7 +7,6 @@
 //! so the cost per eviction is bounded by the sample size.
 
 use super::keyspace::{is_expired, Shard};
-use super::{Store, SHARDS};
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
 
@@ -37,7 +36,7 @@ impl Policy {
         }
     }
 
-    fn volatile(self) -> bool {
+    pub fn volatile(self) -> bool {
         matches!(
             self,
             Policy::VolatileLru
@@ -94,61 +93,30 @@ impl Shard {
     }
 }
 
-impl Store {
-    /// Evict one key by `policy`: every database contributes `samples` random keys from one
-    /// random shard to the eviction pool, and the pool's best key that still exists is
-    /// removed. Returns the database and key evicted, or None when nothing can be evicted.
-    pub fn evict_one(&self, policy: Policy, samples: usize, seed: u64) -> Option<(usize, Bytes)> {
-        if policy == Policy::NoEviction {
-            return None;
-        }
-        let now = self.now();
-        let mut pool = self.pool.0.lock();
-        let mut x = seed | 1;
-        for db in 0..self.databases() {
-            let d = self.db(db);
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let start = (x % SHARDS as u64) as usize;
-            for off in 0..SHARDS {
-                let i = (start + off) % SHARDS;
-                let mut g = d.lock_shard(i);
-                let empty = if policy.volatile() {
-                    g.expires_len() == 0
-                } else {
-                    g.is_empty()
-                };
-                if empty {
-                    continue;
-                }
-                for (score, key) in g.eviction_candidates(policy, samples, now, x) {
-                    match pool
-                        .iter_mut()
-                        .find(|(_, pdb, pkey)| *pdb == db && *pkey == key)
-                    {
-                        Some(slot) => slot.0 = score,
-                        None => pool.push((score, db, key)),
-                    }
-                }
-                break;
+impl Pool {
+    /// Add scored candidates (score, database, key); the pool keeps the best `POOL_SIZE`.
+    pub fn offer(&self, candidates: Vec<(u64, usize, Bytes)>) {
+        let mut pool = self.0.lock();
+        for (score, db, key) in candidates {
+            match pool
+                .iter_mut()
+                .find(|(_, pdb, pkey)| *pdb == db && *pkey == key)
+            {
+                Some(slot) => slot.0 = score,
+                None => pool.push((score, db, key)),
             }
         }
         pool.sort_by_key(|c| std::cmp::Reverse(c.0));
         pool.truncate(POOL_SIZE);
-        // Take the best candidate that still exists (pool entries can be stale).
-        while !pool.is_empty() {
-            let (_, db, key) = pool.remove(0);
-            let mut g = self.db(db).lock(&key);
-            let eligible = match g.get(&key, now) {
-                Some(e) => !policy.volatile() || e.expire_at != 0,
-                None => false,
-            };
-            if eligible && g.remove(&key, now).is_some() {
-                self.counters().evicted_keys.fetch_add(1, Ordering::Relaxed);
-                return Some((db, key));
-            }
+    }
+
+    /// Remove and return the best candidate.
+    pub fn take_best(&self) -> Option<(usize, Bytes)> {
+        let mut pool = self.0.lock();
+        if pool.is_empty() {
+            return None;
         }
-        None
+        let (_, db, key) = pool.remove(0);
+        Some((db, key))
     }
 }

@@ -110,20 +110,35 @@ pub struct Shard {
     ttls: Table<()>,
     counters: Arc<Counters>,
     rng: u64,
-    /// The database this shard belongs to (for the expiry log).
-    db: usize,
+    /// Statistics of this shard, kept under its lock (no shared counter is bumped per
+    /// lookup); `Store::stats` adds them up.
+    pub stats: ShardStats,
+    /// Keys this shard expired since the holder of its lock last took them (see
+    /// `take_expired`): the engine turns each into a keyspace event before the lock is
+    /// released, so the AOF's `DEL` lands before any later change to the same key.
+    expired: Vec<Key>,
 }
 
-/// Count an expired key, and queue it for the AOF when logging is on: the AOF records the
-/// expiry as `DEL` (as Redis does), so a replay, which never expires keys, ends the same.
-fn note_expired(counters: &Counters, db: usize, key: Key) {
-    counters.expired_keys.fetch_add(1, Ordering::Relaxed);
-    if counters.log_expired.load(Ordering::Relaxed) {
-        counters
-            .expired_log
-            .lock()
-            .push((db, Bytes::copy_from_slice(&key)));
+/// Per-shard counters behind `INFO stats`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ShardStats {
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub expired_keys: u64,
+}
+
+impl std::ops::AddAssign for ShardStats {
+    fn add_assign(&mut self, o: ShardStats) {
+        self.keyspace_hits += o.keyspace_hits;
+        self.keyspace_misses += o.keyspace_misses;
+        self.expired_keys += o.expired_keys;
     }
+}
+
+/// Count an expired key and queue it for its keyspace event.
+fn note_expired(stats: &mut ShardStats, expired: &mut Vec<Key>, key: Key) {
+    stats.expired_keys += 1;
+    expired.push(key);
 }
 
 /// Bookkeeping for an entry already unlinked from the key table.
@@ -134,6 +149,30 @@ fn account_removed(ttls: &mut Table<()>, counters: &Counters, h: u64, key: &[u8]
     counters
         .used_memory
         .fetch_sub(entry_mem(key, e) as i64, Ordering::Relaxed);
+}
+
+/// The one lookup path: a single walk of the chain that also removes an expired entry. A free
+/// function over the shard's fields, so callers can keep using the others meanwhile.
+#[allow(clippy::too_many_arguments)]
+fn live<'a>(
+    keys: &'a mut Table<Entry>,
+    ttls: &mut Table<()>,
+    counters: &Counters,
+    stats: &mut ShardStats,
+    expired: &mut Vec<Key>,
+    h: u64,
+    key: &[u8],
+    now: u64,
+) -> Option<&'a mut Entry> {
+    match keys.probe(h, key, |e| is_expired(e, now)) {
+        Probe::Missing => None,
+        Probe::Found(_, e) => Some(e),
+        Probe::Removed(k, e) => {
+            account_removed(ttls, counters, h, &k, &e);
+            note_expired(stats, expired, k);
+            None
+        }
+    }
 }
 
 /// xorshift64*: cheap and good enough for sampling.
@@ -149,14 +188,25 @@ pub fn is_expired(e: &Entry, now: u64) -> bool {
 }
 
 impl Shard {
-    fn new(counters: Arc<Counters>, seed: u64, db: usize) -> Shard {
+    fn new(counters: Arc<Counters>, seed: u64) -> Shard {
         Shard {
             keys: Table::default(),
             ttls: Table::default(),
             counters,
             rng: seed | 1,
-            db,
+            stats: ShardStats::default(),
+            expired: Vec::new(),
         }
+    }
+
+    /// The keys expired since the last call (their events are the caller's to raise).
+    pub fn take_expired(&mut self) -> Vec<Key> {
+        std::mem::take(&mut self.expired)
+    }
+
+    /// True when expired keys wait for their events.
+    pub fn has_expired(&self) -> bool {
+        !self.expired.is_empty()
     }
 
     /// Exchange the data of two shards (SWAPDB); each keeps its database number.
@@ -191,7 +241,7 @@ impl Shard {
         match self.keys.probe(h, key, |e| is_expired(e, now)) {
             Probe::Removed(k, e) => {
                 self.account_removed(h, &k, &e);
-                note_expired(&self.counters, self.db, k);
+                note_expired(&mut self.stats, &mut self.expired, k);
                 true
             }
             _ => false,
@@ -215,37 +265,39 @@ impl Shard {
 
     /// The one lookup path: a single walk of the chain that also removes an expired entry.
     fn get_mut_live(&mut self, h: u64, key: &[u8], now: u64) -> Option<&mut Entry> {
-        let Shard {
-            keys,
-            ttls,
-            counters,
-            db,
-            ..
-        } = self;
-        match keys.probe(h, key, |e| is_expired(e, now)) {
-            Probe::Missing => None,
-            Probe::Found(_, e) => Some(e),
-            Probe::Removed(k, e) => {
-                account_removed(ttls, counters, h, &k, &e);
-                note_expired(counters, *db, k);
-                None
-            }
-        }
+        live(
+            &mut self.keys,
+            &mut self.ttls,
+            &self.counters,
+            &mut self.stats,
+            &mut self.expired,
+            h,
+            key,
+            now,
+        )
     }
 
-    /// Like `get`, counting a keyspace hit or miss.
     /// Like `get`, counting a keyspace hit or miss and recording the access (LRU/LFU).
     pub fn get_read(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
-        let counters = self.counters.clone();
         let rand = next_rand(&mut self.rng);
-        match self.get_mut_live(hash_key(key), key, now) {
+        let found = live(
+            &mut self.keys,
+            &mut self.ttls,
+            &self.counters,
+            &mut self.stats,
+            &mut self.expired,
+            hash_key(key),
+            key,
+            now,
+        );
+        match found {
             Some(e) => {
-                counters.keyspace_hits.fetch_add(1, Ordering::Relaxed);
-                e.touch(now, &counters, rand);
+                self.stats.keyspace_hits += 1;
+                e.touch(now, &self.counters, rand);
                 Some(&*e)
             }
             None => {
-                counters.keyspace_misses.fetch_add(1, Ordering::Relaxed);
+                self.stats.keyspace_misses += 1;
                 None
             }
         }
@@ -254,19 +306,33 @@ impl Shard {
     /// A live entry looked up to be changed: records the access (LRU/LFU), like Redis's
     /// write lookups, without counting a keyspace hit or miss.
     pub fn get_write(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
-        let counters = self.counters.clone();
+        self.get_write_mut(key, now).map(|e| &*e)
+    }
+
+    /// `get_write`, mutably.
+    fn get_write_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
         let rand = next_rand(&mut self.rng);
-        let e = self.get_mut_live(hash_key(key), key, now)?;
-        e.touch(now, &counters, rand);
-        Some(&*e)
+        let e = live(
+            &mut self.keys,
+            &mut self.ttls,
+            &self.counters,
+            &mut self.stats,
+            &mut self.expired,
+            hash_key(key),
+            key,
+            now,
+        )?;
+        e.touch(now, &self.counters, rand);
+        Some(e)
     }
 
     pub fn exists(&mut self, key: &[u8], now: u64) -> bool {
         self.get(key, now).is_some()
     }
 
-    /// Change a live string entry in place with `f`; its memory is re-measured afterwards
-    /// (cheap for strings). `f` must not change `expire_at` (use `set_expire`).
+    /// Change a live entry in place with `f`; its memory is re-measured afterwards (O(1) for
+    /// every type: collections keep their own count). A collection left empty is deleted, as
+    /// Redis does. `f` must not change `expire_at` (use `set_expire`).
     pub fn update<R>(
         &mut self,
         key: &[u8],
@@ -279,11 +345,14 @@ impl Shard {
         let before = e.mem;
         let r = f(e);
         e.mem = e.value.mem_size();
-        let after = e.mem;
+        let (after, empty) = (e.mem, e.value.is_empty_collection());
         if after >= before {
             self.mem_add(after - before);
         } else {
             self.mem_sub(before - after);
+        }
+        if empty {
+            self.remove_entry(h, key);
         }
         Some(r)
     }
@@ -291,36 +360,23 @@ impl Shard {
     /// A live string entry to change in place, found with one probe; its memory is
     /// re-measured when the handle is dropped. None when the key is missing.
     pub fn string_mut(&mut self, key: &[u8], now: u64) -> Option<StrMut<'_>> {
-        let counters = self.counters.clone();
         let rand = next_rand(&mut self.rng);
-        let e = self.get_mut_live(hash_key(key), key, now)?;
-        e.touch(now, &counters, rand);
+        let e = live(
+            &mut self.keys,
+            &mut self.ttls,
+            &self.counters,
+            &mut self.stats,
+            &mut self.expired,
+            hash_key(key),
+            key,
+            now,
+        )?;
+        e.touch(now, &self.counters, rand);
         Some(StrMut {
             before: e.mem,
             e,
-            counters,
+            counters: &self.counters,
         })
-    }
-
-    /// Change a live collection in place: `f` returns its result and the change in bytes it
-    /// caused (measuring a large collection again would cost time linear in its size).
-    pub fn update_sized<R>(
-        &mut self,
-        key: &[u8],
-        now: u64,
-        f: impl FnOnce(&mut Value) -> (R, isize),
-    ) -> Option<R> {
-        let h = hash_key(key);
-        self.expire_if_needed(h, key, now);
-        let e = self.keys.get_mut(h, key)?;
-        let (r, delta) = f(&mut e.value);
-        e.mem = (e.mem as isize + delta).max(0) as usize;
-        if delta >= 0 {
-            self.mem_add(delta as usize);
-        } else {
-            self.mem_sub((-delta) as usize);
-        }
-        Some(r)
     }
 
     /// Store `value` under `key`, replacing any entry; `expire_at` 0 means no TTL.
@@ -387,12 +443,21 @@ impl Shard {
     /// looked the key up with `get_write`).
     pub fn set_string(&mut self, key: &[u8], value: &[u8], expire_at: u64, now: u64, touch: bool) {
         let h = hash_key(key);
-        let counters = self.counters.clone();
         let rand = next_rand(&mut self.rng);
-        if let Some(e) = self.get_mut_live(h, key, now) {
+        let counters = &self.counters;
+        if let Some(e) = live(
+            &mut self.keys,
+            &mut self.ttls,
+            counters,
+            &mut self.stats,
+            &mut self.expired,
+            h,
+            key,
+            now,
+        ) {
             // The overwrite's lookup counts as an access, as Redis's does.
             if touch {
-                e.touch(now, &counters, rand);
+                e.touch(now, counters, rand);
             }
             if let Value::Str { data, .. } = &e.value {
                 let cap = data.capacity();
@@ -409,9 +474,7 @@ impl Shard {
                     e.expire_at = expire_at;
                     e.mem = e.value.mem_size();
                     let delta = e.mem as i64 - before as i64;
-                    self.counters
-                        .used_memory
-                        .fetch_add(delta, Ordering::Relaxed);
+                    counters.used_memory.fetch_add(delta, Ordering::Relaxed);
                     return;
                 }
             }
@@ -419,16 +482,18 @@ impl Shard {
         self.set(key, Value::string(value.to_vec()), expire_at, now);
     }
 
-    /// Insert an entry as it is (for RENAME, MOVE, COPY).
+    /// Insert an entry as it is, replacing any live one (RENAME, MOVE, COPY). O(1): the
+    /// entry carries its accounted size, so nothing is measured again.
     pub fn put_entry(&mut self, key: &[u8], e: Entry, now: u64) -> Option<Entry> {
-        let (value, exp, access, freq, freq_minute) =
-            (e.value, e.expire_at, e.access, e.freq, e.freq_minute);
-        let old = self.set(key, value, exp, now);
-        if let Some(x) = self.keys.get_mut(hash_key(key), key) {
-            x.access = access;
-            x.freq = freq;
-            x.freq_minute = freq_minute;
+        let h = hash_key(key);
+        self.expire_if_needed(h, key, now);
+        let old = self.remove_entry(h, key);
+        let k = Key::new(key);
+        self.mem_add(entry_mem(key, &e));
+        if e.expire_at != 0 {
+            self.ttls.insert_new(h, k.clone(), ());
         }
+        self.keys.insert_new(h, k, e);
         old
     }
 
@@ -596,7 +661,7 @@ impl Shard {
 pub struct StrMut<'a> {
     pub e: &'a mut Entry,
     before: usize,
-    counters: Arc<Counters>,
+    counters: &'a Counters,
 }
 
 impl Drop for StrMut<'_> {
@@ -617,13 +682,12 @@ pub struct Db {
 }
 
 impl Db {
-    pub(super) fn new(counters: &Arc<Counters>, seed: u64, index: usize) -> Db {
+    pub(super) fn new(counters: &Arc<Counters>, seed: u64) -> Db {
         let shards = (0..SHARDS)
             .map(|i| {
                 Mutex::new(Shard::new(
                     counters.clone(),
                     seed.wrapping_add((i as u64).wrapping_mul(0x9E3779B97F4A7C15)),
-                    index,
                 ))
             })
             .collect();
@@ -664,36 +728,6 @@ impl Db {
 
     pub fn expires_len(&self) -> usize {
         self.shards.iter().map(|s| s.lock().expires_len()).sum()
-    }
-}
-
-/// A set of locked shards of one database covering several keys, taken in index order.
-/// Guards sit in a fixed array indexed by shard, so taking and finding them allocates nothing.
-pub struct KeyLocks<'a> {
-    guards: [Option<MutexGuard<'a, Shard>>; SHARDS],
-}
-
-impl<'a> KeyLocks<'a> {
-    pub fn new<K: AsRef<[u8]>>(db: &'a Db, keys: impl IntoIterator<Item = K>) -> KeyLocks<'a> {
-        let mut wanted = [false; SHARDS];
-        for k in keys {
-            wanted[Db::shard_index(k.as_ref())] = true;
-        }
-        let guards = std::array::from_fn(|i| {
-            if wanted[i] {
-                Some(db.lock_shard(i))
-            } else {
-                None
-            }
-        });
-        KeyLocks { guards }
-    }
-
-    /// The locked shard holding `key` (which must be one of the keys given to `new`).
-    pub fn shard(&mut self, key: &[u8]) -> &mut Shard {
-        self.guards[Db::shard_index(key)]
-            .as_deref_mut()
-            .expect("key was locked")
     }
 }
 

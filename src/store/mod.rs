@@ -2,8 +2,8 @@
 //!
 //! A [`Store`] holds numbered databases; each [`Db`] spreads its keys over [`SHARDS`]
 //! `parking_lot` mutexes. Single-key operations lock one shard; multi-key operations lock the
-//! shards they need in index order ([`KeyLocks`], [`Db::lock_all`]), so they are atomic and
-//! cannot deadlock. Whole-store operations (`FLUSHALL`, `SWAPDB`) lock databases in index order.
+//! shards they need in index order (the engine's lock sets, [`Db::lock_all`]), so they are
+//! atomic and cannot deadlock. Whole-store operations (`FLUSHALL`, `SWAPDB`) lock databases in index order.
 //!
 //! ```
 //! use ferrokv::store::{Store, Value};
@@ -19,16 +19,19 @@
 
 pub mod clock;
 pub mod evict;
-pub mod expiry;
 pub mod glob;
+pub mod hash;
 pub mod key;
 pub mod keyspace;
+pub mod list;
 pub mod memory;
+pub mod set;
 pub mod table;
 pub mod value;
+pub mod zset;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use keyspace::{Db, Entry, KeyLocks, Shard, SHARDS};
+pub use keyspace::{Db, Entry, Shard, ShardStats, SHARDS};
 pub use value::{StrEnc, Value};
 
 use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
@@ -51,17 +54,10 @@ pub const STARTUP_ALLOCATED: u64 = 1024 * 1024;
 pub struct Counters {
     /// Bytes held for keys and values (see `memory`).
     pub used_memory: AtomicI64,
-    pub expired_keys: AtomicU64,
-    pub keyspace_hits: AtomicU64,
-    pub keyspace_misses: AtomicU64,
     pub evicted_keys: AtomicU64,
     /// `lfu-log-factor` and `lfu-decay-time`, mirrored from the configuration.
     pub lfu_log_factor: AtomicU32,
     pub lfu_decay_time: AtomicU32,
-    /// While the AOF is on, keys that expire are queued here (database, key) to be logged as
-    /// `DEL` before the next record.
-    pub log_expired: std::sync::atomic::AtomicBool,
-    pub expired_log: parking_lot::Mutex<Vec<(usize, bytes::Bytes)>>,
 }
 
 pub struct Store {
@@ -84,7 +80,7 @@ impl Store {
         counters.lfu_decay_time.store(1, Ordering::Relaxed);
         let seed = clock.now_ms() ^ (std::process::id() as u64).rotate_left(32);
         let dbs = (0..databases.max(1))
-            .map(|i| Db::new(&counters, seed.wrapping_add(i as u64), i))
+            .map(|i| Db::new(&counters, seed.wrapping_add(i as u64)))
             .collect();
         Store {
             dbs,
@@ -111,6 +107,11 @@ impl Store {
         self.dbs.len()
     }
 
+    /// Eviction candidates kept between evictions.
+    pub fn pool(&self) -> &evict::Pool {
+        &self.pool
+    }
+
     pub fn counters(&self) -> &Counters {
         &self.counters
     }
@@ -120,9 +121,24 @@ impl Store {
         self.counters.used_memory.load(Ordering::Relaxed).max(0) as u64 + STARTUP_ALLOCATED
     }
 
-    /// Take the queued expirations (see `Counters::expired_log`).
-    pub fn take_expired_log(&self) -> Vec<(usize, bytes::Bytes)> {
-        std::mem::take(&mut *self.counters.expired_log.lock())
+    /// The shards' statistics added up (locks each shard in turn).
+    pub fn stats(&self) -> keyspace::ShardStats {
+        let mut total = keyspace::ShardStats::default();
+        for db in self.dbs.iter() {
+            for i in 0..SHARDS {
+                total += db.lock_shard(i).stats;
+            }
+        }
+        total
+    }
+
+    /// Zero the shards' statistics (`CONFIG RESETSTAT`, the end of an AOF load).
+    pub fn reset_stats(&self) {
+        for db in self.dbs.iter() {
+            for i in 0..SHARDS {
+                db.lock_shard(i).stats = Default::default();
+            }
+        }
     }
 
     pub fn dbsize(&self, db: usize) -> usize {

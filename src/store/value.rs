@@ -1,8 +1,11 @@
-//! The value stored under a key. Strings are implemented now; the collection variants exist
-//! so `TYPE`, `WRONGTYPE` and memory accounting already cover them.
+//! The value stored under a key: a string, or one of the collections (each a module of its
+//! own, keeping its memory and encoding as it changes).
 
+pub use super::hash::Hash;
+pub use super::list::List;
 use super::memory::alloc_size;
-use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
+pub use super::set::Set;
+pub use super::zset::{Score, ZSet};
 
 /// How a string is encoded, as `OBJECT ENCODING` reports it. Redis picks `int` for canonical
 /// integers and `embstr` for short strings when a value is created, and `raw` once a string is
@@ -43,48 +46,12 @@ impl Default for EncodingLimits {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str { data: Vec<u8>, enc: StrEnc },
-    List(VecDeque<Vec<u8>>),
-    // The larger collections are boxed so a `Value` (and so every key's entry) stays small:
-    // most keys are strings.
-    Hash(Box<HashMap<Vec<u8>, Vec<u8>>>),
-    Set(Box<HashSet<Vec<u8>>>),
+    // Collections are boxed so a `Value` (and so every key's entry) stays small: most keys
+    // are strings.
+    List(Box<List>),
+    Hash(Box<Hash>),
+    Set(Box<Set>),
     ZSet(Box<ZSet>),
-}
-
-/// A sorted set: score by member, and members ordered by (score, member).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ZSet {
-    pub scores: HashMap<Vec<u8>, f64>,
-    pub order: BTreeSet<(Score, Vec<u8>)>,
-}
-
-/// An `f64` with a total order (scores are never NaN).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Score(pub f64);
-impl Eq for Score {}
-impl PartialOrd for Score {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Score {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&o.0)
-    }
-}
-
-impl ZSet {
-    pub fn insert(&mut self, member: Vec<u8>, score: f64) -> bool {
-        let new = match self.scores.insert(member.clone(), score) {
-            Some(old) => {
-                self.order.remove(&(Score(old), member.clone()));
-                false
-            }
-            None => true,
-        };
-        self.order.insert((Score(score), member));
-        new
-    }
 }
 
 pub use crate::num::parse_i64 as parse_canonical_i64;
@@ -127,15 +94,9 @@ impl Value {
         }
     }
 
-    /// `OBJECT ENCODING` under Redis's default limits.
+    /// `OBJECT ENCODING`: strings as decided when written, collections as they were
+    /// converted (one way) while they grew.
     pub fn encoding(&self) -> &'static str {
-        self.encoding_under(&EncodingLimits::default())
-    }
-
-    /// `OBJECT ENCODING` under the given (configured) limits. The collections here decide it
-    /// from their current contents; they only grow for now, so this matches Redis's one-way
-    /// conversions.
-    pub fn encoding_under(&self, l: &EncodingLimits) -> &'static str {
         match self {
             Value::Str {
                 enc: StrEnc::Int, ..
@@ -147,60 +108,33 @@ impl Value {
             Value::Str {
                 enc: StrEnc::Raw, ..
             } => "raw",
-            Value::List(_) => "quicklist",
-            Value::Hash(h)
-                if h.len() <= l.hash_entries
-                    && h.iter()
-                        .all(|(k, v)| k.len() <= l.hash_value && v.len() <= l.hash_value) =>
-            {
-                "listpack"
-            }
-            Value::Hash(_) => "hashtable",
-            Value::Set(s)
-                if s.len() <= l.set_intset
-                    && s.iter().all(|m| parse_canonical_i64(m).is_some()) =>
-            {
-                "intset"
-            }
-            Value::Set(_) => "hashtable",
-            Value::ZSet(z)
-                if z.scores.len() <= l.zset_entries
-                    && z.scores.keys().all(|m| m.len() <= l.zset_value) =>
-            {
-                "listpack"
-            }
-            Value::ZSet(_) => "skiplist",
+            Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 
-    /// Heap bytes held by the value, by the allocator model in `memory`.
+    /// Heap bytes held by the value, by the allocator model in `memory`. O(1): collections
+    /// keep their own count as they change.
     pub fn mem_size(&self) -> usize {
         match self {
             Value::Str { data, .. } => alloc_size(data.capacity()),
-            Value::List(l) => {
-                alloc_size(l.capacity() * 24)
-                    + l.iter().map(|e| alloc_size(e.capacity())).sum::<usize>()
-            }
-            Value::Hash(h) => {
-                alloc_size(64)
-                    + alloc_size(h.capacity() * 49)
-                    + h.iter()
-                        .map(|(k, v)| alloc_size(k.capacity()) + alloc_size(v.capacity()))
-                        .sum::<usize>()
-            }
-            Value::Set(s) => {
-                alloc_size(64)
-                    + alloc_size(s.capacity() * 25)
-                    + s.iter().map(|m| alloc_size(m.capacity())).sum::<usize>()
-            }
-            Value::ZSet(z) => {
-                alloc_size(96)
-                    + alloc_size(z.scores.capacity() * 33)
-                    + z.scores
-                        .keys()
-                        .map(|m| 2 * alloc_size(m.capacity()) + 48)
-                        .sum::<usize>()
-            }
+            Value::List(l) => alloc_size(std::mem::size_of::<List>()) + l.mem(),
+            Value::Hash(h) => alloc_size(std::mem::size_of::<Hash>()) + h.mem(),
+            Value::Set(s) => alloc_size(std::mem::size_of::<Set>()) + s.mem(),
+            Value::ZSet(z) => alloc_size(std::mem::size_of::<ZSet>()) + z.mem(),
+        }
+    }
+
+    /// True for a collection with no elements left (the key must then be deleted).
+    pub fn is_empty_collection(&self) -> bool {
+        match self {
+            Value::Str { .. } => false,
+            Value::List(l) => l.is_empty(),
+            Value::Hash(h) => h.is_empty(),
+            Value::Set(s) => s.is_empty(),
+            Value::ZSet(z) => z.is_empty(),
         }
     }
 }

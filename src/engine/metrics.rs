@@ -6,16 +6,13 @@
 //! OpenMetrics rules. Label values come only from the command table, the fixed set of error
 //! prefixes we emit, and database numbers, so clients cannot inflate cardinality.
 
-use crate::command::registry;
-use crate::server::Shared;
-use parking_lot::Mutex;
+use super::{Engine, Registry as CmdRegistry};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric, NoLabelSet};
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -54,8 +51,6 @@ struct Histogram {
 
 pub struct Metrics {
     latency: [Histogram; FAMILIES.len()],
-    errors: Mutex<BTreeMap<String, u64>>,
-    unknown: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -68,17 +63,14 @@ impl Metrics {
     pub fn new() -> Metrics {
         Metrics {
             latency: Default::default(),
-            errors: Mutex::new(BTreeMap::new()),
-            unknown: AtomicU64::new(0),
         }
     }
 
     /// Record a batch of (command index, latency) observations.
-    pub fn commands_done(&self, batch: &[(usize, Duration)]) {
+    pub fn commands_done(&self, reg: &CmdRegistry, batch: &[(usize, Duration)]) {
         if batch.is_empty() {
             return;
         }
-        let reg = registry();
         let mut local = [[0u64; LATENCY_BUCKETS.len() + 2]; FAMILIES.len()];
         for (cmd, elapsed) in batch {
             let f = family_index(reg.cmds[*cmd].group);
@@ -106,31 +98,9 @@ impl Metrics {
         }
     }
 
-    pub fn command_unknown(&self, n: u64) {
-        self.unknown.fetch_add(n, Ordering::Relaxed);
-    }
-
-    pub fn error(&self, prefix: &str) {
-        // Prefixes are the first word of our own error texts: a small fixed set.
-        *self.errors.lock().entry(prefix.to_string()).or_default() += 1;
-    }
-
-    /// Error replies so far, by prefix (for `INFO errorstats`).
-    pub fn error_counts(&self) -> Vec<(String, u64)> {
-        self.errors
-            .lock()
-            .iter()
-            .map(|(k, v)| (k.clone(), *v))
-            .collect()
-    }
-
-    pub fn reset_errors(&self) {
-        self.errors.lock().clear();
-    }
-
     /// The OpenMetrics text of every metric.
-    pub fn render(&self, shared: &Shared) -> String {
-        let snap = Snapshot::take(self, shared);
+    pub fn render(&self, engine: &Engine) -> String {
+        let snap = Snapshot::take(self, engine);
         let mut reg = Registry::default();
         reg.register_collector(Box::new(snap));
         let mut out = String::new();
@@ -169,15 +139,17 @@ fn one(v: f64) -> Vec<(Vec<(&'static str, String)>, f64)> {
 }
 
 impl Snapshot {
-    fn take(m: &Metrics, shared: &Shared) -> Snapshot {
-        let reg = registry();
+    fn take(_m: &Metrics, shared: &Engine) -> Snapshot {
+        let m = _m;
+        let reg = shared.registry;
         let st = &shared.stats;
         let store = &shared.store;
+        let ks = store.stats();
         let c = store.counters();
         let load = |a: &AtomicU64| a.load(Ordering::Relaxed) as f64;
         let mut calls = Vec::new();
         let mut durations = Vec::new();
-        for (i, s) in reg.stats.iter().enumerate() {
+        for (i, s) in st.per_cmd.iter().enumerate() {
             let n = s.calls.load(Ordering::Relaxed);
             if n == 0 {
                 continue;
@@ -186,15 +158,14 @@ impl Snapshot {
             calls.push((label.clone(), n as f64));
             durations.push((label, s.nanos.load(Ordering::Relaxed) as f64 / 1e9));
         }
-        let unknown = m.unknown.load(Ordering::Relaxed);
+        let unknown = st.unknown_commands.load(Ordering::Relaxed);
         if unknown > 0 {
             calls.push((vec![("cmd", "unknown".to_string())], unknown as f64));
         }
-        let errors = m
-            .errors
-            .lock()
-            .iter()
-            .map(|(k, v)| (vec![("err", k.clone())], *v as f64))
+        let errors = st
+            .error_counts()
+            .into_iter()
+            .map(|(k, v)| (vec![("err", k.to_string())], v as f64))
             .collect();
         let mut keys = Vec::new();
         let mut expiring = Vec::new();
@@ -233,9 +204,10 @@ impl Snapshot {
             });
         }
         let maxmemory = shared.hot.maxmemory.load(Ordering::Relaxed) as f64;
-        let aof = shared.aof();
-        let aof_stat =
-            |f: fn(&crate::aof::Aof) -> &AtomicU64| aof.as_ref().map_or(0.0, |a| load(f(a)));
+        let aof = shared
+            .persistence()
+            .map(|p| p.info(shared))
+            .unwrap_or_default();
         let families = vec![
             (
                 "redis_commands",
@@ -296,7 +268,7 @@ impl Snapshot {
             (
                 "redis_expired_keys",
                 "Keys removed because their TTL passed",
-                Values::Counter(one(load(&c.expired_keys))),
+                Values::Counter(one(ks.expired_keys as f64)),
             ),
             (
                 "redis_evicted_keys",
@@ -306,12 +278,12 @@ impl Snapshot {
             (
                 "redis_keyspace_hits",
                 "Key lookups that found the key",
-                Values::Counter(one(load(&c.keyspace_hits))),
+                Values::Counter(one(ks.keyspace_hits as f64)),
             ),
             (
                 "redis_keyspace_misses",
                 "Key lookups that did not find the key",
-                Values::Counter(one(load(&c.keyspace_misses))),
+                Values::Counter(one(ks.keyspace_misses as f64)),
             ),
             (
                 "redis_net_input_bytes",
@@ -326,17 +298,17 @@ impl Snapshot {
             (
                 "redis_aof_writes",
                 "Writes of buffered records to the AOF",
-                Values::Counter(one(aof_stat(|a| &a.writes))),
+                Values::Counter(one(aof.writes as f64)),
             ),
             (
                 "redis_aof_write_errors",
                 "Failed AOF writes or fsyncs",
-                Values::Counter(one(aof_stat(|a| &a.write_errors))),
+                Values::Counter(one(aof.write_errors as f64)),
             ),
             (
                 "redis_aof_rewrites",
                 "Completed AOF rewrites",
-                Values::Counter(one(aof_stat(|a| &a.rewrites))),
+                Values::Counter(one(aof.rewrites as f64)),
             ),
             (
                 "redis_start_time_seconds",

@@ -8,7 +8,12 @@
 //! stops at `CYCLE_BUDGET`, resuming where it left off next time, and each lock is held for one
 //! sample only (tens of microseconds), so a million keys expiring at once cannot stall clients.
 
-use super::Store;
+//!
+//! Each sample runs under a lock set of its one shard, so the expired keys become keyspace
+//! events (AOF `DEL`s) before the shard is unlocked, as for any other change.
+
+use super::{Engine, LockSet};
+use crate::store::SHARDS;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,18 +37,20 @@ pub struct Cursor {
 }
 
 /// Run one time-boxed cycle; returns the keys removed.
-pub fn cycle(store: &Store, at: &mut Cursor, budget: Duration) -> usize {
+pub fn cycle(engine: &Engine, at: &mut Cursor, budget: Duration) -> usize {
+    let store = &engine.store;
     let start = Instant::now();
-    let total_shards = store.databases() * super::SHARDS;
+    let total_shards = store.databases() * SHARDS;
     let mut removed = 0;
     for _ in 0..total_shards {
         if at.db >= store.databases() {
             at.db = 0;
         }
-        let db = store.db(at.db);
         loop {
             let now = store.now();
-            let (sampled, expired) = db.lock_shard(at.shard).expire_sample(SAMPLES, now);
+            let (sampled, expired) = LockSet::one(engine, at.db, at.shard)
+                .shard_at(at.db, at.shard)
+                .expire_sample(SAMPLES, now);
             removed += expired;
             if sampled == 0 || expired * 100 <= sampled * ACCEPTABLE_STALE_PERCENT {
                 break;
@@ -53,7 +60,7 @@ pub fn cycle(store: &Store, at: &mut Cursor, budget: Duration) -> usize {
             }
         }
         at.shard += 1;
-        if at.shard == super::SHARDS {
+        if at.shard == SHARDS {
             at.shard = 0;
             at.db += 1;
         }
@@ -72,7 +79,7 @@ pub struct ExpiryTask {
 }
 
 impl ExpiryTask {
-    pub fn spawn(store: Arc<Store>) -> ExpiryTask {
+    pub fn spawn(engine: Arc<Engine>) -> ExpiryTask {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let handle = std::thread::Builder::new()
@@ -81,7 +88,7 @@ impl ExpiryTask {
                 let mut at = Cursor::default();
                 while !flag.load(Ordering::Relaxed) {
                     let started = Instant::now();
-                    cycle(&store, &mut at, CYCLE_BUDGET);
+                    cycle(&engine, &mut at, CYCLE_BUDGET);
                     // A cycle that used its whole budget stopped with stale keys left: come
                     // back soon (this thread is not the one serving clients, and locks are
                     // held per sample only), else at the normal rate.
@@ -114,12 +121,20 @@ impl Drop for ExpiryTask {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{ManualClock, Value};
+    use crate::store::{ManualClock, Store, Value};
 
     #[test]
     fn active_cycle_removes_untouched_expired_keys_and_keeps_live_ones() {
         let clock = Arc::new(ManualClock::new(1_000_000));
-        let store = Store::with_clock(2, clock.clone());
+        let store = Arc::new(Store::with_clock(2, clock.clone()));
+        let engine =
+            crate::command::engine_with_store(crate::config::Config::default(), store.clone());
+        let events = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = events.clone();
+        engine.set_tap(Some(Box::new(move |ev| {
+            assert_eq!(ev.kind, crate::engine::events::EventKind::Expired);
+            seen.fetch_add(1, Ordering::Relaxed);
+        })));
         let now = store.now();
         for i in 0..5000u32 {
             let k = format!("k{i}");
@@ -135,9 +150,14 @@ mod tests {
         let mut at = Cursor::default();
         let mut removed = 0;
         for _ in 0..200 {
-            removed += cycle(&store, &mut at, Duration::from_secs(1));
+            removed += cycle(&engine, &mut at, Duration::from_secs(1));
         }
         assert_eq!(removed, 2500);
+        assert_eq!(
+            events.load(Ordering::Relaxed),
+            2500,
+            "one event per expired key"
+        );
         assert_eq!(store.dbsize(1), 2500);
         assert_eq!(store.db(1).expires_len(), 0);
     }

@@ -1,0 +1,400 @@
+//! The batch runner: one per client (connection, embedded session or AOF replay). It runs
+//! each request through the dispatcher and gathers statistics and durability waits for the
+//! batch, so shared counters and the sink are touched once per batch, not per command.
+//!
+//! # One request's path
+//! 1. Look the name (and subcommand) up, check arity and authentication.
+//! 2. Refuse writes while the sink is failing (`-MISCONF`); over `maxmemory`, evict first
+//!    (never while loading), and refuse `denyoom` commands that cannot get under it (`-OOM`).
+//! 3. Lock the shards of the command's keys, from its key specs and scope, once and in order.
+//! 4. Run the handler with the locked view. On error, whatever it wrote is replaced by the
+//!    error and its effects are dropped.
+//! 5. Still holding the locks: raise the events of keys that expired meanwhile (their `DEL`s
+//!    go first), propagate the command's records, raise its keyspace events.
+//! 6. Release the locks; count statistics and the slow log (never while loading).
+
+use super::client::ClientState;
+use super::ctx::{CmdError, Ctx, Effects, ErrKind};
+use super::errors as crate_error;
+use super::events::{Event, EventKind};
+use super::flags;
+use super::locks::{slot, LockSet};
+use super::sink::Sink;
+use super::stats::{LocalStats, CALLS, FAILED, NANOS, REJECTED};
+use super::table::Scope;
+use super::Engine;
+use crate::resp::ReplyBuf;
+use crate::store::SHARDS;
+use bytes::Bytes;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub struct Batch {
+    engine: Arc<Engine>,
+    pub client: ClientState,
+    pub out: ReplyBuf,
+    local: LocalStats,
+    /// Commands run from an AOF: no eviction, no expiry (time stands still), no statistics.
+    pub loading: bool,
+    /// The sink as it was when the batch began.
+    sink: Option<Arc<dyn Sink>>,
+    /// Sequence number of the last record this batch propagated (0 = none).
+    seq: u64,
+    now: u64,
+    keys: Vec<u32>,
+    /// A command asked for eviction once its locks are released (`CONFIG SET maxmemory`).
+    pending_room: bool,
+}
+
+/// Canonical records of one command, or of a transaction.
+type Records = Vec<(usize, Vec<Vec<u8>>)>;
+
+impl Batch {
+    pub fn new(engine: Arc<Engine>, client: ClientState) -> Batch {
+        let n = engine.registry.cmds.len();
+        Batch {
+            engine,
+            client,
+            out: ReplyBuf::new(crate::resp::Protocol::Resp2),
+            local: LocalStats::new(n),
+            loading: false,
+            sink: None,
+            seq: 0,
+            now: 0,
+            keys: Vec::new(),
+            pending_room: false,
+        }
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// A batch of requests starts: one clock reading and one look at the sink for all of
+    /// them.
+    pub fn begin(&mut self) {
+        self.now = if self.loading {
+            0
+        } else {
+            self.engine.store.now()
+        };
+        self.sink = self.engine.sink();
+        self.local.begin();
+    }
+
+    /// The clock reading of this batch (Unix ms; 0 while loading).
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    /// The batch is done: statistics go to the shared counters, the sink is told. Returns
+    /// the record a reply must wait for (`appendfsync always`), with its sink.
+    pub fn end(&mut self) -> Option<(Arc<dyn Sink>, u64)> {
+        let e = &self.engine;
+        if self.loading {
+            self.local.discard();
+        } else {
+            self.local.flush(&e.stats, &e.metrics, e.registry);
+        }
+        let seq = std::mem::take(&mut self.seq);
+        let sink = self.sink.take()?;
+        if seq == 0 {
+            return None;
+        }
+        sink.batch_done();
+        if !self.loading {
+            if let Some(p) = e.persistence() {
+                p.maybe_auto_rewrite(e);
+            }
+        }
+        sink.sync_replies().then_some((sink, seq))
+    }
+
+    fn reject(&mut self, idx: Option<usize>, e: &CmdError) {
+        self.out.error(&e.text);
+        self.local.error(e.kind);
+        if let Some(i) = idx {
+            self.local.bump(i, REJECTED, 1);
+        }
+    }
+
+    /// Resolve and check a request; Err is the reply that refuses it.
+    pub fn check(&mut self, args: &[Bytes]) -> Result<usize, (Option<usize>, CmdError)> {
+        let reg = self.engine.registry;
+        let idx = match reg.resolve(args) {
+            Ok(i) => i,
+            Err(None) => {
+                self.local.unknown += 1;
+                return Err((None, crate_error::unknown_command(args)));
+            }
+            Err(Some(parent)) => {
+                let e = crate_error::unknown_subcommand(&args[1], reg.cmds[parent].name);
+                return Err((Some(parent), e));
+            }
+        };
+        let cmd = reg.cmds[idx];
+        let argc = args.len() as i32;
+        if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
+            return Err((Some(idx), crate_error::wrong_arity(&reg.fullnames[idx])));
+        }
+        if !self.client.authenticated && cmd.flags & flags::NO_AUTH == 0 {
+            return Err((Some(idx), crate_error::NOAUTH));
+        }
+        Ok(idx)
+    }
+
+    /// Run one request (`args[0]` is the command name) and write its reply into `out`.
+    pub fn execute(&mut self, args: &[Bytes]) {
+        self.out.proto = self.client.proto;
+        let idx = match self.check(args) {
+            Ok(i) => i,
+            Err((i, e)) => return self.reject(i, &e),
+        };
+        let engine = self.engine.clone();
+        let cmd = engine.registry.cmds[idx];
+        let write = cmd.flags & flags::WRITE != 0;
+        if !self.loading {
+            if write {
+                if let Some(err) = self.sink.as_ref().and_then(|s| s.error()) {
+                    let e = CmdError::owned(
+                        ErrKind::Misconf,
+                        format!("MISCONF Errors writing to the AOF file: {err}"),
+                    );
+                    return self.reject(Some(idx), &e);
+                }
+            }
+            // Over maxmemory, keys are evicted before any command runs (as in Redis).
+            if super::evict::over_maxmemory(&engine)
+                && !super::evict::make_room(&engine, self.now)
+                && cmd.flags & flags::DENYOOM != 0
+            {
+                return self.reject(Some(idx), &crate_error::OOM);
+            }
+        }
+        let gate = (write && self.sink.is_some()).then(|| engine.gate.read());
+        let mut locks = self.lock_for(&engine, idx, args);
+        let mut records = Records::new();
+        let ok = self.call(&engine, idx, args, &mut locks, &mut records);
+        if let (Some(sink), false) = (&self.sink, records.is_empty()) {
+            for (db, r) in &records {
+                let refs: Vec<&[u8]> = r.iter().map(|a| &a[..]).collect();
+                self.seq = sink.append(*db, &refs);
+            }
+        }
+        drop(locks);
+        drop(gate);
+        self.account(idx, args, ok);
+    }
+
+    /// Lock what command `idx` needs for `args`.
+    fn lock_for<'e>(&mut self, engine: &'e Engine, idx: usize, args: &[Bytes]) -> LockSet<'e> {
+        let mut slots = std::mem::take(&mut self.keys);
+        slots.clear();
+        self.slots_for(engine, idx, args, &mut slots);
+        let set = match engine.registry.cmds[idx].scope {
+            Scope::All => LockSet::all(engine),
+            _ => LockSet::new(engine, slots.clone()),
+        };
+        self.keys = slots;
+        set
+    }
+
+    /// The lock slots command `idx` needs for `args` (Scope::All is handled by the caller).
+    fn slots_for(&self, engine: &Engine, idx: usize, args: &[Bytes], out: &mut Vec<u32>) {
+        let cmd = engine.registry.cmds[idx];
+        let db = self.client.db;
+        let mut keys = Vec::new();
+        cmd.key_args(args, &mut keys);
+        out.extend(keys.iter().map(|k| slot(db, k)));
+        match cmd.scope {
+            Scope::Keys => {}
+            Scope::Db => out.extend((0..SHARDS).map(|i| (db * SHARDS + i) as u32)),
+            Scope::All => {
+                let n = engine.store.databases() * SHARDS;
+                out.extend(0..n as u32);
+            }
+            Scope::OtherDb(f) => {
+                if let Some(other) = f(args).filter(|d| *d < engine.store.databases()) {
+                    out.extend(keys.iter().map(|k| slot(other, k)));
+                }
+            }
+        }
+    }
+
+    /// Run the handler of command `idx` on the locked `keys`; on success, its records are
+    /// added to `records` and its events raised (the caller propagates the records while it
+    /// still holds the locks). Returns whether it succeeded.
+    fn call(
+        &mut self,
+        engine: &Engine,
+        idx: usize,
+        args: &[Bytes],
+        keys: &mut LockSet<'_>,
+        records: &mut Records,
+    ) -> bool {
+        let cmd = engine.registry.cmds[idx];
+        let mark = self.out.buf.len();
+        let db = self.client.db;
+        // The clock is read once the command's shards are locked: two commands on one key
+        // then see times in the order they ran (a reading taken before waiting for a lock
+        // could be older than one another client already acted on).
+        if !self.loading {
+            self.now = engine.store.now();
+        }
+        let mut fx = Effects {
+            logging: self.sink.is_some(),
+            ..Effects::default()
+        };
+        let result = {
+            let mut ctx = Ctx {
+                engine,
+                client: &mut self.client,
+                out: &mut self.out,
+                now: self.now,
+                keys,
+                fx: &mut fx,
+                loading: self.loading,
+            };
+            (cmd.handler)(&mut ctx, args)
+        };
+        // Keys the command found expired were removed before it changed anything: their
+        // DELs go first.
+        keys.flush_expired();
+        match result {
+            Err(e) => {
+                debug_assert!(
+                    fx.dirty == 0,
+                    "{} failed after changing data: {e}",
+                    engine.registry.fullnames[idx]
+                );
+                self.out.buf.truncate(mark);
+                self.out.error(&e.text);
+                self.local.error(e.kind);
+                self.local.bump(idx, FAILED, 1);
+                false
+            }
+            Ok(()) => {
+                if fx.dirty > 0 {
+                    self.local.changes += fx.dirty;
+                    if fx.logging {
+                        match fx.records.take() {
+                            Some(rs) => records.extend(rs.into_iter().map(|r| (db, r))),
+                            None => records.push((db, args.iter().map(|a| a.to_vec()).collect())),
+                        }
+                    }
+                }
+                let sink = self.sink.as_deref();
+                for (kdb, key) in fx.modified.drain(..) {
+                    engine.raise(
+                        Event {
+                            db: kdb,
+                            key,
+                            kind: EventKind::Modified,
+                        },
+                        sink,
+                    );
+                }
+                for d in fx.flushed.drain(..) {
+                    engine.raise_db(d);
+                }
+                if let Some((a, b)) = fx.swapped {
+                    engine.raise_db(a);
+                    engine.raise_db(b);
+                }
+                if fx.make_room && !self.loading {
+                    // Evicted after the locks are gone (see `execute`): noted here, done there.
+                    self.pending_room = true;
+                }
+                true
+            }
+        }
+    }
+
+    /// Statistics and the slow log for one command.
+    fn account(&mut self, idx: usize, args: &[Bytes], _ok: bool) {
+        if std::mem::take(&mut self.pending_room) {
+            super::evict::make_room(&self.engine, self.now);
+        }
+        if self.loading {
+            return;
+        }
+        let end = Instant::now();
+        let elapsed = end.saturating_duration_since(self.local.mark);
+        self.local.mark = end;
+        self.local.bump(idx, CALLS, 1);
+        self.local.bump(idx, NANOS, elapsed.as_nanos() as u64);
+        let engine = &self.engine;
+        let threshold = engine.hot.slowlog_threshold.load(Ordering::Relaxed);
+        let micros = elapsed.as_micros() as u64;
+        if threshold >= 0 && micros >= threshold as u64 {
+            let info = &self.client.info;
+            let name = info.name.lock().clone();
+            let max = engine.hot.slowlog_max.load(Ordering::Relaxed) as usize;
+            engine
+                .slowlog
+                .record(args, micros, self.now, &info.addr, &name, max);
+        }
+        self.local.latency.push((idx, elapsed));
+    }
+
+    /// Run several commands as one atomic unit (a transaction, a script, a `MULTI … EXEC`
+    /// block of an AOF): their keys (or, with `whole_keyspace`, every shard) are locked once
+    /// for the whole run, so no other client sees a partial result. Each command is checked
+    /// and replies as it would alone; the records of those that changed data are propagated
+    /// together, wrapped in `MULTI`/`EXEC` when there are several.
+    pub fn run_atomic(&mut self, cmds: &[Vec<Bytes>], whole_keyspace: bool) {
+        let engine = self.engine.clone();
+        let mut resolved = Vec::with_capacity(cmds.len());
+        let mut slots = Vec::new();
+        let mut all = whole_keyspace;
+        for args in cmds {
+            match self.check(args) {
+                Ok(i) => {
+                    // A SELECT moves later keys to another database: lock everything.
+                    all |= matches!(engine.registry.cmds[i].scope, Scope::All)
+                        || engine.registry.cmds[i].name == "select";
+                    self.slots_for(&engine, i, args, &mut slots);
+                    resolved.push(Ok(i));
+                }
+                Err(e) => resolved.push(Err(e)),
+            }
+        }
+        let write = resolved
+            .iter()
+            .any(|r| matches!(r, Ok(i) if engine.registry.cmds[*i].flags & flags::WRITE != 0));
+        let gate = (write && self.sink.is_some()).then(|| engine.gate.read());
+        let mut locks = if all {
+            LockSet::all(&engine)
+        } else {
+            LockSet::new(&engine, slots)
+        };
+        let mut records = Records::new();
+        for (args, r) in cmds.iter().zip(resolved) {
+            self.out.proto = self.client.proto;
+            match r {
+                Err((i, e)) => self.reject(i, &e),
+                Ok(idx) => {
+                    let ok = self.call(&engine, idx, args, &mut locks, &mut records);
+                    self.account(idx, args, ok);
+                }
+            }
+        }
+        if let (Some(sink), false) = (&self.sink, records.is_empty()) {
+            let wrap = records.len() > 1;
+            let first_db = records[0].0;
+            if wrap {
+                sink.append(first_db, &[b"MULTI"]);
+            }
+            for (db, r) in &records {
+                let refs: Vec<&[u8]> = r.iter().map(|a| &a[..]).collect();
+                self.seq = sink.append(*db, &refs);
+            }
+            if wrap {
+                self.seq = sink.append(first_db, &[b"EXEC"]);
+            }
+        }
+        drop(locks);
+        drop(gate);
+    }
+}

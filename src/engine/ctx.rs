@@ -1,0 +1,159 @@
+//! What a handler sees ([`Ctx`]) and what it gives back: its reply (written into `out`) or a
+//! typed error ([`CmdError`]), plus its [`Effects`].
+
+use super::client::ClientState;
+use super::locks::LockSet;
+use super::Engine;
+use crate::resp::ReplyBuf;
+use crate::store::Shard;
+use bytes::Bytes;
+use std::borrow::Cow;
+
+/// The kind of a command error: its code on the wire and its row in `INFO errorstats`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ErrKind {
+    Err,
+    WrongType,
+    NoAuth,
+    WrongPass,
+    Oom,
+    Misconf,
+    NoProto,
+    ExecAbort,
+    NoScript,
+    Busy,
+    Loading,
+}
+
+impl ErrKind {
+    /// The error code, as it begins the reply.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrKind::Err => "ERR",
+            ErrKind::WrongType => "WRONGTYPE",
+            ErrKind::NoAuth => "NOAUTH",
+            ErrKind::WrongPass => "WRONGPASS",
+            ErrKind::Oom => "OOM",
+            ErrKind::Misconf => "MISCONF",
+            ErrKind::NoProto => "NOPROTO",
+            ErrKind::ExecAbort => "EXECABORT",
+            ErrKind::NoScript => "NOSCRIPT",
+            ErrKind::Busy => "BUSY",
+            ErrKind::Loading => "LOADING",
+        }
+    }
+}
+
+/// A command's error: its kind and its full text (code included, as sent).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CmdError {
+    pub kind: ErrKind,
+    pub text: Cow<'static, str>,
+}
+
+impl CmdError {
+    pub const fn new(kind: ErrKind, text: &'static str) -> CmdError {
+        CmdError {
+            kind,
+            text: Cow::Borrowed(text),
+        }
+    }
+    /// A generic `ERR …` error with a built text (which must start with `ERR `).
+    pub fn err(text: String) -> CmdError {
+        debug_assert!(text.starts_with("ERR "), "{text}");
+        CmdError {
+            kind: ErrKind::Err,
+            text: Cow::Owned(text),
+        }
+    }
+    pub fn owned(kind: ErrKind, text: String) -> CmdError {
+        debug_assert!(text.starts_with(kind.code()), "{text}");
+        CmdError {
+            kind,
+            text: Cow::Owned(text),
+        }
+    }
+}
+
+impl std::fmt::Display for CmdError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for CmdError {}
+
+/// A handler's result: Ok once its reply is written, or the error to reply instead (anything
+/// it wrote is discarded, and so are its effects).
+pub type Outcome = Result<(), CmdError>;
+
+/// A record to propagate: one command's arguments.
+pub type Record = Vec<Vec<u8>>;
+
+/// What a command did besides replying. The dispatcher acts on it only when the handler
+/// succeeded.
+#[derive(Default)]
+pub struct Effects {
+    /// Changes made (Redis's `dirty`): 0 means nothing to propagate.
+    pub dirty: u64,
+    /// Records to propagate instead of the command as received (its canonical form).
+    pub records: Option<Vec<Record>>,
+    /// Keys changed, each with its database: one keyspace event each.
+    pub modified: Vec<(usize, Bytes)>,
+    /// Databases emptied (`FLUSHDB`/`FLUSHALL`) or swapped (`SWAPDB`).
+    pub flushed: Vec<usize>,
+    pub swapped: Option<(usize, usize)>,
+    /// Keys the command would wait on (blocking commands), in the client's database.
+    pub block_on: Vec<Bytes>,
+    /// Evict down to `maxmemory` once the command is done (`CONFIG SET maxmemory`).
+    pub make_room: bool,
+    /// A sink is attached: build records (they are not built otherwise).
+    pub logging: bool,
+}
+
+/// Everything a handler may touch while it runs.
+pub struct Ctx<'a, 's> {
+    pub engine: &'a Engine,
+    pub client: &'a mut ClientState,
+    pub out: &'a mut ReplyBuf,
+    /// One clock reading per command (Unix ms), used for every expiry decision it makes.
+    pub now: u64,
+    /// The shards this command may touch, locked by the dispatcher before it ran.
+    pub keys: &'a mut LockSet<'s>,
+    pub fx: &'a mut Effects,
+    /// The command runs from an AOF replay.
+    pub loading: bool,
+}
+
+impl Ctx<'_, '_> {
+    /// The database the client has selected.
+    pub fn db(&self) -> usize {
+        self.client.db
+    }
+
+    /// The locked shard holding `key` in the client's database.
+    pub fn shard(&mut self, key: &[u8]) -> &mut Shard {
+        let db = self.client.db;
+        self.keys.shard(db, key)
+    }
+
+    /// Record a change to `key` in the client's database.
+    pub fn changed(&mut self, key: &Bytes) {
+        let db = self.client.db;
+        self.changed_in(db, key);
+    }
+
+    /// Record a change to `key` in database `db`.
+    pub fn changed_in(&mut self, db: usize, key: &Bytes) {
+        self.fx.dirty += 1;
+        self.fx.modified.push((db, key.clone()));
+    }
+
+    /// Propagate this command as the records `build` makes (its deterministic effect)
+    /// rather than as received. `build` runs only while a sink is attached.
+    pub fn log_as(&mut self, build: impl FnOnce() -> Vec<Record>) {
+        if self.fx.logging {
+            self.fx.records = Some(build());
+        }
+    }
+}

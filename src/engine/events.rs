@@ -1,0 +1,90 @@
+//! The keyspace-event hook: every modification, deletion, expiration and eviction of a key
+//! raises exactly one [`Event`], from wherever it happened (a command, a lazy or active
+//! expiry, an eviction), while the key's shard is still locked.
+//!
+//! Consumers hang off [`Engine::raise`]:
+//! - (a) the propagation sink: expired and evicted keys are logged as `DEL`, as Redis does,
+//!   so a replay (which never expires or evicts on its own) ends with the same data;
+//! - (b) WATCH invalidation, (c) waking clients blocked on a key and (d)
+//!   `notify-keyspace-events` are to be attached here by their features.
+//!
+//! Events of commands are raised by the dispatcher from the handler's effects, after the
+//! command's records were propagated; events of expiry are raised before them (see
+//! `LockSet::flush_expired`), since the expiry happened first.
+
+use super::sink::Sink;
+use super::Engine;
+use bytes::Bytes;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A command changed (or created, or deleted) the key.
+    Modified,
+    /// The key's TTL passed and it was removed.
+    Expired,
+    /// The key was removed to get under `maxmemory`.
+    Evicted,
+    /// Every key of the database went at once (the event's key is empty).
+    Flushed,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    pub db: usize,
+    pub key: Bytes,
+    pub kind: EventKind,
+}
+
+/// A listener for tests and tools: sees every event as it is raised.
+pub type Tap = Box<dyn Fn(&Event) + Send + Sync>;
+
+/// The optional tap, behind a flag so the hot path pays one relaxed load when none is set.
+#[derive(Default)]
+pub struct Taps {
+    on: AtomicBool,
+    tap: parking_lot::RwLock<Option<Tap>>,
+}
+
+impl Taps {
+    fn call(&self, ev: &Event) {
+        if self.on.load(Ordering::Relaxed) {
+            if let Some(t) = &*self.tap.read() {
+                t(ev);
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// The one hook every key event goes through. `sink` is the attached sink, if any (the
+    /// caller looked it up once for a batch of events).
+    pub fn raise(&self, ev: Event, sink: Option<&dyn Sink>) {
+        match ev.kind {
+            EventKind::Modified | EventKind::Flushed => {}
+            EventKind::Expired | EventKind::Evicted => {
+                if let Some(s) = sink {
+                    s.append(ev.db, &[b"DEL", &ev.key]);
+                }
+            }
+        }
+        self.taps.call(&ev);
+    }
+
+    /// A whole database was emptied (`FLUSHDB`, `FLUSHALL`) or swapped with another: one
+    /// event for the database, which WATCH will treat as touching every key it held.
+    pub fn raise_db(&self, db: usize) {
+        self.taps.call(&Event {
+            db,
+            key: Bytes::new(),
+            kind: EventKind::Flushed,
+        });
+    }
+
+    /// Install (or remove) a listener that sees every event.
+    pub fn set_tap(&self, tap: Option<Tap>) {
+        let on = tap.is_some();
+        *self.taps.tap.write() = tap;
+        self.taps.on.store(on, Ordering::Relaxed);
+    }
+}

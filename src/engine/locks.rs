@@ -1,0 +1,173 @@
+//! The locking model: one [`LockSet`] per command (or per transaction or script).
+//!
+//! Every shard of every database has a place in one global order, its slot
+//! (`db * SHARDS + shard`). A lock set is taken once, in slot order, before anything runs;
+//! nothing takes a shard lock while holding a set (eviction runs before the command's set is
+//! taken). So two sets can never wait on each other, and whatever runs under a set sees and
+//! changes its shards atomically: the reply, the data and the propagated records agree.
+//!
+//! Active expiry and eviction take their shards through lock sets too. When a set is
+//! released, the keys its shards expired meanwhile become keyspace events (and AOF `DEL`s)
+//! before the locks go, so their records are ordered with every other change to those keys.
+//!
+//! A transaction or a script takes one set for every key it will touch (or [`LockSet::all`]
+//! when the keys are not known in advance) and runs each of its commands on it: see
+//! `Batch::run_atomic`.
+
+use super::events::{Event, EventKind};
+use super::Engine;
+use crate::store::{Db, Shard, SHARDS};
+use bytes::Bytes;
+use parking_lot::MutexGuard;
+
+/// A set of locked shards, in slot order.
+pub struct LockSet<'s> {
+    engine: &'s Engine,
+    /// (slot, guard), sorted by slot.
+    held: Vec<(u32, MutexGuard<'s, Shard>)>,
+}
+
+/// A shard's place in the global lock order.
+pub fn slot(db: usize, key: &[u8]) -> u32 {
+    (db * SHARDS + Db::shard_index(key)) as u32
+}
+
+impl<'s> LockSet<'s> {
+    /// Lock the given slots (any order, duplicates allowed).
+    pub fn new(engine: &'s Engine, mut slots: Vec<u32>) -> LockSet<'s> {
+        slots.sort_unstable();
+        slots.dedup();
+        let store = &*engine.store;
+        let held = slots
+            .into_iter()
+            .map(|s| {
+                let (db, shard) = (s as usize / SHARDS, s as usize % SHARDS);
+                (s, store.db(db).lock_shard(shard))
+            })
+            .collect();
+        LockSet { engine, held }
+    }
+
+    /// Nothing locked (commands that touch no keys).
+    pub fn none(engine: &'s Engine) -> LockSet<'s> {
+        LockSet {
+            engine,
+            held: Vec::new(),
+        }
+    }
+
+    /// Every shard of database `db`.
+    pub fn db(engine: &'s Engine, db: usize) -> LockSet<'s> {
+        LockSet::new(
+            engine,
+            (0..SHARDS).map(|i| (db * SHARDS + i) as u32).collect(),
+        )
+    }
+
+    /// Every shard of every database.
+    pub fn all(engine: &'s Engine) -> LockSet<'s> {
+        let n = engine.store.databases() * SHARDS;
+        LockSet::new(engine, (0..n as u32).collect())
+    }
+
+    /// One shard.
+    pub fn one(engine: &'s Engine, db: usize, shard: usize) -> LockSet<'s> {
+        LockSet::new(engine, vec![(db * SHARDS + shard) as u32])
+    }
+
+    fn find(&self, slot: u32) -> Option<usize> {
+        // Sets are small (a command's keys) or complete (then the slot is the index).
+        if self.held.len() <= 8 {
+            self.held.iter().position(|(s, _)| *s == slot)
+        } else {
+            self.held.binary_search_by_key(&slot, |(s, _)| *s).ok()
+        }
+    }
+
+    /// True when the shard of `key` in `db` is held.
+    pub fn holds(&self, db: usize, key: &[u8]) -> bool {
+        self.find(slot(db, key)).is_some()
+    }
+
+    /// The locked shard holding `key` in database `db`.
+    ///
+    /// # Panics
+    /// When that shard is not in the set: the command's key specs missed a key it touches,
+    /// a bug in the command table (every command is exercised by the spec scenarios).
+    pub fn shard(&mut self, db: usize, key: &[u8]) -> &mut Shard {
+        let s = slot(db, key);
+        match self.find(s) {
+            Some(i) => &mut self.held[i].1,
+            None => panic!(
+                "shard {s} is not locked: the command table's key specs miss a key ({:?})",
+                String::from_utf8_lossy(&key[..key.len().min(64)])
+            ),
+        }
+    }
+
+    /// Shard number `i` of database `db` (whole-database commands).
+    pub fn shard_at(&mut self, db: usize, i: usize) -> &mut Shard {
+        let s = (db * SHARDS + i) as u32;
+        let at = self
+            .find(s)
+            .unwrap_or_else(|| panic!("shard {s} is not locked: the command's scope misses it"));
+        &mut self.held[at].1
+    }
+
+    /// Keys in database `db` (every shard of it must be held).
+    pub fn dbsize(&mut self, db: usize) -> usize {
+        (0..SHARDS).map(|i| self.shard_at(db, i).len()).sum()
+    }
+
+    /// Keys with a TTL in database `db` (every shard of it must be held).
+    pub fn expires(&mut self, db: usize) -> usize {
+        (0..SHARDS)
+            .map(|i| self.shard_at(db, i).expires_len())
+            .sum()
+    }
+
+    /// Exchange the contents of two databases (both must be held whole).
+    pub fn swap_dbs(&mut self, a: usize, b: usize) {
+        if a == b {
+            return;
+        }
+        for i in 0..SHARDS {
+            let x = self.find((a * SHARDS + i) as u32).expect("database locked");
+            let y = self.find((b * SHARDS + i) as u32).expect("database locked");
+            let (lo, hi) = (x.min(y), x.max(y));
+            let (left, right) = self.held.split_at_mut(hi);
+            left[lo].1.swap_data(&mut right[0].1);
+        }
+    }
+
+    /// Raise the keyspace events of the keys the held shards expired, now, while their locks
+    /// are held (the dispatcher calls this before propagating a command's own records).
+    pub fn flush_expired(&mut self) {
+        if !self.held.iter().any(|(_, g)| g.has_expired()) {
+            return;
+        }
+        let sink = self.engine.sink();
+        for (s, g) in self.held.iter_mut() {
+            if !g.has_expired() {
+                continue;
+            }
+            let db = *s as usize / SHARDS;
+            for key in g.take_expired() {
+                self.engine.raise(
+                    Event {
+                        db,
+                        key: Bytes::copy_from_slice(&key),
+                        kind: EventKind::Expired,
+                    },
+                    sink.as_deref(),
+                );
+            }
+        }
+    }
+}
+
+impl Drop for LockSet<'_> {
+    fn drop(&mut self) {
+        self.flush_expired();
+    }
+}

@@ -1,0 +1,209 @@
+//! Server-wide counters behind `INFO stats`, `INFO commandstats`, `INFO errorstats` and the
+//! metrics, and the per-batch [`LocalStats`] that feed them.
+
+use super::ctx::ErrKind;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Per-command counters for `INFO commandstats` and metrics.
+#[derive(Default, Debug)]
+pub struct CmdStats {
+    pub calls: AtomicU64,
+    pub nanos: AtomicU64,
+    pub rejected: AtomicU64,
+    pub failed: AtomicU64,
+}
+
+/// Error kinds counted for `INFO errorstats` (index = `ErrKind as usize`).
+pub const ERR_KINDS: [ErrKind; 11] = [
+    ErrKind::Err,
+    ErrKind::WrongType,
+    ErrKind::NoAuth,
+    ErrKind::WrongPass,
+    ErrKind::Oom,
+    ErrKind::Misconf,
+    ErrKind::NoProto,
+    ErrKind::ExecAbort,
+    ErrKind::NoScript,
+    ErrKind::Busy,
+    ErrKind::Loading,
+];
+
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub connections_received: AtomicU64,
+    pub rejected_connections: AtomicU64,
+    pub net_input_bytes: AtomicU64,
+    pub net_output_bytes: AtomicU64,
+    /// Writes since start (Redis's `dirty`-style change counter).
+    pub changes: AtomicU64,
+    pub error_replies: AtomicU64,
+    /// Error replies by kind (`INFO errorstats`), read from the error's kind, not its text.
+    pub errors: [AtomicU64; ERR_KINDS.len()],
+    /// Indexed like the registry's commands.
+    pub per_cmd: Vec<CmdStats>,
+    pub unknown_commands: AtomicU64,
+}
+
+impl Stats {
+    pub fn new(commands: usize) -> Stats {
+        Stats {
+            per_cmd: (0..commands).map(|_| CmdStats::default()).collect(),
+            ..Stats::default()
+        }
+    }
+
+    /// Error replies so far, by code, for the kinds seen.
+    pub fn error_counts(&self) -> Vec<(&'static str, u64)> {
+        let mut v: Vec<(&'static str, u64)> = ERR_KINDS
+            .iter()
+            .map(|k| (k.code(), self.errors[*k as usize].load(Ordering::Relaxed)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        v.sort();
+        v
+    }
+
+    pub fn reset(&self) {
+        for st in &self.per_cmd {
+            st.calls.store(0, Ordering::Relaxed);
+            st.nanos.store(0, Ordering::Relaxed);
+            st.rejected.store(0, Ordering::Relaxed);
+            st.failed.store(0, Ordering::Relaxed);
+        }
+        for a in [
+            &self.connections_received,
+            &self.rejected_connections,
+            &self.net_input_bytes,
+            &self.net_output_bytes,
+            &self.error_replies,
+            &self.unknown_commands,
+        ] {
+            a.store(0, Ordering::Relaxed);
+        }
+        for e in &self.errors {
+            e.store(0, Ordering::Relaxed);
+        }
+    }
+
+    pub fn total_calls(&self) -> u64 {
+        self.per_cmd
+            .iter()
+            .map(|s| s.calls.load(Ordering::Relaxed))
+            .sum()
+    }
+}
+
+/// Statistics a client gathers while it runs a batch of requests, added to the shared
+/// counters once per batch: with two cores pipelining into shared atomics, per-command
+/// updates would make the counters' cache lines bounce between cores.
+pub struct LocalStats {
+    /// Per command: calls, nanoseconds, failed, rejected.
+    per_cmd: Vec<[u64; 4]>,
+    touched: Vec<usize>,
+    pub unknown: u64,
+    errors: [u64; ERR_KINDS.len()],
+    any_error: bool,
+    pub changes: u64,
+    /// End of the previous command (or the batch start): the next command's start time, so
+    /// each command costs one clock reading.
+    pub mark: Instant,
+    pub latency: Vec<(usize, Duration)>,
+}
+
+pub const CALLS: usize = 0;
+pub const NANOS: usize = 1;
+pub const FAILED: usize = 2;
+pub const REJECTED: usize = 3;
+
+impl LocalStats {
+    pub fn new(commands: usize) -> LocalStats {
+        LocalStats {
+            per_cmd: vec![[0; 4]; commands],
+            touched: Vec::new(),
+            unknown: 0,
+            errors: [0; ERR_KINDS.len()],
+            any_error: false,
+            changes: 0,
+            mark: Instant::now(),
+            latency: Vec::new(),
+        }
+    }
+
+    /// A batch starts now (after the read that brought its requests).
+    pub fn begin(&mut self) {
+        self.mark = Instant::now();
+    }
+
+    pub fn bump(&mut self, idx: usize, field: usize, n: u64) {
+        if self.per_cmd[idx] == [0; 4] {
+            self.touched.push(idx);
+        }
+        self.per_cmd[idx][field] += n;
+    }
+
+    pub fn error(&mut self, kind: ErrKind) {
+        self.errors[kind as usize] += 1;
+        self.any_error = true;
+    }
+
+    /// Add everything gathered to the shared counters.
+    pub fn flush(
+        &mut self,
+        stats: &Stats,
+        metrics: &super::metrics::Metrics,
+        reg: &super::Registry,
+    ) {
+        for &i in &self.touched {
+            let [calls, nanos, failed, rejected] = std::mem::take(&mut self.per_cmd[i]);
+            let st = &stats.per_cmd[i];
+            if calls > 0 {
+                st.calls.fetch_add(calls, Ordering::Relaxed);
+                st.nanos.fetch_add(nanos, Ordering::Relaxed);
+            }
+            if failed > 0 {
+                st.failed.fetch_add(failed, Ordering::Relaxed);
+            }
+            if rejected > 0 {
+                st.rejected.fetch_add(rejected, Ordering::Relaxed);
+            }
+        }
+        self.touched.clear();
+        if self.unknown > 0 {
+            stats
+                .unknown_commands
+                .fetch_add(std::mem::take(&mut self.unknown), Ordering::Relaxed);
+        }
+        if self.any_error {
+            self.any_error = false;
+            let mut total = 0;
+            for (i, n) in self.errors.iter_mut().enumerate() {
+                if *n > 0 {
+                    stats.errors[i].fetch_add(*n, Ordering::Relaxed);
+                    total += std::mem::take(n);
+                }
+            }
+            stats.error_replies.fetch_add(total, Ordering::Relaxed);
+        }
+        if self.changes > 0 {
+            stats
+                .changes
+                .fetch_add(std::mem::take(&mut self.changes), Ordering::Relaxed);
+        }
+        metrics.commands_done(reg, &self.latency);
+        self.latency.clear();
+    }
+
+    /// Forget everything gathered (a replay counts nothing).
+    pub fn discard(&mut self) {
+        for &i in &self.touched {
+            self.per_cmd[i] = [0; 4];
+        }
+        self.touched.clear();
+        self.unknown = 0;
+        self.errors = [0; ERR_KINDS.len()];
+        self.any_error = false;
+        self.changes = 0;
+        self.latency.clear();
+    }
+}

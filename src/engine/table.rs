@@ -1,0 +1,416 @@
+//! The command table's types: a [`Cmd`] per command (name, arity, flags, key specs, lock
+//! scope, handler) and the [`Registry`] that indexes a table. The rows themselves live with
+//! their families in `command`.
+//!
+//! # Key specs
+//! As in Redis 7, a command names its keys with specs: where the search begins (an argument
+//! index, or the argument after a keyword such as `STREAMS`) and how keys are found from
+//! there (a range with a step, or a count read from a `numkeys` argument). The dispatcher
+//! locks the shards of exactly these keys before the handler runs, so a spec that misses a
+//! key the handler touches is a bug the tests catch (the view refuses unlocked keys).
+
+use super::ctx::{Ctx, Outcome};
+use bytes::Bytes;
+use std::collections::HashMap;
+
+/// Command flags (Redis's names, shown by `COMMAND INFO`).
+pub mod flags {
+    /// May modify the keyspace.
+    pub const WRITE: u32 = 1;
+    /// Never modifies the keyspace.
+    pub const READONLY: u32 = 1 << 1;
+    /// May grow memory use: refused with `-OOM` when over `maxmemory` under `noeviction`.
+    pub const DENYOOM: u32 = 1 << 2;
+    /// Administrative.
+    pub const ADMIN: u32 = 1 << 3;
+    /// Constant or logarithmic time.
+    pub const FAST: u32 = 1 << 4;
+    /// Allowed before `AUTH`.
+    pub const NO_AUTH: u32 = 1 << 5;
+    pub const NOSCRIPT: u32 = 1 << 6;
+    pub const LOADING: u32 = 1 << 7;
+    pub const STALE: u32 = 1 << 8;
+    pub const PUBSUB: u32 = 1 << 9;
+    pub const BLOCKING: u32 = 1 << 10;
+    pub const SENTINEL: u32 = 1 << 11;
+    /// Not allowed inside `MULTI` (Redis's `no-multi`).
+    pub const NO_MULTI: u32 = 1 << 12;
+    /// Key positions depend on the arguments (a `numkeys` or keyword spec).
+    pub const MOVABLEKEYS: u32 = 1 << 13;
+
+    pub const NAMES: &[(u32, &str)] = &[
+        (WRITE, "write"),
+        (READONLY, "readonly"),
+        (DENYOOM, "denyoom"),
+        (ADMIN, "admin"),
+        (PUBSUB, "pubsub"),
+        (NOSCRIPT, "noscript"),
+        (BLOCKING, "blocking"),
+        (LOADING, "loading"),
+        (STALE, "stale"),
+        (NO_AUTH, "no_auth"),
+        (FAST, "fast"),
+        (NO_MULTI, "no_multi"),
+        (MOVABLEKEYS, "movablekeys"),
+        (SENTINEL, "sentinel"),
+    ];
+}
+
+pub type Handler = fn(&mut Ctx, &[Bytes]) -> Outcome;
+
+/// Where a key spec's search begins.
+#[derive(Clone, Copy, Debug)]
+pub enum Begin {
+    /// At this argument index.
+    Index(u16),
+    /// Just after the first argument equal to the keyword (case-insensitive), searching from
+    /// `from` (negative: from the end, backwards).
+    Keyword { word: &'static str, from: i16 },
+}
+
+/// How keys are found from where the search began.
+#[derive(Clone, Copy, Debug)]
+pub enum Find {
+    /// Keys from the beginning up to `last` (relative to it; negative counts from the end of
+    /// the arguments, -1 being the last), every `step`-th argument. `limit` > 1 keeps only the
+    /// first 1/limit of the range (XREAD: keys, then as many IDs).
+    Range { last: i16, step: u16, limit: u16 },
+    /// The number of keys is the argument at `num` (relative to the beginning); keys start at
+    /// `first` (relative to it), every `step`-th argument.
+    KeyNum { num: u16, first: u16, step: u16 },
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct KeySpec {
+    pub begin: Begin,
+    pub find: Find,
+}
+
+impl KeySpec {
+    /// Keys from `first` to `last` (Redis's legacy triple; last negative from the end).
+    pub const fn range(first: u16, last: i16, step: u16) -> KeySpec {
+        let rel = if last < 0 { last } else { last - first as i16 };
+        KeySpec {
+            begin: Begin::Index(first),
+            find: Find::Range {
+                last: rel,
+                step,
+                limit: 0,
+            },
+        }
+    }
+    /// `numkeys` at argument `at`, keys right after it.
+    pub const fn numkeys(at: u16) -> KeySpec {
+        KeySpec {
+            begin: Begin::Index(at),
+            find: Find::KeyNum {
+                num: 0,
+                first: 1,
+                step: 1,
+            },
+        }
+    }
+    /// The keys after `word` up to the end, the first 1/`limit` of them.
+    pub const fn keyword(word: &'static str, from: i16, limit: u16) -> KeySpec {
+        KeySpec {
+            begin: Begin::Keyword { word, from },
+            find: Find::Range {
+                last: -1,
+                step: 1,
+                limit,
+            },
+        }
+    }
+
+    /// Push the arguments this spec selects in `args` (`args[0]` is the command name).
+    /// Malformed numbers select nothing: the handler reports the error.
+    pub fn collect<'a>(&self, args: &'a [Bytes], out: &mut Vec<&'a Bytes>) {
+        let n = args.len() as i64;
+        let start = match self.begin {
+            Begin::Index(i) => i as i64,
+            Begin::Keyword { word, from } => {
+                let hit = if from >= 0 {
+                    (from as i64..n)
+                        .find(|&i| args[i as usize].eq_ignore_ascii_case(word.as_bytes()))
+                } else {
+                    (1..=(n + from as i64))
+                        .rev()
+                        .find(|&i| args[i as usize].eq_ignore_ascii_case(word.as_bytes()))
+                };
+                match hit {
+                    Some(i) => i + 1,
+                    None => return,
+                }
+            }
+        };
+        if start >= n {
+            return;
+        }
+        match self.find {
+            Find::Range { last, step, limit } => {
+                let mut end = if last < 0 {
+                    n + last as i64
+                } else {
+                    start + last as i64
+                };
+                end = end.min(n - 1);
+                if limit > 1 {
+                    let count = end - start + 1;
+                    end = start + count / limit as i64 - 1;
+                }
+                let mut i = start;
+                while i <= end {
+                    out.push(&args[i as usize]);
+                    i += step.max(1) as i64;
+                }
+            }
+            Find::KeyNum { num, first, step } => {
+                let at = start + num as i64;
+                if at >= n {
+                    return;
+                }
+                let Some(count) = crate::num::parse_i64(&args[at as usize]) else {
+                    return;
+                };
+                let first = start + first as i64;
+                let mut i = first;
+                let mut left = count.max(0);
+                while left > 0 && i < n {
+                    out.push(&args[i as usize]);
+                    i += step.max(1) as i64;
+                    left -= 1;
+                }
+            }
+        }
+    }
+}
+
+/// What a command locks besides (or instead of) its keys.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope {
+    /// Only the shards of its keys (none when it has no keys).
+    Keys,
+    /// Every shard of the client's database (`KEYS`, `SCAN`, `FLUSHDB`).
+    Db,
+    /// Every shard of every database (`FLUSHALL`, `SWAPDB`, `INFO`).
+    All,
+    /// Its keys in the client's database and in the database this function reads from the
+    /// arguments (`MOVE key db`, `COPY … DB n`); None when the argument is invalid.
+    OtherDb(fn(&[Bytes]) -> Option<usize>),
+}
+
+/// One entry of the command table.
+pub struct Cmd {
+    /// Lower-case name (`get`; a subcommand's own name, `get` under `config`).
+    pub name: &'static str,
+    pub arity: i32,
+    pub flags: u32,
+    /// Redis's group (`string`, `generic`, `connection`, `server`).
+    pub group: &'static str,
+    pub keys: &'static [KeySpec],
+    pub scope: Scope,
+    pub handler: Handler,
+    /// Subcommands, for container commands such as `CONFIG` and `CLIENT`.
+    pub subs: &'static [Cmd],
+    pub summary: &'static str,
+    pub since: &'static str,
+}
+
+impl Cmd {
+    pub const fn new(
+        name: &'static str,
+        arity: i32,
+        flags: u32,
+        group: &'static str,
+        handler: Handler,
+    ) -> Cmd {
+        Cmd {
+            name,
+            arity,
+            flags,
+            group,
+            keys: &[],
+            scope: Scope::Keys,
+            handler,
+            subs: &[],
+            summary: "",
+            since: "1.0.0",
+        }
+    }
+    /// One key range, Redis's legacy (first, last, step).
+    pub const fn keys(mut self, first: u16, last: i16, step: u16) -> Cmd {
+        const ONE: &[KeySpec] = &[KeySpec::range(1, 1, 1)];
+        const ALL: &[KeySpec] = &[KeySpec::range(1, -1, 1)];
+        const PAIRS: &[KeySpec] = &[KeySpec::range(1, -1, 2)];
+        const TWO: &[KeySpec] = &[KeySpec::range(1, 1, 1), KeySpec::range(2, 2, 1)];
+        const BUT_LAST: &[KeySpec] = &[KeySpec::range(1, -2, 1)];
+        const SECOND: &[KeySpec] = &[KeySpec::range(2, 2, 1)];
+        self.keys = match (first, last, step) {
+            (1, 1, 1) => ONE,
+            (1, -1, 1) => ALL,
+            (1, -1, 2) => PAIRS,
+            (1, 2, 1) => TWO,
+            (1, -2, 1) => BUT_LAST,
+            (2, 2, 1) => SECOND,
+            _ => panic!("add this key range to Cmd::keys or use Cmd::key_specs"),
+        };
+        self
+    }
+    pub const fn key_specs(mut self, specs: &'static [KeySpec]) -> Cmd {
+        self.keys = specs;
+        if !specs.is_empty() {
+            let mut i = 0;
+            while i < specs.len() {
+                if !matches!(
+                    specs[i],
+                    KeySpec {
+                        begin: Begin::Index(_),
+                        find: Find::Range { limit: 0, .. }
+                    }
+                ) {
+                    self.flags |= flags::MOVABLEKEYS;
+                }
+                i += 1;
+            }
+        }
+        self
+    }
+    pub const fn scope(mut self, scope: Scope) -> Cmd {
+        self.scope = scope;
+        self
+    }
+    pub const fn subs(mut self, subs: &'static [Cmd]) -> Cmd {
+        self.subs = subs;
+        self
+    }
+    pub const fn doc(mut self, summary: &'static str, since: &'static str) -> Cmd {
+        self.summary = summary;
+        self.since = since;
+        self
+    }
+
+    /// The key arguments of a call of this command.
+    pub fn key_args<'a>(&self, args: &'a [Bytes], out: &mut Vec<&'a Bytes>) {
+        for spec in self.keys {
+            spec.collect(args, out);
+        }
+    }
+
+    /// Redis's legacy (first, last, step) for `COMMAND INFO`: the plain index ranges merged;
+    /// (0, 0, 0) when there are none.
+    pub fn legacy_range(&self) -> (i64, i64, i64) {
+        let mut first = i64::MAX;
+        let mut last = i64::MIN;
+        let mut step = 1;
+        let mut n = 0;
+        for spec in self.keys {
+            if let KeySpec {
+                begin: Begin::Index(b),
+                find:
+                    Find::Range {
+                        last: l,
+                        step: s,
+                        limit: 0,
+                    },
+            } = *spec
+            {
+                let b = b as i64;
+                first = first.min(b);
+                let end = if l < 0 { l as i64 } else { b + l as i64 };
+                last = if n == 0 || end < 0 {
+                    end
+                } else if last < 0 {
+                    last
+                } else {
+                    last.max(end)
+                };
+                step = s as i64;
+                n += 1;
+            }
+        }
+        match n {
+            0 => (0, 0, 0),
+            1 => (first, last, step),
+            _ => (first, last, 1),
+        }
+    }
+}
+
+/// The command table, indexed.
+pub struct Registry {
+    pub cmds: Vec<&'static Cmd>,
+    /// `get`, or `config|get` for a subcommand.
+    pub fullnames: Vec<String>,
+    pub parent: Vec<Option<usize>>,
+    top: HashMap<&'static [u8], usize, ahash::RandomState>,
+    sub: HashMap<(usize, Vec<u8>), usize, ahash::RandomState>,
+}
+
+/// Commands longer than this cannot exist, so lookups need no allocation.
+const MAX_NAME: usize = 32;
+
+impl Registry {
+    /// Index every command (and subcommand) of `families`.
+    pub fn build(families: &[&'static [Cmd]]) -> Registry {
+        let mut r = Registry {
+            cmds: Vec::new(),
+            fullnames: Vec::new(),
+            parent: Vec::new(),
+            top: HashMap::default(),
+            sub: HashMap::default(),
+        };
+        for family in families {
+            for cmd in family.iter() {
+                let i = r.cmds.len();
+                r.cmds.push(cmd);
+                r.fullnames.push(cmd.name.to_string());
+                r.parent.push(None);
+                r.top.insert(cmd.name.as_bytes(), i);
+                for sub in cmd.subs {
+                    let j = r.cmds.len();
+                    r.cmds.push(sub);
+                    r.fullnames.push(format!("{}|{}", cmd.name, sub.name));
+                    r.parent.push(Some(i));
+                    r.sub.insert((i, sub.name.as_bytes().to_vec()), j);
+                }
+            }
+        }
+        r
+    }
+
+    pub fn lookup(&self, name: &[u8]) -> Option<usize> {
+        if name.len() > MAX_NAME {
+            return None;
+        }
+        let mut buf = [0u8; MAX_NAME];
+        let lower = &mut buf[..name.len()];
+        lower.copy_from_slice(name);
+        lower.make_ascii_lowercase();
+        self.top.get(&*lower).copied()
+    }
+
+    pub fn lookup_sub(&self, parent: usize, name: &[u8]) -> Option<usize> {
+        self.sub.get(&(parent, name.to_ascii_lowercase())).copied()
+    }
+
+    /// Top-level command indices, in table order.
+    pub fn top_level(&self) -> impl Iterator<Item = usize> + '_ {
+        (0..self.cmds.len()).filter(|&i| self.parent[i].is_none())
+    }
+
+    /// Resolve a request's name (and subcommand) to a table index.
+    /// Err(Some(parent)) when the subcommand is unknown, Err(None) when the command is.
+    pub fn resolve(&self, args: &[Bytes]) -> Result<usize, Option<usize>> {
+        let idx = self.lookup(&args[0]).ok_or(None)?;
+        let parent = self.cmds[idx];
+        if !parent.subs.is_empty() && args.len() >= 2 {
+            return self.lookup_sub(idx, &args[1]).ok_or(Some(idx));
+        }
+        Ok(idx)
+    }
+}
+
+/// Lower-case comparison of an option argument with a word.
+pub fn is(arg: &[u8], word: &str) -> bool {
+    arg.eq_ignore_ascii_case(word.as_bytes())
+}

@@ -1,0 +1,62 @@
+//! Lists. Redis 7.0 reports every list as `quicklist`; so do we.
+
+use super::memory::alloc_size;
+use std::collections::VecDeque;
+
+/// Bytes of one slot of the deque (a `Vec<u8>` header).
+const SLOT: usize = std::mem::size_of::<Vec<u8>>();
+
+/// A list of byte strings with its memory kept incrementally: `bytes` is the sum of the
+/// elements' allocations, so measuring a list costs O(1) however long it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct List {
+    items: VecDeque<Vec<u8>>,
+    bytes: usize,
+}
+
+impl List {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    pub fn push_front(&mut self, v: Vec<u8>) {
+        self.bytes += alloc_size(v.capacity());
+        self.items.push_front(v);
+    }
+    pub fn push_back(&mut self, v: Vec<u8>) {
+        self.bytes += alloc_size(v.capacity());
+        self.items.push_back(v);
+    }
+    pub fn pop_front(&mut self) -> Option<Vec<u8>> {
+        let v = self.items.pop_front()?;
+        self.bytes -= alloc_size(v.capacity());
+        Some(v)
+    }
+    pub fn pop_back(&mut self) -> Option<Vec<u8>> {
+        let v = self.items.pop_back()?;
+        self.bytes -= alloc_size(v.capacity());
+        Some(v)
+    }
+    pub fn get(&self, i: usize) -> Option<&Vec<u8>> {
+        self.items.get(i)
+    }
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Vec<u8>> + ExactSizeIterator {
+        self.items.iter()
+    }
+    /// Bytes held, by the allocator model in `memory`.
+    pub fn mem(&self) -> usize {
+        alloc_size(self.items.capacity() * SLOT) + self.bytes
+    }
+    pub fn encoding(&self) -> &'static str {
+        "quicklist"
+    }
+    /// The bytes counted for the elements, recounted (for invariant checks).
+    pub fn recount(&self) -> usize {
+        self.items.iter().map(|v| alloc_size(v.capacity())).sum()
+    }
+    pub fn counted(&self) -> usize {
+        self.bytes
+    }
+}
