@@ -86,10 +86,13 @@ fn race<R: Send + 'static>(
         .collect()
 }
 
+/// How many SET PX the churn sent, and the key names it used.
+type ChurnDone = (u64, HashSet<Vec<u8>>);
+
 /// The connection that keeps writing keys with 1–5 ms TTLs (`ttl:*`) and reading them back.
 struct Churn {
     stop: Arc<AtomicBool>,
-    handle: JoinHandle<Result<(u64, HashSet<Vec<u8>>), String>>,
+    handle: JoinHandle<Result<ChurnDone, String>>,
 }
 
 fn churn(addr: &str) -> Churn {
