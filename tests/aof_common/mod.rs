@@ -532,4 +532,5 @@ impl Drop for Redis {
     }
 }
 
+pub mod raw;
 pub mod writers;
