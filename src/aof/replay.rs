@@ -103,7 +103,7 @@ pub fn load(engine: &Arc<Engine>, path: &Path) -> Result<LoadReport, LoadError> 
         engine.store.now(),
     ));
     let mut batch = Batch::new(engine.clone(), ClientState::new(info, true));
-    batch.loading = true;
+    batch.set_loading(true);
     batch.begin();
     let mut report = LoadReport {
         bytes: total,
@@ -176,10 +176,10 @@ pub fn load(engine: &Arc<Engine>, path: &Path) -> Result<LoadReport, LoadError> 
             let Some((start, cmds)) = block.take() else {
                 return Err(bad_command(path, offset, "EXEC without MULTI"));
             };
-            batch.out.buf.clear();
+            batch.out().buf.clear();
             // The whole block at once, under one lock set: all or nothing.
             batch.run_atomic(&cmds, true);
-            if let Some(e) = first_error(&batch.out.buf) {
+            if let Some(e) = first_error(&batch.out().buf) {
                 return Err(bad_command(path, start, &e));
             }
             report.commands += 1;
@@ -190,9 +190,9 @@ pub fn load(engine: &Arc<Engine>, path: &Path) -> Result<LoadReport, LoadError> 
             report.commands += 1;
             continue;
         }
-        batch.out.buf.clear();
+        batch.out().buf.clear();
         batch.execute(&args);
-        if let Some(e) = first_error(&batch.out.buf) {
+        if let Some(e) = first_error(&batch.out().buf) {
             return Err(bad_command(path, offset, &e));
         }
         report.commands += 1;

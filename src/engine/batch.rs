@@ -18,7 +18,7 @@ use super::ctx::{CmdError, Ctx, Effects, ErrKind};
 use super::errors as crate_error;
 use super::events::{Event, EventKind};
 use super::flags;
-use super::locks::{slot, LockSet};
+use super::locks::{slot, LockSet, Slots};
 use super::sink::Sink;
 use super::stats::{LocalStats, CALLS, FAILED, NANOS, REJECTED};
 use super::table::Scope;
@@ -32,6 +32,11 @@ use std::time::Instant;
 
 pub struct Batch {
     engine: Arc<Engine>,
+    st: State,
+}
+
+/// Everything of a batch but the engine, so the engine can be borrowed beside it.
+struct State {
     pub client: ClientState,
     pub out: ReplyBuf,
     local: LocalStats,
@@ -42,7 +47,6 @@ pub struct Batch {
     /// Sequence number of the last record this batch propagated (0 = none).
     seq: u64,
     now: u64,
-    keys: Vec<u32>,
     /// A command asked for eviction once its locks are released (`CONFIG SET maxmemory`).
     pending_room: bool,
 }
@@ -55,15 +59,16 @@ impl Batch {
         let n = engine.registry.cmds.len();
         Batch {
             engine,
-            client,
-            out: ReplyBuf::new(crate::resp::Protocol::Resp2),
-            local: LocalStats::new(n),
-            loading: false,
-            sink: None,
-            seq: 0,
-            now: 0,
-            keys: Vec::new(),
-            pending_room: false,
+            st: State {
+                client,
+                out: ReplyBuf::new(crate::resp::Protocol::Resp2),
+                local: LocalStats::new(n),
+                loading: false,
+                sink: None,
+                seq: 0,
+                now: 0,
+                pending_room: false,
+            },
         }
     }
 
@@ -71,27 +76,57 @@ impl Batch {
         &self.engine
     }
 
-    /// A batch of requests starts: one clock reading and one look at the sink for all of
-    /// them.
-    pub fn begin(&mut self) {
-        self.now = if self.loading {
-            0
-        } else {
-            self.engine.store.now()
-        };
-        self.sink = self.engine.sink();
-        self.local.begin();
+    /// The client this batch runs for.
+    pub fn client(&mut self) -> &mut ClientState {
+        &mut self.st.client
     }
 
-    /// The clock reading of this batch (Unix ms; 0 while loading).
+    /// The replies written so far.
+    pub fn out(&mut self) -> &mut ReplyBuf {
+        &mut self.st.out
+    }
+
+    /// Run as an AOF replay (see `State::loading`).
+    pub fn set_loading(&mut self, on: bool) {
+        self.st.loading = on;
+    }
+
+    /// A batch of requests starts: one look at the sink for all of them.
+    pub fn begin(&mut self) {
+        self.st.begin(&self.engine);
+    }
+
+    /// The clock reading of the last command (Unix ms; 0 while loading).
     pub fn now(&self) -> u64 {
-        self.now
+        self.st.now
+    }
+
+    /// See `State::end`.
+    pub fn end(&mut self) -> Option<(Arc<dyn Sink>, u64)> {
+        self.st.end(&self.engine)
+    }
+
+    /// Run one request (`args[0]` is the command name) and write its reply into `out`.
+    pub fn execute(&mut self, args: &[Bytes]) {
+        self.st.execute(&self.engine, args)
+    }
+
+    /// See `State::run_atomic`.
+    pub fn run_atomic(&mut self, cmds: &[Vec<Bytes>], whole_keyspace: bool) {
+        self.st.run_atomic(&self.engine, cmds, whole_keyspace)
+    }
+}
+
+impl State {
+    fn begin(&mut self, engine: &Engine) {
+        self.now = if self.loading { 0 } else { engine.store.now() };
+        self.sink = engine.sink();
+        self.local.begin();
     }
 
     /// The batch is done: statistics go to the shared counters, the sink is told. Returns
     /// the record a reply must wait for (`appendfsync always`), with its sink.
-    pub fn end(&mut self) -> Option<(Arc<dyn Sink>, u64)> {
-        let e = &self.engine;
+    fn end(&mut self, e: &Engine) -> Option<(Arc<dyn Sink>, u64)> {
         if self.loading {
             self.local.discard();
         } else {
@@ -105,7 +140,7 @@ impl Batch {
         sink.batch_done();
         if !self.loading {
             if let Some(p) = e.persistence() {
-                p.maybe_auto_rewrite(e);
+                p.maybe_auto_rewrite(&e.self_arc());
             }
         }
         sink.sync_replies().then_some((sink, seq))
@@ -120,8 +155,12 @@ impl Batch {
     }
 
     /// Resolve and check a request; Err is the reply that refuses it.
-    pub fn check(&mut self, args: &[Bytes]) -> Result<usize, (Option<usize>, CmdError)> {
-        let reg = self.engine.registry;
+    fn check(
+        &mut self,
+        engine: &Engine,
+        args: &[Bytes],
+    ) -> Result<usize, (Option<usize>, CmdError)> {
+        let reg = engine.registry;
         let idx = match reg.resolve(args) {
             Ok(i) => i,
             Err(None) => {
@@ -144,14 +183,12 @@ impl Batch {
         Ok(idx)
     }
 
-    /// Run one request (`args[0]` is the command name) and write its reply into `out`.
-    pub fn execute(&mut self, args: &[Bytes]) {
+    fn execute(&mut self, engine: &Engine, args: &[Bytes]) {
         self.out.proto = self.client.proto;
-        let idx = match self.check(args) {
+        let idx = match self.check(engine, args) {
             Ok(i) => i,
             Err((i, e)) => return self.reject(i, &e),
         };
-        let engine = self.engine.clone();
         let cmd = engine.registry.cmds[idx];
         let write = cmd.flags & flags::WRITE != 0;
         if !self.loading {
@@ -165,17 +202,17 @@ impl Batch {
                 }
             }
             // Over maxmemory, keys are evicted before any command runs (as in Redis).
-            if super::evict::over_maxmemory(&engine)
-                && !super::evict::make_room(&engine, self.now)
+            if super::evict::over_maxmemory(engine)
+                && !super::evict::make_room(engine, self.now)
                 && cmd.flags & flags::DENYOOM != 0
             {
                 return self.reject(Some(idx), &crate_error::OOM);
             }
         }
         let gate = (write && self.sink.is_some()).then(|| engine.gate.read());
-        let mut locks = self.lock_for(&engine, idx, args);
+        let mut locks = self.lock_for(engine, idx, args);
         let mut records = Records::new();
-        let ok = self.call(&engine, idx, args, &mut locks, &mut records);
+        let ok = self.call(engine, idx, args, &mut locks, &mut records);
         if let (Some(sink), false) = (&self.sink, records.is_empty()) {
             for (db, r) in &records {
                 let refs: Vec<&[u8]> = r.iter().map(|a| &a[..]).collect();
@@ -184,29 +221,26 @@ impl Batch {
         }
         drop(locks);
         drop(gate);
-        self.account(idx, args, ok);
+        self.account(engine, idx, args, ok);
     }
 
     /// Lock what command `idx` needs for `args`.
     fn lock_for<'e>(&mut self, engine: &'e Engine, idx: usize, args: &[Bytes]) -> LockSet<'e> {
-        let mut slots = std::mem::take(&mut self.keys);
-        slots.clear();
+        if matches!(engine.registry.cmds[idx].scope, Scope::All) {
+            return LockSet::all(engine);
+        }
+        let mut slots = Slots::new();
         self.slots_for(engine, idx, args, &mut slots);
-        let set = match engine.registry.cmds[idx].scope {
-            Scope::All => LockSet::all(engine),
-            _ => LockSet::new(engine, slots.clone()),
-        };
-        self.keys = slots;
-        set
+        LockSet::new(engine, &mut slots)
     }
 
-    /// The lock slots command `idx` needs for `args` (Scope::All is handled by the caller).
-    fn slots_for(&self, engine: &Engine, idx: usize, args: &[Bytes], out: &mut Vec<u32>) {
+    /// The lock slots command `idx` needs for `args`.
+    fn slots_for(&self, engine: &Engine, idx: usize, args: &[Bytes], out: &mut Slots) {
         let cmd = engine.registry.cmds[idx];
         let db = self.client.db;
-        let mut keys = Vec::new();
-        cmd.key_args(args, &mut keys);
-        out.extend(keys.iter().map(|k| slot(db, k)));
+        for spec in cmd.keys {
+            spec.each(args, |k| out.push(slot(db, k)));
+        }
         match cmd.scope {
             Scope::Keys => {}
             Scope::Db => out.extend((0..SHARDS).map(|i| (db * SHARDS + i) as u32)),
@@ -216,7 +250,9 @@ impl Batch {
             }
             Scope::OtherDb(f) => {
                 if let Some(other) = f(args).filter(|d| *d < engine.store.databases()) {
-                    out.extend(keys.iter().map(|k| slot(other, k)));
+                    for spec in cmd.keys {
+                        spec.each(args, |k| out.push(slot(other, k)));
+                    }
                 }
             }
         }
@@ -312,9 +348,9 @@ impl Batch {
     }
 
     /// Statistics and the slow log for one command.
-    fn account(&mut self, idx: usize, args: &[Bytes], _ok: bool) {
+    fn account(&mut self, engine: &Engine, idx: usize, args: &[Bytes], _ok: bool) {
         if std::mem::take(&mut self.pending_room) {
-            super::evict::make_room(&self.engine, self.now);
+            super::evict::make_room(engine, self.now);
         }
         if self.loading {
             return;
@@ -324,7 +360,6 @@ impl Batch {
         self.local.mark = end;
         self.local.bump(idx, CALLS, 1);
         self.local.bump(idx, NANOS, elapsed.as_nanos() as u64);
-        let engine = &self.engine;
         let threshold = engine.hot.slowlog_threshold.load(Ordering::Relaxed);
         let micros = elapsed.as_micros() as u64;
         if threshold >= 0 && micros >= threshold as u64 {
@@ -343,18 +378,17 @@ impl Batch {
     /// for the whole run, so no other client sees a partial result. Each command is checked
     /// and replies as it would alone; the records of those that changed data are propagated
     /// together, wrapped in `MULTI`/`EXEC` when there are several.
-    pub fn run_atomic(&mut self, cmds: &[Vec<Bytes>], whole_keyspace: bool) {
-        let engine = self.engine.clone();
+    fn run_atomic(&mut self, engine: &Engine, cmds: &[Vec<Bytes>], whole_keyspace: bool) {
         let mut resolved = Vec::with_capacity(cmds.len());
-        let mut slots = Vec::new();
+        let mut slots = Slots::new();
         let mut all = whole_keyspace;
         for args in cmds {
-            match self.check(args) {
+            match self.check(engine, args) {
                 Ok(i) => {
                     // A SELECT moves later keys to another database: lock everything.
                     all |= matches!(engine.registry.cmds[i].scope, Scope::All)
                         || engine.registry.cmds[i].name == "select";
-                    self.slots_for(&engine, i, args, &mut slots);
+                    self.slots_for(engine, i, args, &mut slots);
                     resolved.push(Ok(i));
                 }
                 Err(e) => resolved.push(Err(e)),
@@ -365,9 +399,9 @@ impl Batch {
             .any(|r| matches!(r, Ok(i) if engine.registry.cmds[*i].flags & flags::WRITE != 0));
         let gate = (write && self.sink.is_some()).then(|| engine.gate.read());
         let mut locks = if all {
-            LockSet::all(&engine)
+            LockSet::all(engine)
         } else {
-            LockSet::new(&engine, slots)
+            LockSet::new(engine, &mut slots)
         };
         let mut records = Records::new();
         for (args, r) in cmds.iter().zip(resolved) {
@@ -375,8 +409,8 @@ impl Batch {
             match r {
                 Err((i, e)) => self.reject(i, &e),
                 Ok(idx) => {
-                    let ok = self.call(&engine, idx, args, &mut locks, &mut records);
-                    self.account(idx, args, ok);
+                    let ok = self.call(engine, idx, args, &mut locks, &mut records);
+                    self.account(engine, idx, args, ok);
                 }
             }
         }

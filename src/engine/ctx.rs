@@ -99,7 +99,7 @@ pub struct Effects {
     /// Records to propagate instead of the command as received (its canonical form).
     pub records: Option<Vec<Record>>,
     /// Keys changed, each with its database: one keyspace event each.
-    pub modified: Vec<(usize, Bytes)>,
+    pub modified: smallvec::SmallVec<[(usize, Bytes); 2]>,
     /// Databases emptied (`FLUSHDB`/`FLUSHALL`) or swapped (`SWAPDB`).
     pub flushed: Vec<usize>,
     pub swapped: Option<(usize, usize)>,

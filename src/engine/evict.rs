@@ -79,7 +79,7 @@ pub fn evict_one(engine: &Engine, policy: Policy, samples: usize, seed: u64) -> 
     pool.offer(candidates);
     // Take the best candidate that still exists (pool entries can be stale).
     while let Some((db, key)) = pool.take_best() {
-        let mut set = LockSet::new(engine, vec![super::locks::slot(db, &key)]);
+        let mut set = LockSet::new(engine, &mut [super::locks::slot(db, &key)]);
         let g = set.shard(db, &key);
         let eligible = match g.get(&key, now) {
             Some(e) => !policy.volatile() || e.expire_at != 0,

@@ -19,12 +19,16 @@ use super::Engine;
 use crate::store::{Db, Shard, SHARDS};
 use bytes::Bytes;
 use parking_lot::MutexGuard;
+use smallvec::SmallVec;
+
+/// Slots a command locks, kept inline for the common case (no allocation per command).
+pub type Slots = SmallVec<[u32; 8]>;
 
 /// A set of locked shards, in slot order.
 pub struct LockSet<'s> {
     engine: &'s Engine,
-    /// (slot, guard), sorted by slot.
-    held: Vec<(u32, MutexGuard<'s, Shard>)>,
+    /// (slot, guard), sorted by slot; inline for a few keys.
+    held: SmallVec<[(u32, MutexGuard<'s, Shard>); 4]>,
 }
 
 /// A shard's place in the global lock order.
@@ -33,18 +37,20 @@ pub fn slot(db: usize, key: &[u8]) -> u32 {
 }
 
 impl<'s> LockSet<'s> {
-    /// Lock the given slots (any order, duplicates allowed).
-    pub fn new(engine: &'s Engine, mut slots: Vec<u32>) -> LockSet<'s> {
+    /// Lock the given slots (any order, duplicates allowed; sorted in place).
+    pub fn new(engine: &'s Engine, slots: &mut [u32]) -> LockSet<'s> {
         slots.sort_unstable();
-        slots.dedup();
         let store = &*engine.store;
-        let held = slots
-            .into_iter()
-            .map(|s| {
-                let (db, shard) = (s as usize / SHARDS, s as usize % SHARDS);
-                (s, store.db(db).lock_shard(shard))
-            })
-            .collect();
+        let mut held = SmallVec::new();
+        let mut last = None;
+        for &s in slots.iter() {
+            if last == Some(s) {
+                continue;
+            }
+            last = Some(s);
+            let (db, shard) = (s as usize / SHARDS, s as usize % SHARDS);
+            held.push((s, store.db(db).lock_shard(shard)));
+        }
         LockSet { engine, held }
     }
 
@@ -52,27 +58,26 @@ impl<'s> LockSet<'s> {
     pub fn none(engine: &'s Engine) -> LockSet<'s> {
         LockSet {
             engine,
-            held: Vec::new(),
+            held: SmallVec::new(),
         }
     }
 
     /// Every shard of database `db`.
     pub fn db(engine: &'s Engine, db: usize) -> LockSet<'s> {
-        LockSet::new(
-            engine,
-            (0..SHARDS).map(|i| (db * SHARDS + i) as u32).collect(),
-        )
+        let mut slots: Vec<u32> = (0..SHARDS).map(|i| (db * SHARDS + i) as u32).collect();
+        LockSet::new(engine, &mut slots)
     }
 
     /// Every shard of every database.
     pub fn all(engine: &'s Engine) -> LockSet<'s> {
         let n = engine.store.databases() * SHARDS;
-        LockSet::new(engine, (0..n as u32).collect())
+        let mut slots: Vec<u32> = (0..n as u32).collect();
+        LockSet::new(engine, &mut slots)
     }
 
     /// One shard.
     pub fn one(engine: &'s Engine, db: usize, shard: usize) -> LockSet<'s> {
-        LockSet::new(engine, vec![(db * SHARDS + shard) as u32])
+        LockSet::new(engine, &mut [(db * SHARDS + shard) as u32])
     }
 
     fn find(&self, slot: u32) -> Option<usize> {

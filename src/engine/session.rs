@@ -45,11 +45,11 @@ impl Session {
             .iter()
             .map(|a| bytes::Bytes::copy_from_slice(a))
             .collect();
-        self.batch.out.buf.clear();
+        self.batch.out().buf.clear();
         self.batch.begin();
         self.batch.execute(&args);
         self.batch.end();
-        Frame::parse(&self.batch.out.buf)
+        Frame::parse(&self.batch.out().buf)
             .map(|(f, _)| f)
             .unwrap_or(Frame::Null)
     }
@@ -61,12 +61,12 @@ impl Session {
             .iter()
             .map(|c| c.iter().map(|a| bytes::Bytes::copy_from_slice(a)).collect())
             .collect();
-        self.batch.out.buf.clear();
+        self.batch.out().buf.clear();
         self.batch.begin();
         self.batch.run_atomic(&cmds, false);
         self.batch.end();
         let mut frames = Vec::new();
-        let mut at = &self.batch.out.buf[..];
+        let mut at = &self.batch.out().buf[..];
         while let Some((f, n)) = Frame::parse(at) {
             frames.push(f);
             at = &at[n..];

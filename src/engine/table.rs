@@ -125,6 +125,11 @@ impl KeySpec {
     /// Push the arguments this spec selects in `args` (`args[0]` is the command name).
     /// Malformed numbers select nothing: the handler reports the error.
     pub fn collect<'a>(&self, args: &'a [Bytes], out: &mut Vec<&'a Bytes>) {
+        self.each(args, |k| out.push(k));
+    }
+
+    /// Call `f` with each argument this spec selects.
+    pub fn each<'a>(&self, args: &'a [Bytes], mut f: impl FnMut(&'a Bytes)) {
         let n = args.len() as i64;
         let start = match self.begin {
             Begin::Index(i) => i as i64,
@@ -160,7 +165,7 @@ impl KeySpec {
                 }
                 let mut i = start;
                 while i <= end {
-                    out.push(&args[i as usize]);
+                    f(&args[i as usize]);
                     i += step.max(1) as i64;
                 }
             }
@@ -176,7 +181,7 @@ impl KeySpec {
                 let mut i = first;
                 let mut left = count.max(0);
                 while left > 0 && i < n {
-                    out.push(&args[i as usize]);
+                    f(&args[i as usize]);
                     i += step.max(1) as i64;
                     left -= 1;
                 }

@@ -40,18 +40,18 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
                 Ok(Some(args)) => {
                     batch.execute(&args);
                     ran += 1;
-                    if batch.client.close {
+                    if batch.client().close {
                         close = true;
                         break;
                     }
-                    if ran >= MAX_COMMANDS_PER_WAKE || batch.out.buf.len() >= MAX_PENDING_OUTPUT {
+                    if ran >= MAX_COMMANDS_PER_WAKE || batch.out().buf.len() >= MAX_PENDING_OUTPUT {
                         break;
                     }
                 }
                 Ok(None) => break,
                 Err(e) => {
                     tracing::debug!(client = info.id, "protocol error: {e}");
-                    batch.out.error(&format!("ERR {e}"));
+                    batch.out().error(&format!("ERR {e}"));
                     close = true;
                     break;
                 }
@@ -64,8 +64,8 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
             info.last_interaction_ms
                 .store(batch.now(), Ordering::Relaxed);
         }
-        parser.unauthenticated = !batch.client.authenticated;
-        let out = &mut batch.out;
+        parser.unauthenticated = !batch.client().authenticated;
+        let out = batch.out();
         if !out.buf.is_empty() {
             stats
                 .net_output_bytes
@@ -81,7 +81,7 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
         if close || info.killed.load(Ordering::Relaxed) {
             break;
         }
-        if ran >= MAX_COMMANDS_PER_WAKE || batch.out.buf.len() >= MAX_PENDING_OUTPUT {
+        if ran >= MAX_COMMANDS_PER_WAKE || batch.out().buf.len() >= MAX_PENDING_OUTPUT {
             tokio::task::yield_now().await;
             continue;
         }
