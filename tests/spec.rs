@@ -4,10 +4,12 @@
 //! - `cargo test --test spec`: against ferrokv (the binary built by cargo).
 //! - `cargo test --test spec strings/` runs one family; `-- --exact strings/incr_basic.txt` one
 //!   scenario; `-- --list` lists them. `SPEC_FILTER=strings/` is an alias for the filter.
+//! - Against ferrokv every scenario runs a second time, as `io-threads-4/<path>`, on a server
+//!   started with `--io-threads 4` (the multi-thread runtime), against the same snapshot.
 //! - `SPEC_TARGET=redis cargo test --test spec` (`just spec-oracle`): against a real
-//!   `redis-server` on a free port; ferrokv-only scenarios are reported as ignored and counted.
-//!   Both must produce the committed snapshots, so Redis is the reference for every oracle
-//!   scenario.
+//!   `redis-server` on a free port; ferrokv-only scenarios are reported as ignored and counted,
+//!   and the `io-threads-4/` variants are not registered. Both must produce the committed
+//!   snapshots, so Redis is the reference for every oracle scenario.
 //! - Tests run on `--test-threads` (or `RUST_TEST_THREADS`) threads, by default twice the
 //!   cores but at most 8: each one runs its own server process.
 //! - `cargo insta review` reviews changes (`INSTA_UPDATE` works as usual).
@@ -16,9 +18,12 @@ mod support;
 
 use libtest_mimic::{Arguments, Completion, Failed, Trial};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use support::scenario::{self, Scenario};
 use support::server::{Server, Target};
+
+/// The server configurations every scenario runs under against ferrokv: a prefix for the test
+/// name and the options added to the server's command line. The oracle runs only the first.
+const CONFIGS: &[(&str, &[&str])] = &[("", &[]), ("io-threads-4/", &["--io-threads", "4"])];
 
 /// The most threads used when neither `--test-threads` nor `RUST_TEST_THREADS` is given.
 const MAX_THREADS: usize = 8;
@@ -63,17 +68,21 @@ fn main() {
         "no scenarios found under {}",
         spec.display()
     );
-    let trials: Vec<Trial> = files
-        .into_iter()
-        .map(|file| {
+    let configs = match target {
+        Target::Ferrokv => CONFIGS,
+        Target::Redis => &CONFIGS[..1],
+    };
+    let mut trials = Vec::new();
+    for (prefix, opts) in configs {
+        for file in &files {
             let rel = file
                 .strip_prefix(&spec)
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            trial(target, rel, file)
-        })
-        .collect();
+            trials.push(trial(target, prefix, opts, rel, file.clone()));
+        }
+    }
 
     let left_out = trials
         .iter()
@@ -89,22 +98,30 @@ fn main() {
     conclusion.exit();
 }
 
-/// The test for one scenario file; `rel` is its path under `spec/` and the test's name.
-fn trial(target: Target, rel: String, file: PathBuf) -> Trial {
+/// The test for one scenario file under one server configuration, named `<prefix><rel>`
+/// (`rel` is its path under `spec/`).
+fn trial(
+    target: Target,
+    prefix: &str,
+    opts: &'static [&'static str],
+    rel: String,
+    file: PathBuf,
+) -> Trial {
+    let name = format!("{prefix}{rel}");
     let parsed = std::fs::read_to_string(&file)
         .map_err(|e| e.to_string())
         .and_then(|text| scenario::parse(&text));
     let sc = match parsed {
-        Ok(sc) => Arc::new(sc),
-        Err(e) => return Trial::test(rel.clone(), move || Err(format!("{rel}: {e}").into())),
+        Ok(sc) => sc,
+        Err(e) => return Trial::test(name, move || Err(format!("{rel}: {e}").into())),
     };
     // The oracle cannot run ferrokv's own features: reported as ignored, and counted.
     let left_out = target == Target::Redis && sc.ferrokv_only;
-    Trial::ignorable_test(rel.clone(), move || {
+    Trial::ignorable_test(name, move || {
         if left_out {
             return Ok(Completion::ignored_with("ferrokv-only"));
         }
-        check(target, &sc, &rel, &file, &[]).map(|()| Completion::Completed)
+        check(target, &sc, &rel, &file, opts).map(|()| Completion::Completed)
     })
     .with_ignored_flag(left_out)
 }
