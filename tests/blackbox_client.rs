@@ -1,5 +1,9 @@
 //! Black-box tests: the real binary on a free port, driven by the `redis` crate and by raw
 //! sockets.
+//!
+//! Every test runs once per server configuration (see `CONFIGS`): as `io_threads_1::<test>`
+//! (the default, tokio's current-thread runtime) and as `io_threads_4::<test>` (started with
+//! `--io-threads 4`, the multi-thread runtime), so a failure names its configuration.
 
 mod support;
 
@@ -8,6 +12,65 @@ use std::time::Duration;
 use support::client::{RawClient, Reply};
 use support::server::{Server, Target};
 
+/// Options every server in a test is started with.
+#[derive(Clone, Copy, Debug)]
+struct Config {
+    opts: &'static [&'static str],
+}
+
+const IO_THREADS_1: Config = Config { opts: &[] };
+const IO_THREADS_4: Config = Config {
+    opts: &["--io-threads", "4"],
+};
+
+impl Config {
+    fn start(&self) -> Server {
+        self.start_with(&[])
+    }
+
+    /// Start ferrokv with this configuration's options and the test's own.
+    fn start_with(&self, extra: &[&str]) -> Server {
+        let mut opts = self.opts.to_vec();
+        opts.extend_from_slice(extra);
+        Server::start_with(Target::Ferrokv, &opts, None)
+    }
+}
+
+/// One module of `#[test]`s per configuration, each calling the test function with it.
+macro_rules! tests_with_config {
+    ($module:ident, $config:expr, [$($name:ident),*]) => {
+        mod $module {
+            $(
+                #[test]
+                fn $name() {
+                    super::$name(&$config);
+                }
+            )*
+        }
+    };
+}
+
+/// The tests, each run under every configuration.
+macro_rules! for_each_config {
+    ($($name:ident),* $(,)?) => {
+        tests_with_config!(io_threads_1, super::IO_THREADS_1, [$($name),*]);
+        tests_with_config!(io_threads_4, super::IO_THREADS_4, [$($name),*]);
+    };
+}
+
+for_each_config!(
+    strings_round_trip_through_the_redis_crate,
+    a_pipeline_gets_every_reply_in_order,
+    resp3_connections_get_resp3_types,
+    many_concurrent_clients_see_every_increment,
+    keys_expire_lazily_and_actively,
+    scan_returns_every_key_while_the_keyspace_grows,
+    malformed_requests_get_redis_errors_and_a_close_without_hurting_others,
+    maxclients_refuses_extra_connections_with_redis_error,
+    requirepass_demands_auth_before_commands,
+    shutdown_command_and_sigterm_exit_cleanly,
+);
+
 fn client(server: &Server) -> redis::Connection {
     redis::Client::open(format!("redis://{}/", server.addr()))
         .unwrap()
@@ -15,9 +78,8 @@ fn client(server: &Server) -> redis::Connection {
         .unwrap()
 }
 
-#[test]
-fn strings_round_trip_through_the_redis_crate() {
-    let server = Server::start(Target::Ferrokv);
+fn strings_round_trip_through_the_redis_crate(cfg: &Config) {
+    let server = cfg.start();
     let mut c = client(&server);
     let _: () = c.set("k", "v").unwrap();
     let v: String = c.get("k").unwrap();
@@ -32,9 +94,8 @@ fn strings_round_trip_through_the_redis_crate() {
     assert_eq!(back, bin);
 }
 
-#[test]
-fn a_pipeline_gets_every_reply_in_order() {
-    let server = Server::start(Target::Ferrokv);
+fn a_pipeline_gets_every_reply_in_order(cfg: &Config) {
+    let server = cfg.start();
     let mut c = client(&server);
     let mut p = redis::pipe();
     for i in 0..1000 {
@@ -47,9 +108,8 @@ fn a_pipeline_gets_every_reply_in_order() {
     assert_eq!(values, (0..1000).collect::<Vec<_>>());
 }
 
-#[test]
-fn resp3_connections_get_resp3_types() {
-    let server = Server::start(Target::Ferrokv);
+fn resp3_connections_get_resp3_types(cfg: &Config) {
+    let server = cfg.start();
     let mut raw = RawClient::connect(&server.addr());
     match raw.call(&["HELLO", "3"]) {
         Reply::Map(pairs) => assert!(pairs
@@ -71,9 +131,8 @@ fn resp3_connections_get_resp3_types() {
     assert_eq!(x, 1);
 }
 
-#[test]
-fn many_concurrent_clients_see_every_increment() {
-    let server = Server::start(Target::Ferrokv);
+fn many_concurrent_clients_see_every_increment(cfg: &Config) {
+    let server = cfg.start();
     let url = format!("redis://{}/", server.addr());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -116,9 +175,8 @@ fn many_concurrent_clients_see_every_increment() {
     });
 }
 
-#[test]
-fn keys_expire_lazily_and_actively() {
-    let server = Server::start(Target::Ferrokv);
+fn keys_expire_lazily_and_actively(cfg: &Config) {
+    let server = cfg.start();
     let mut c = client(&server);
     let _: () = redis::cmd("SET")
         .arg("soon")
@@ -153,9 +211,8 @@ fn keys_expire_lazily_and_actively() {
     assert!(info.contains("expired_keys:501"), "{info}");
 }
 
-#[test]
-fn scan_returns_every_key_while_the_keyspace_grows() {
-    let server = Server::start(Target::Ferrokv);
+fn scan_returns_every_key_while_the_keyspace_grows(cfg: &Config) {
+    let server = cfg.start();
     let mut c = client(&server);
     let mut writer = client(&server);
     for i in 0..2000 {
@@ -186,9 +243,8 @@ fn scan_returns_every_key_while_the_keyspace_grows() {
     }
 }
 
-#[test]
-fn malformed_requests_get_redis_errors_and_a_close_without_hurting_others() {
-    let server = Server::start(Target::Ferrokv);
+fn malformed_requests_get_redis_errors_and_a_close_without_hurting_others(cfg: &Config) {
+    let server = cfg.start();
     let mut bystander = client(&server);
     let cases: &[(&[u8], &str)] = &[
         (b"*1\r\n$-5\r\n", "ERR Protocol error: invalid bulk length"),
@@ -223,9 +279,8 @@ fn malformed_requests_get_redis_errors_and_a_close_without_hurting_others() {
     );
 }
 
-#[test]
-fn maxclients_refuses_extra_connections_with_redis_error() {
-    let server = Server::start_with(Target::Ferrokv, &["--maxclients", "2"], None);
+fn maxclients_refuses_extra_connections_with_redis_error(cfg: &Config) {
+    let server = cfg.start_with(&["--maxclients", "2"]);
     let mut a = RawClient::connect(&server.addr());
     assert_eq!(a.call(&["PING"]), Reply::Status("PONG".into()));
     // Wait until the start-up probe connection is gone, so exactly one client is counted.
@@ -246,9 +301,8 @@ fn maxclients_refuses_extra_connections_with_redis_error() {
     );
 }
 
-#[test]
-fn requirepass_demands_auth_before_commands() {
-    let server = Server::start_with(Target::Ferrokv, &["--requirepass", "s3cret"], None);
+fn requirepass_demands_auth_before_commands(cfg: &Config) {
+    let server = cfg.start_with(&["--requirepass", "s3cret"]);
     let mut raw = RawClient::connect(&server.addr());
     assert_eq!(
         raw.call(&["GET", "k"]),
@@ -262,15 +316,14 @@ fn requirepass_demands_auth_before_commands() {
     assert_eq!(raw.call(&["GET", "k"]), Reply::NilBulk);
 }
 
-#[test]
-fn shutdown_command_and_sigterm_exit_cleanly() {
-    let mut server = Server::start(Target::Ferrokv);
+fn shutdown_command_and_sigterm_exit_cleanly(cfg: &Config) {
+    let mut server = cfg.start();
     let mut raw = RawClient::connect(&server.addr());
     raw.send(&[b"SHUTDOWN".to_vec()]);
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 
-    let mut server = Server::start(Target::Ferrokv);
+    let mut server = cfg.start();
     let pid = server.child.id();
     let ok = std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])

@@ -186,7 +186,7 @@ impl Snapshot {
                 continue;
             }
             // Per-bucket counts (the encoder accumulates them); whatever is above the last
-            // bound goes to `+Inf`, which prometheus-client writes for the bound f64::MAX.
+            // bound goes to `+Inf`, which prometheus-client writes for the bound f64::INFINITY.
             let mut buckets: Vec<(f64, u64)> = LATENCY_BUCKETS
                 .iter()
                 .zip(h.buckets.iter())
@@ -194,7 +194,7 @@ impl Snapshot {
                 .collect();
             let counted: u64 = buckets.iter().map(|b| b.1).sum();
             let count = count.max(counted);
-            buckets.push((f64::MAX, count - counted));
+            buckets.push((f64::INFINITY, count - counted));
             let sum = h.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9;
             hists.push(HistRow {
                 labels: vec![("family", FAMILIES[i].to_string())],

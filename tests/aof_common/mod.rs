@@ -297,7 +297,7 @@ pub fn dump(con: &mut redis::Connection, dbs: i64, depth: Depth) -> Dump {
         let mut p = redis::pipe();
         let mut kinds = Vec::new();
         for (i, k) in keys.iter().enumerate() {
-            let kind: String = redis::from_redis_value(&meta[2 * i]).unwrap();
+            let kind: String = redis::from_redis_value_ref(&meta[2 * i]).unwrap();
             let c = match (kind.as_str(), depth) {
                 ("string", _) => "GET",
                 ("list", Depth::Lengths) => "LLEN",
@@ -322,16 +322,16 @@ pub fn dump(con: &mut redis::Connection, dbs: i64, depth: Depth) -> Dump {
         }
         let vals: Vec<redis::Value> = p.query(con).unwrap();
         for (i, k) in keys.iter().enumerate() {
-            let pttl: i64 = redis::from_redis_value(&meta[2 * i + 1]).unwrap();
+            let pttl: i64 = redis::from_redis_value_ref(&meta[2 * i + 1]).unwrap();
             let v = &vals[i];
             let val = match (kinds[i].as_str(), depth) {
-                ("string", _) => Val::Str(redis::from_redis_value(v).unwrap()),
+                ("string", _) => Val::Str(redis::from_redis_value_ref(v).unwrap()),
                 (_, Depth::Lengths) if kinds[i] != "none" => {
-                    Val::Len(redis::from_redis_value(v).unwrap())
+                    Val::Len(redis::from_redis_value_ref(v).unwrap())
                 }
-                ("list", Depth::Full) => Val::Items(redis::from_redis_value(v).unwrap()),
+                ("list", Depth::Full) => Val::Items(redis::from_redis_value_ref(v).unwrap()),
                 ("hash", Depth::Full) | ("zset", Depth::Full) => {
-                    let flat: Vec<Vec<u8>> = redis::from_redis_value(v).unwrap();
+                    let flat: Vec<Vec<u8>> = redis::from_redis_value_ref(v).unwrap();
                     let mut pairs: Vec<Vec<u8>> = flat
                         .chunks(2)
                         .map(|c| {
@@ -347,7 +347,7 @@ pub fn dump(con: &mut redis::Connection, dbs: i64, depth: Depth) -> Dump {
                     Val::Items(pairs)
                 }
                 ("set", Depth::Full) => {
-                    let mut m: Vec<Vec<u8>> = redis::from_redis_value(v).unwrap();
+                    let mut m: Vec<Vec<u8>> = redis::from_redis_value_ref(v).unwrap();
                     m.sort();
                     Val::Items(m)
                 }
