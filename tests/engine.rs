@@ -192,7 +192,7 @@ fn expired_and_evicted_keys_are_propagated_as_del_before_later_records() {
     let dels = rec.take();
     assert!(!dels.is_empty(), "eviction happened");
     assert!(
-        dels.iter().all(|r| r.starts_with("0:DEL key")),
+        dels.iter().all(|r| r.starts_with("0:DEL ")),
         "evictions are DELs: {dels:?}"
     );
     let left = match run(&mut s, "DBSIZE") {
