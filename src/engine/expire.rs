@@ -127,8 +127,11 @@ mod tests {
     fn active_cycle_removes_untouched_expired_keys_and_keeps_live_ones() {
         let clock = Arc::new(ManualClock::new(1_000_000));
         let store = Arc::new(Store::with_clock(2, clock.clone()));
-        let engine =
-            crate::command::engine_with_store(crate::config::Config::default(), store.clone());
+        let engine = Engine::with_store(
+            crate::config::Config::default(),
+            store.clone(),
+            Box::leak(Box::new(crate::engine::Registry::build(&[]))),
+        );
         let events = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let seen = events.clone();
         engine.set_tap(Some(Box::new(move |ev| {

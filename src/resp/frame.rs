@@ -1,4 +1,4 @@
-//! A decoded reply, for in-process users of [`crate::server::Session`] and for tests.
+//! A decoded reply, for in-process clients (the engine's `Session`) and for tests.
 
 /// Deepest nesting of aggregates `Frame::parse` accepts (deeper input is refused rather than
 /// recursed into, so it cannot exhaust the stack).
