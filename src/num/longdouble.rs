@@ -190,6 +190,19 @@ impl LongDouble {
     }
 }
 
+#[cfg(test)]
+impl LongDouble {
+    /// Sign, class and exact value, for the differential test against `ld80`.
+    pub(crate) fn key(&self) -> (bool, char, u64, i32) {
+        match self.class {
+            Class::Zero => (self.neg, 'z', 0, 0),
+            Class::Finite => (self.neg, 'f', self.mant, self.exp),
+            Class::Inf => (self.neg, 'i', 0, 0),
+            Class::Nan => (self.neg, 'n', 0, 0),
+        }
+    }
+}
+
 /// Decimal strtold grammar: digits with at most one `.`, at least one digit,
 /// then an optional exponent that must be complete (strtold would leave an
 /// incomplete one unconsumed, which string2ld rejects).
