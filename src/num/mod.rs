@@ -1,9 +1,6 @@
 //! Number parsing and formatting with Redis's rules, shared by the protocol writer, the store
 //! and the commands. Imports nothing of ours.
 
-pub mod ld80;
-#[cfg(test)]
-mod ld80_diff;
 pub mod longdouble;
 
 /// Parse an integer like Redis's `string2ll`: canonical decimal only (no `+`, no leading
