@@ -541,7 +541,7 @@ mod tests {
     #[test]
     fn exact_ties_round_to_even() {
         // 5^17 / 2^18: the 18th fraction digit is a 5 with nothing after it.
-        let x = 2910383.045673370361328125f64;
+        let x = 762_939_453_125.0 / 262_144.0;
         let ld = LongDouble::parse(hex_f64(x).as_bytes()).unwrap();
         assert_eq!(ld.to_human_string(), "2910383.04567337036132812");
         assert_eq!(human_f64(x), "2910383.04567337036132812");
