@@ -2,8 +2,8 @@
 
 use super::error;
 use super::keys::db_index;
-use crate::num::parse_i64;
 use super::{flags::*, is, Cmd, Ctx};
+use crate::num::parse_i64;
 use crate::resp::Protocol;
 use bytes::Bytes;
 use std::sync::atomic::Ordering;

@@ -1,8 +1,8 @@
 //! Expiry commands: setting, reading and removing TTLs.
 
 use super::error;
-use crate::num::parse_i64;
 use super::{flags::*, is, Cmd, Ctx};
+use crate::num::parse_i64;
 use bytes::Bytes;
 
 #[derive(Default)]

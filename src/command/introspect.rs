@@ -1,8 +1,8 @@
 //! Introspection: `MEMORY` (byte-level accounting per key and overall) and `SLOWLOG`.
 
 use super::error;
-use crate::num::parse_i64;
 use super::{flags::*, is, Cmd, Ctx};
+use crate::num::parse_i64;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::VecDeque;

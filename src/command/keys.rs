@@ -1,8 +1,8 @@
 //! Generic key commands: existence, deletion, renaming, copying, iteration.
 
 use super::error;
-use crate::num::parse_i64;
 use super::{flags::*, is, Cmd, Ctx};
+use crate::num::parse_i64;
 use crate::store::glob::glob_match;
 use crate::store::keyspace::{join_cursor, split_cursor};
 use crate::store::{Db, KeyLocks, SHARDS};

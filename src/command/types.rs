@@ -3,8 +3,8 @@
 //! already behave as in Redis, so `TYPE`, `WRONGTYPE` and `OBJECT ENCODING` can be exercised.
 
 use super::error;
-use crate::num::parse_f64;
 use super::{flags::*, is, Cmd, Ctx};
+use crate::num::parse_f64;
 use crate::store::memory::alloc_size;
 use crate::store::{Shard, Value};
 use bytes::Bytes;
