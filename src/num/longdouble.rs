@@ -1,4 +1,4 @@
-//! Software x87 `long double` for INCRBYFLOAT and HINCRBYFLOAT.
+//! x87 `long double` for INCRBYFLOAT and HINCRBYFLOAT, on `rustc_apfloat`.
 //!
 //! Redis parses both the stored value and the increment with `strtold`, adds
 //! them as a C `long double` (the x87 80-bit format on x86-64 Linux: 64-bit
@@ -6,9 +6,13 @@
 //! trailing zeros. Seventeen fraction digits show bits that an `f64` does not
 //! have (`100000.1` comes back as `100000.10000000000000142`), so a server that
 //! wants byte-identical replies has to reproduce the 64-bit rounding of the
-//! parse, of the sum and of the decimal print. Every step here is done exactly
-//! with a small private big integer and rounded once, to nearest with ties to
-//! even, which is what glibc and the x87 do by default.
+//! parse, of the sum and of the decimal print.
+//!
+//! The parse and the sum are [`X87DoubleExtended`]'s, correctly rounded to
+//! nearest with ties to even as glibc and the x87 do by default. What is left
+//! here is Redis's part: which strings `string2ld` accepts (a syntax check in
+//! front of the crate's more lenient parser) and `ld2string`'s `%.17Lf`
+//! formatting, which works on the exact binary value.
 //!
 //! Behaviour taken from Redis 7.0.15 (checked against the real server), which
 //! differs from plain `strtold`/`printf` in two places:
@@ -20,63 +24,35 @@
 //! - [`LongDouble::to_human_string`] prints `0`, never `-0`: Redis rewrites
 //!   the `-0` that `%.17Lf` gives for negative zero and for tiny negatives.
 //!
-//! Limits: only the default rounding mode and precision control are modelled;
-//! subnormals are exact (not flushed); NaN payloads are not kept (x87 makes
-//! `inf + -inf` the negative default NaN, so that prints `-nan`); only the C
-//! locale's `.` radix is understood. The slowest inputs (5119 digits, values
-//! near 1e±4932) take under half a millisecond optimised, a few in a debug
-//! build.
+//! Only the C locale's `.` radix is understood; NaN payloads are not kept
+//! (x87 makes `inf + -inf` the negative default NaN, so that prints `-nan`).
 
-use std::cmp::Ordering;
+use std::fmt::Write;
 
-/// Exponent of the mantissa's lowest bit for subnormals and the smallest
-/// normal (2^-16382 == 2^63 * 2^-16445).
-const MIN_LSB_EXP: i64 = -16445;
-/// Exponent of the mantissa's lowest bit for the largest finite value,
-/// (2^64 - 1) * 2^16320.
-const MAX_LSB_EXP: i64 = 16320;
+use rustc_apfloat::ieee::X87DoubleExtended;
+use rustc_apfloat::{Float, Round};
+
 /// Redis copies the input into a buffer of this size, NUL included.
 const MAX_INPUT_LEN: usize = 5120;
-/// Enough quotient bits for 64 mantissa bits, a rounding bit and a spare, so
-/// that the division remainder only ever acts as a sticky bit.
-const QUOTIENT_BITS: usize = 66;
-/// Exponents beyond this are certain overflow or underflow for any input that
-/// fits in `MAX_INPUT_LEN`; clamping keeps the arithmetic in range.
-const EXP_CLAMP: i64 = 1_000_000_000;
-/// The `17` of Redis's `%.17Lf`.
+/// The `17` of Redis's `%.17Lf`, and ten to that power.
 const FRACTION_DIGITS: usize = 17;
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Class {
-    Zero,
-    Finite,
-    Inf,
-    Nan,
-}
+const FRACTION_SCALE: u128 = 100_000_000_000_000_000;
+/// Exponent bias, and the mantissa's width less its integer bit.
+const EXP_BIAS: i32 = 16383;
+const MANT_FRACTION_BITS: i32 = 63;
 
 /// An x87 extended-precision value: 64-bit mantissa, round-to-nearest-even.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LongDouble {
-    neg: bool,
-    class: Class,
-    /// Finite values are `mant * 2^exp`, kept canonical so derived equality
-    /// compares encodings (so `-0 != 0`): normals have bit 63 set,
-    /// subnormals have `exp == MIN_LSB_EXP`. Zero, infinity and NaN keep 0 in
-    /// both fields.
-    mant: u64,
-    exp: i32,
+#[derive(Clone, Copy, Debug)]
+pub struct LongDouble(X87DoubleExtended);
+
+/// Equality of encodings, so `-0 != 0` and a NaN equals itself.
+impl PartialEq for LongDouble {
+    fn eq(&self, other: &LongDouble) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
 }
 
 impl LongDouble {
-    fn special(neg: bool, class: Class) -> LongDouble {
-        LongDouble {
-            neg,
-            class,
-            mant: 0,
-            exp: 0,
-        }
-    }
-
     /// Parse like Redis's `string2ld` over glibc `strtold`: the whole input
     /// must be a decimal or hexadecimal float or `inf`/`infinity`, with no
     /// leading whitespace, shorter than 5120 bytes, not NaN, and (unlike
@@ -90,53 +66,59 @@ impl LongDouble {
             b'+' => (false, &s[1..]),
             _ => (false, s),
         };
+        let sign = |v: X87DoubleExtended| LongDouble(if neg { -v } else { v });
         if body.eq_ignore_ascii_case(b"inf") || body.eq_ignore_ascii_case(b"infinity") {
-            return Some(LongDouble::special(neg, Class::Inf));
+            return Some(sign(X87DoubleExtended::INFINITY));
         }
-        // "0x" without hex digits is the number 0 followed by junk for
-        // strtold, which string2ld rejects; parse_hex rejects it too.
-        if body.len() >= 2 && body[0] == b'0' && (body[1] | 0x20) == b'x' {
-            return parse_hex(neg, &body[2..]);
+        // strtold reads as much as fits its grammar and string2ld wants all
+        // of it read, so the whole body must fit. "0x" without a hex digit
+        // is the number 0 followed by junk, which is rejected too.
+        let (text, nonzero) = match body {
+            [b'0', x, hex @ ..] if *x | 0x20 == b'x' => {
+                let (len, nonzero) = mantissa(hex, u8::is_ascii_hexdigit)?;
+                // The crate insists on a binary exponent, strtold does not.
+                let suffix = if exponent(&hex[len..], b'p')? {
+                    ""
+                } else {
+                    "p0"
+                };
+                (
+                    format!("0x{}{suffix}", std::str::from_utf8(hex).ok()?),
+                    nonzero,
+                )
+            }
+            _ => {
+                let (len, nonzero) = mantissa(body, u8::is_ascii_digit)?;
+                exponent(&body[len..], b'e')?;
+                (std::str::from_utf8(body).ok()?.to_string(), nonzero)
+            }
+        };
+        let v = X87DoubleExtended::from_str_r(&text, Round::NearestTiesToEven)
+            .ok()?
+            .value;
+        // string2ld's ERANGE rule: overflow to infinity, or a non-zero input
+        // rounding to zero.
+        if !v.is_finite() || (v.is_zero() && nonzero) {
+            return None;
         }
-        parse_decimal(neg, body)
+        Some(sign(v))
     }
 
     /// Correctly rounded sum (round-to-nearest-even on the exact sum),
     /// overflow -> inf, with IEEE signed-zero and infinity rules.
     #[allow(clippy::should_implement_trait)] // the name is the agreed API
     pub fn add(self, other: LongDouble) -> LongDouble {
-        match (self.class, other.class) {
-            (Class::Nan, _) => self,
-            (_, Class::Nan) => other,
-            (Class::Inf, Class::Inf) if self.neg != other.neg => {
-                LongDouble::special(true, Class::Nan)
-            }
-            (Class::Inf, _) => self,
-            (_, Class::Inf) => other,
-            // An exact zero sum is +0 in round-to-nearest unless both are -0.
-            (Class::Zero, Class::Zero) => LongDouble::special(self.neg && other.neg, Class::Zero),
-            (Class::Zero, _) => other,
-            (_, Class::Zero) => self,
-            (Class::Finite, Class::Finite) => {
-                let low = self.exp.min(other.exp);
-                let a = Big::from_u64(self.mant).shl_bits((self.exp - low) as usize);
-                let b = Big::from_u64(other.mant).shl_bits((other.exp - low) as usize);
-                let (neg, mag) = if self.neg == other.neg {
-                    (self.neg, a.add_big(&b))
-                } else {
-                    match a.cmp(&b) {
-                        Ordering::Equal => return LongDouble::special(false, Class::Zero),
-                        Ordering::Greater => (self.neg, a.sub_big(&b)),
-                        Ordering::Less => (other.neg, b.sub_big(&a)),
-                    }
-                };
-                round_to_ld(neg, &mag, i64::from(low), false)
-            }
-        }
+        let sum = self.0.add_r(other.0, Round::NearestTiesToEven).value;
+        // The x87 answers an invalid operation with its negative default NaN.
+        LongDouble(if sum.is_nan() {
+            -X87DoubleExtended::NAN
+        } else {
+            sum
+        })
     }
 
     pub fn is_finite(&self) -> bool {
-        matches!(self.class, Class::Zero | Class::Finite)
+        self.0.is_finite()
     }
 
     /// Redis's `ld2string(..., LD_STR_HUMAN)`: `%.17Lf` of the exact binary
@@ -144,45 +126,30 @@ impl LongDouble {
     /// `.` removed, and `-0` reported as `0`. Infinity and NaN print as glibc
     /// and Redis do: `inf`, `-inf`, `nan`, `-nan`.
     pub fn to_human_string(&self) -> String {
-        let body = match self.class {
-            Class::Inf => return if self.neg { "-inf" } else { "inf" }.to_string(),
-            Class::Nan => return if self.neg { "-nan" } else { "nan" }.to_string(),
+        let v = self.0;
+        let neg = v.is_negative();
+        if v.is_nan() {
+            return if neg { "-nan" } else { "nan" }.to_string();
+        }
+        if v.is_infinite() {
+            return if neg { "-inf" } else { "inf" }.to_string();
+        }
+        // The value is mant * 2^exp; subnormals (biased exponent 0) share
+        // the smallest normal's scale.
+        let bits = v.to_bits();
+        let mant = bits as u64;
+        let biased = ((bits >> 64) & 0x7fff) as i32;
+        let exp = biased.max(1) - EXP_BIAS - MANT_FRACTION_BITS;
+        let body = if mant == 0 {
             // glibc gives "-0.000…" for -0, which Redis turns into "0".
-            Class::Zero => return "0".to_string(),
-            Class::Finite if self.exp >= 0 => {
-                // An integer: all 17 fraction digits are zeros and get stripped.
-                Big::from_u64(self.mant)
-                    .shl_bits(self.exp as usize)
-                    .to_decimal()
-            }
-            Class::Finite => {
-                // |v| * 10^17 rounded to an integer is exactly the digit
-                // string %.17Lf prints, without its decimal point.
-                let k = self.exp.unsigned_abs() as usize;
-                let mut scaled = Big::from_u64(self.mant);
-                scaled.mul_small(100_000_000);
-                scaled.mul_small(1_000_000_000);
-                let mut q = scaled.shr_bits(k);
-                let odd = q.bit(0);
-                if scaled.bit(k - 1) && (odd || scaled.any_bits_below(k - 1)) {
-                    q.add_small(1);
-                }
-                let digits = q.to_decimal();
-                let padded = if digits.len() <= FRACTION_DIGITS {
-                    format!("{digits:0>width$}", width = FRACTION_DIGITS + 1)
-                } else {
-                    digits
-                };
-                let (int, frac) = padded.split_at(padded.len() - FRACTION_DIGITS);
-                let frac = frac.trim_end_matches('0');
-                if frac.is_empty() {
-                    int.to_string()
-                } else {
-                    format!("{int}.{frac}")
-                }
-            }
+            "0".to_string()
+        } else if exp >= 0 {
+            // An integer: all 17 fraction digits are zeros and get stripped.
+            shifted_decimal(mant, exp as u32)
+        } else {
+            fixed_fraction(mant, exp.unsigned_abs())
         };
-        if body == "0" || !self.neg {
+        if body == "0" || !neg {
             body
         } else {
             format!("-{body}")
@@ -190,501 +157,98 @@ impl LongDouble {
     }
 }
 
-/// Decimal strtold grammar: digits with at most one `.`, at least one digit,
-/// then an optional exponent that must be complete (strtold would leave an
-/// incomplete one unconsumed, which string2ld rejects).
-fn parse_decimal(neg: bool, s: &[u8]) -> Option<LongDouble> {
-    let mut digits: Vec<u8> = Vec::with_capacity(s.len());
-    let mut frac_digits: i64 = 0;
-    let mut seen_point = false;
-    let mut i = 0;
-    while i < s.len() {
-        match s[i] {
-            c @ b'0'..=b'9' => {
-                digits.push(c - b'0');
-                if seen_point {
-                    frac_digits += 1;
-                }
-            }
-            b'.' if !seen_point => seen_point = true,
-            _ => break,
-        }
-        i += 1;
-    }
-    if digits.is_empty() {
-        return None;
-    }
-    let mut exp10 = 0i64;
-    if i < s.len() {
-        if s[i] | 0x20 != b'e' {
-            return None;
-        }
-        exp10 = parse_exponent(&s[i + 1..])?;
-    }
-    let mut exp10 = exp10 - frac_digits;
-
-    let first = digits.iter().position(|&d| d != 0);
-    let Some(first) = first else {
-        return Some(LongDouble::special(neg, Class::Zero));
-    };
-    let last = digits.iter().rposition(|&d| d != 0).unwrap_or(first);
-    exp10 += (digits.len() - 1 - last) as i64;
-    let digits = &digits[first..=last];
-    let nd = digits.len() as i64;
-    // value is in [10^(nd-1+exp10), 10^(nd+exp10)). The largest finite value
-    // is ~1.19e4932 and half the smallest subnormal ~1.82e-4951, so these
-    // are certain overflow / underflow-to-zero, which Redis rejects. They
-    // also bound the powers of five computed below.
-    if nd - 1 + exp10 >= 4933 || nd + exp10 <= -4951 {
-        return None;
-    }
-
-    let mut mant = Big::zero();
-    for chunk in digits.chunks(9) {
-        mant.mul_small(10u32.pow(chunk.len() as u32));
-        mant.add_small(chunk.iter().fold(0u32, |acc, &d| acc * 10 + u32::from(d)));
-    }
-    // 10^e == 5^e * 2^e: the factor of two goes into the binary exponent.
-    let result = if exp10 >= 0 {
-        let mag = mant.mul_big(&Big::pow5(exp10 as u32));
-        round_to_ld(neg, &mag, exp10, false)
-    } else {
-        let den = Big::pow5(exp10.unsigned_abs() as u32);
-        let shift = (QUOTIENT_BITS + den.bit_len()).saturating_sub(mant.bit_len());
-        let (q, r) = mant.shl_bits(shift).divmod(&den);
-        round_to_ld(neg, &q, exp10 - shift as i64, !r.is_zero())
-    };
-    range_checked(result)
-}
-
-/// Hex strtold grammar after the `0x`: hex digits with at most one `.`, at
-/// least one digit, optional complete binary exponent `p[+-]digits`.
-fn parse_hex(neg: bool, s: &[u8]) -> Option<LongDouble> {
-    let mut mant = Big::zero();
-    let mut any_digit = false;
-    let mut frac_digits: i64 = 0;
-    let mut seen_point = false;
-    let mut i = 0;
-    while i < s.len() {
-        let c = s[i];
-        if let Some(d) = (c as char).to_digit(16) {
-            any_digit = true;
-            // Leading zeros would only grow the number with zero limbs.
-            if !mant.is_zero() || d != 0 {
-                mant.mul_small(16);
-                mant.add_small(d);
-            }
-            if seen_point {
-                frac_digits += 1;
-            }
-        } else if c == b'.' && !seen_point {
-            seen_point = true;
+/// The longest `digits [. digits]` prefix of `s`, which must have a digit:
+/// its length and whether any digit is non-zero.
+fn mantissa(s: &[u8], is_digit: fn(&u8) -> bool) -> Option<(usize, bool)> {
+    let (mut len, mut digits, mut nonzero, mut point) = (0, 0, false, false);
+    for c in s {
+        if is_digit(c) {
+            digits += 1;
+            nonzero |= *c != b'0';
+        } else if *c == b'.' && !point {
+            point = true;
         } else {
             break;
         }
-        i += 1;
+        len += 1;
     }
-    if !any_digit {
+    (digits > 0).then_some((len, nonzero))
+}
+
+/// What follows a mantissa: nothing (`Some(false)`) or a complete exponent
+/// `marker[+-]digits` and nothing else (`Some(true)`). strtold would leave
+/// an incomplete one unread, which string2ld rejects.
+fn exponent(rest: &[u8], marker: u8) -> Option<bool> {
+    let Some((&m, tail)) = rest.split_first() else {
+        return Some(false);
+    };
+    if m | 0x20 != marker {
         return None;
     }
-    let mut exp2 = 0i64;
-    if i < s.len() {
-        if s[i] | 0x20 != b'p' {
-            return None;
-        }
-        exp2 = parse_exponent(&s[i + 1..])?;
-    }
-    if mant.is_zero() {
-        return Some(LongDouble::special(neg, Class::Zero));
-    }
-    range_checked(round_to_ld(neg, &mant, exp2 - 4 * frac_digits, false))
-}
-
-/// `[+-]digits`, all of the input, saturating far outside any finite range.
-fn parse_exponent(s: &[u8]) -> Option<i64> {
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
+    let digits = match tail.first() {
+        Some(b'+' | b'-') => &tail[1..],
+        _ => tail,
     };
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    let v = digits.iter().fold(0i64, |acc, &d| {
-        (acc * 10 + i64::from(d - b'0')).min(EXP_CLAMP)
-    });
-    Some(if neg { -v } else { v })
+    (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit)).then_some(true)
 }
 
-/// string2ld's ERANGE rule for a non-zero finite input: infinity or zero
-/// means strtold overflowed or underflowed, and Redis rejects those.
-fn range_checked(v: LongDouble) -> Option<LongDouble> {
-    match v.class {
-        Class::Finite => Some(v),
-        _ => None,
-    }
-}
-
-/// Rounds `mag * 2^exp` to the nearest long double, ties to even. `sticky`
-/// says the true value is a bit more than that, by less than one unit of
-/// `mag`'s lowest bit; callers only set it when `mag` has at least
-/// `QUOTIENT_BITS` bits, so it always lies below the rounding bit.
-fn round_to_ld(neg: bool, mag: &Big, exp: i64, sticky: bool) -> LongDouble {
-    if mag.is_zero() {
-        return LongDouble::special(neg, Class::Zero);
-    }
-    let top = mag.bit_len() as i64 - 1 + exp;
-    // Below the normal range the unit in the last place stops shrinking,
-    // which is what gives subnormals fewer mantissa bits.
-    let mut lsb = (top - 63).max(MIN_LSB_EXP);
-    if lsb > MAX_LSB_EXP {
-        return LongDouble::special(neg, Class::Inf);
-    }
-    let shift = lsb - exp;
-    let mant = if shift <= 0 {
-        mag.shl_bits(shift.unsigned_abs() as usize).low_u64()
-    } else {
-        // Far below the smallest subnormal the shift can be huge; usize
-        // saturation keeps it a plain "everything is shifted out".
-        let s = usize::try_from(shift).unwrap_or(usize::MAX);
-        let kept = mag.shr_bits(s).low_u64();
-        let half = mag.bit(s - 1);
-        let rest = sticky || mag.any_bits_below(s - 1);
-        if !(half && (rest || kept & 1 == 1)) {
-            kept
-        } else if kept == u64::MAX {
-            // Rounding carried out of the 64 bits: 2^64 * 2^lsb.
-            lsb += 1;
-            if lsb > MAX_LSB_EXP {
-                return LongDouble::special(neg, Class::Inf);
-            }
-            1 << 63
-        } else {
-            kept + 1
+/// `mant * 2^shift` in decimal, for the integers of up to 16384 bits that a
+/// long double can hold.
+fn shifted_decimal(mant: u64, shift: u32) -> String {
+    // Little-endian 32-bit limbs.
+    let mut limbs = vec![0u32; (shift / 32) as usize];
+    let top = u128::from(mant) << (shift % 32);
+    limbs.extend([top as u32, (top >> 32) as u32, (top >> 64) as u32]);
+    // Base 10^9 chunks, least significant first.
+    let mut chunks = Vec::new();
+    loop {
+        while limbs.last() == Some(&0) {
+            limbs.pop();
         }
-    };
-    if mant == 0 {
-        return LongDouble::special(neg, Class::Zero);
-    }
-    LongDouble {
-        neg,
-        class: Class::Finite,
-        mant,
-        exp: lsb as i32,
-    }
-}
-
-/// Minimal unsigned big integer: little-endian 32-bit limbs, no high zero
-/// limbs (so derived equality and `is_zero` are by value).
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Big {
-    limbs: Vec<u32>,
-}
-
-impl Ord for Big {
-    fn cmp(&self, other: &Big) -> Ordering {
-        self.limbs
-            .len()
-            .cmp(&other.limbs.len())
-            .then_with(|| self.limbs.iter().rev().cmp(other.limbs.iter().rev()))
-    }
-}
-
-impl PartialOrd for Big {
-    fn partial_cmp(&self, other: &Big) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Big {
-    fn zero() -> Big {
-        Big { limbs: Vec::new() }
-    }
-
-    fn from_u64(v: u64) -> Big {
-        let mut b = Big {
-            limbs: vec![v as u32, (v >> 32) as u32],
-        };
-        b.trim();
-        b
-    }
-
-    fn trim(&mut self) {
-        while self.limbs.last() == Some(&0) {
-            self.limbs.pop();
+        if limbs.is_empty() {
+            break;
         }
-    }
-
-    fn is_zero(&self) -> bool {
-        self.limbs.is_empty()
-    }
-
-    fn bit_len(&self) -> usize {
-        match self.limbs.last() {
-            None => 0,
-            Some(top) => self.limbs.len() * 32 - top.leading_zeros() as usize,
-        }
-    }
-
-    fn bit(&self, i: usize) -> bool {
-        self.limbs
-            .get(i / 32)
-            .is_some_and(|l| (l >> (i % 32)) & 1 == 1)
-    }
-
-    /// Whether any of bits `0..n` is set.
-    fn any_bits_below(&self, n: usize) -> bool {
-        let whole = n / 32;
-        if self.limbs.iter().take(whole).any(|&l| l != 0) {
-            return true;
-        }
-        let part = n % 32;
-        part != 0
-            && self
-                .limbs
-                .get(whole)
-                .is_some_and(|&l| l & ((1u32 << part) - 1) != 0)
-    }
-
-    fn low_u64(&self) -> u64 {
-        let lo = self.limbs.first().copied().unwrap_or(0);
-        let hi = self.limbs.get(1).copied().unwrap_or(0);
-        u64::from(lo) | (u64::from(hi) << 32)
-    }
-
-    fn mul_small(&mut self, m: u32) {
-        let mut carry = 0u64;
-        for l in &mut self.limbs {
-            let p = u64::from(*l) * u64::from(m) + carry;
-            *l = p as u32;
-            carry = p >> 32;
-        }
-        if carry != 0 {
-            self.limbs.push(carry as u32);
-        }
-        self.trim();
-    }
-
-    fn add_small(&mut self, a: u32) {
-        let mut carry = a;
-        for l in &mut self.limbs {
-            if carry == 0 {
-                return;
-            }
-            let (s, over) = l.overflowing_add(carry);
-            *l = s;
-            carry = u32::from(over);
-        }
-        if carry != 0 {
-            self.limbs.push(carry);
-        }
-    }
-
-    fn mul_big(&self, other: &Big) -> Big {
-        if self.is_zero() || other.is_zero() {
-            return Big::zero();
-        }
-        let mut out = vec![0u32; self.limbs.len() + other.limbs.len()];
-        for (i, &a) in self.limbs.iter().enumerate() {
-            let mut carry = 0u64;
-            for (j, &b) in other.limbs.iter().enumerate() {
-                let t = u64::from(a) * u64::from(b) + u64::from(out[i + j]) + carry;
-                out[i + j] = t as u32;
-                carry = t >> 32;
-            }
-            out[i + other.limbs.len()] = carry as u32;
-        }
-        let mut b = Big { limbs: out };
-        b.trim();
-        b
-    }
-
-    fn add_big(&self, other: &Big) -> Big {
-        let (long, short) = if self.limbs.len() >= other.limbs.len() {
-            (self, other)
-        } else {
-            (other, self)
-        };
-        let mut out = Vec::with_capacity(long.limbs.len() + 1);
-        let mut carry = 0u64;
-        for (i, &l) in long.limbs.iter().enumerate() {
-            let s = u64::from(l) + u64::from(short.limbs.get(i).copied().unwrap_or(0)) + carry;
-            out.push(s as u32);
-            carry = s >> 32;
-        }
-        if carry != 0 {
-            out.push(carry as u32);
-        }
-        Big { limbs: out }
-    }
-
-    /// `self - other`; the caller guarantees `self >= other`.
-    fn sub_big(&self, other: &Big) -> Big {
-        debug_assert!(*self >= *other);
-        let mut out = Vec::with_capacity(self.limbs.len());
-        let mut borrow = false;
-        for (i, &l) in self.limbs.iter().enumerate() {
-            let (d1, b1) = l.overflowing_sub(other.limbs.get(i).copied().unwrap_or(0));
-            let (d2, b2) = d1.overflowing_sub(u32::from(borrow));
-            out.push(d2);
-            borrow = b1 || b2;
-        }
-        let mut b = Big { limbs: out };
-        b.trim();
-        b
-    }
-
-    fn shl_bits(&self, n: usize) -> Big {
-        if self.is_zero() {
-            return Big::zero();
-        }
-        let bits = (n % 32) as u32;
-        let mut out = vec![0u32; n / 32];
-        out.reserve(self.limbs.len() + 1);
-        if bits == 0 {
-            out.extend_from_slice(&self.limbs);
-        } else {
-            let mut carry = 0u32;
-            for &l in &self.limbs {
-                out.push((l << bits) | carry);
-                carry = l >> (32 - bits);
-            }
-            if carry != 0 {
-                out.push(carry);
-            }
-        }
-        Big { limbs: out }
-    }
-
-    fn shr_bits(&self, n: usize) -> Big {
-        let skip = n / 32;
-        if skip >= self.limbs.len() {
-            return Big::zero();
-        }
-        let bits = (n % 32) as u32;
-        let src = &self.limbs[skip..];
-        let limbs = if bits == 0 {
-            src.to_vec()
-        } else {
-            (0..src.len())
-                .map(|i| {
-                    let hi = src.get(i + 1).map_or(0, |&h| h << (32 - bits));
-                    (src[i] >> bits) | hi
-                })
-                .collect()
-        };
-        let mut b = Big { limbs };
-        b.trim();
-        b
-    }
-
-    /// Divides in place and returns the remainder.
-    fn divmod_small(&mut self, d: u32) -> u32 {
         let mut rem = 0u64;
-        for l in self.limbs.iter_mut().rev() {
-            let cur = (rem << 32) | u64::from(*l);
-            *l = (cur / u64::from(d)) as u32;
-            rem = cur % u64::from(d);
+        for limb in limbs.iter_mut().rev() {
+            let cur = (rem << 32) | u64::from(*limb);
+            *limb = (cur / 1_000_000_000) as u32;
+            rem = cur % 1_000_000_000;
         }
-        self.trim();
-        rem as u32
+        chunks.push(rem as u32);
     }
-
-    /// Long division (Knuth's algorithm D): quotient and remainder.
-    fn divmod(&self, d: &Big) -> (Big, Big) {
-        assert!(!d.is_zero(), "division by zero");
-        if self < d {
-            return (Big::zero(), self.clone());
-        }
-        if d.limbs.len() == 1 {
-            let mut q = self.clone();
-            let r = q.divmod_small(d.limbs[0]);
-            return (q, Big::from_u64(u64::from(r)));
-        }
-        // Normalising the divisor's top bit makes the two-limb quotient
-        // estimate at most two too large.
-        let norm = d.limbs[d.limbs.len() - 1].leading_zeros() as usize;
-        let v = d.shl_bits(norm).limbs;
-        let mut u = self.shl_bits(norm).limbs;
-        u.resize(self.limbs.len() + 1, 0);
-        let n = v.len();
-        let m = u.len() - n;
-        let base = 1u64 << 32;
-        let (v_top, v_next) = (u64::from(v[n - 1]), u64::from(v[n - 2]));
-        let mut q = vec![0u32; m];
-        for j in (0..m).rev() {
-            let num = (u64::from(u[j + n]) << 32) | u64::from(u[j + n - 1]);
-            let mut qhat = num / v_top;
-            let mut rhat = num % v_top;
-            while qhat >= base
-                || u128::from(qhat) * u128::from(v_next)
-                    > ((u128::from(rhat) << 32) | u128::from(u[j + n - 2]))
-            {
-                qhat -= 1;
-                rhat += v_top;
-                if rhat >= base {
-                    break;
-                }
-            }
-            let mut borrow: i64 = 0;
-            for i in 0..n {
-                let p = qhat * u64::from(v[i]);
-                let t = i64::from(u[i + j]) - borrow - (p & 0xFFFF_FFFF) as i64;
-                u[i + j] = t as u32;
-                borrow = (p >> 32) as i64 - (t >> 32);
-            }
-            let t = i64::from(u[j + n]) - borrow;
-            u[j + n] = t as u32;
-            if t < 0 {
-                // The estimate was one too large: add one divisor back.
-                qhat -= 1;
-                let mut carry = 0u64;
-                for i in 0..n {
-                    let s = u64::from(u[i + j]) + u64::from(v[i]) + carry;
-                    u[i + j] = s as u32;
-                    carry = s >> 32;
-                }
-                u[j + n] = u[j + n].wrapping_add(carry as u32);
-            }
-            q[j] = qhat as u32;
-        }
-        let mut quot = Big { limbs: q };
-        quot.trim();
-        u.truncate(n);
-        let mut rem = Big { limbs: u };
-        rem.trim();
-        (quot, rem.shr_bits(norm))
+    let mut out = chunks.pop().unwrap_or(0).to_string();
+    for chunk in chunks.iter().rev() {
+        let _ = write!(out, "{chunk:09}");
     }
+    out
+}
 
-    fn pow5(k: u32) -> Big {
-        // 5^13 is the largest power of five that fits a limb.
-        const FIVE_13: u32 = 1_220_703_125;
-        let mut b = Big::from_u64(1);
-        for _ in 0..k / 13 {
-            b.mul_small(FIVE_13);
+/// `%.17Lf` of `mant * 2^-k` (k >= 1) without trailing fraction zeros: the
+/// value times 10^17, rounded half to even, is exactly the digit string
+/// printf writes, without its decimal point.
+fn fixed_fraction(mant: u64, k: u32) -> String {
+    // Below 2^121, so for k >= 128 the scaled value is under 2^-7 and
+    // rounds to 0.
+    let scaled = u128::from(mant) * FRACTION_SCALE;
+    let q = if k >= 128 {
+        0
+    } else {
+        let q = scaled >> k;
+        let rem = scaled & ((1u128 << k) - 1);
+        let half = 1u128 << (k - 1);
+        if rem > half || (rem == half && q & 1 == 1) {
+            q + 1
+        } else {
+            q
         }
-        b.mul_small(5u32.pow(k % 13));
-        b
-    }
-
-    fn to_decimal(&self) -> String {
-        if self.is_zero() {
-            return "0".to_string();
-        }
-        let mut rest = self.clone();
-        let mut chunks = Vec::new();
-        while !rest.is_zero() {
-            chunks.push(rest.divmod_small(1_000_000_000));
-        }
-        let mut s = String::with_capacity(chunks.len() * 9);
-        for (i, c) in chunks.iter().rev().enumerate() {
-            if i == 0 {
-                s.push_str(&c.to_string());
-            } else {
-                s.push_str(&format!("{c:09}"));
-            }
-        }
-        s
+    };
+    let digits = format!("{q:0>width$}", width = FRACTION_DIGITS + 1);
+    let (int, frac) = digits.split_at(digits.len() - FRACTION_DIGITS);
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        int.to_string()
+    } else {
+        format!("{int}.{frac}")
     }
 }
 
@@ -858,6 +422,25 @@ mod tests {
         (None, "1.5e-10", Reply("0.00000000015")),
         (None, "-98765.4321", Reply("-98765.43209999999999837")),
         (Some("0.3"), "-0.1", Reply("0.2")),
+        (None, "0x1", Reply("1")),
+        (None, "0xA", Reply("10")),
+        (None, "0x.8p1", Reply("1")),
+        (None, "0x1.p1", Reply("2")),
+        (None, "-0x1.8p-1", Reply("-0.75")),
+        (None, "1.e2", Reply("100")),
+        (None, "0x1p-16445", Reply("0")),
+        (Some("0x1p-16445"), "-0x1p-16445", Reply("0")),
+        (Some("0x1p16383"), "0x1p16383", NanOrInf),
+        (Some("1e308"), "1e308", Digest(309, 0x6d0d_b09b_5520_5fb7, "1999999999999999999933717593116912913211")),
+        (None, "+inf", NanOrInf),
+        (None, "infinit", NotFloat),
+        (None, "1\n", NotFloat),
+        (None, "1\0", NotFloat),
+        (None, "\0", NotFloat),
+        (None, "0.000000000000000015", Reply("0.00000000000000002")),
+        (None, "0.000000000000000035", Reply("0.00000000000000004")),
+        // An exact tie at the 17th fraction digit rounds to even.
+        (None, "2910383.045673370361328125", Reply("2910383.04567337036132812")),
     ];
 
     #[test]
@@ -907,7 +490,8 @@ mod tests {
         // Largest subnormal plus the smallest one is the smallest normal.
         let sum = p("0x0.fffffffffffffffep-16382").add(p("0x1p-16445"));
         assert_eq!(sum, p("0x1p-16382"));
-        assert_eq!((sum.mant, i64::from(sum.exp)), (1 << 63, MIN_LSB_EXP));
+        // Biased exponent 1, explicit integer bit set.
+        assert_eq!(sum.0.to_bits(), 1 << 64 | 1 << 63);
         // Half an ulp above the maximum rounds to even, which overflows.
         let max = p("0x1.fffffffffffffffep16383");
         assert!(!max.add(p("0x1p16319")).is_finite());
@@ -928,39 +512,69 @@ mod tests {
         assert!(LongDouble::parse(b"nan").is_none());
     }
 
-    #[test]
-    fn bigint_divmod_reconstructs_the_dividend() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
+    /// `%.17Lf` without trailing zeros, from Rust's own exact formatting of
+    /// an `f64` (which rounds half to even, like glibc).
+    fn human_f64(x: f64) -> String {
+        let s = format!("{x:.17}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s == "-0" {
+            "0".to_string()
+        } else {
+            s.to_string()
+        }
+    }
+
+    /// An `f64`'s exact value as a hex float.
+    fn hex_f64(x: f64) -> String {
+        let bits = x.to_bits();
+        let sign = if bits >> 63 == 1 { "-" } else { "" };
+        let biased = ((bits >> 52) & 0x7ff) as i32;
+        let frac = bits & ((1 << 52) - 1);
+        let (m, e) = if biased == 0 {
+            (frac, -1074)
+        } else {
+            (frac | 1 << 52, biased - 1075)
         };
-        for _ in 0..2000 {
-            let mut rand_big = |max_limbs: u64| {
-                let n = (next() % max_limbs) as usize + 1;
-                // Runs of all-ones and zero limbs hit the estimate corrections.
-                let limbs = (0..n)
-                    .map(|_| match next() % 4 {
-                        0 => u32::MAX,
-                        1 => 0,
-                        _ => next() as u32,
-                    })
-                    .collect();
-                let mut b = Big { limbs };
-                b.trim();
-                b
-            };
-            let a = rand_big(12);
-            let d = rand_big(6);
-            if d.is_zero() {
-                continue;
-            }
-            let (q, r) = a.divmod(&d);
-            assert!(r < d, "{a:?} / {d:?}");
-            assert_eq!(q.mul_big(&d).add_big(&r), a, "{a:?} / {d:?}");
-            assert_eq!(a.add_big(&d).sub_big(&d), a);
+        format!("{sign}0x{m:x}p{e}")
+    }
+
+    #[test]
+    fn exact_ties_round_to_even() {
+        // 5^17 / 2^18: the 18th fraction digit is a 5 with nothing after it.
+        let x = 762_939_453_125.0 / 262_144.0;
+        let ld = LongDouble::parse(hex_f64(x).as_bytes()).unwrap();
+        assert_eq!(ld.to_human_string(), "2910383.04567337036132812");
+        assert_eq!(human_f64(x), "2910383.04567337036132812");
+    }
+
+    proptest::proptest! {
+        /// Every finite `f64` is a long double; printed from its exact hex
+        /// form it must read as Rust prints the same value.
+        #[test]
+        fn f64_values_print_like_rust(bits in proptest::num::u64::ANY) {
+            let x = f64::from_bits(bits);
+            proptest::prop_assume!(x.is_finite());
+            let ld = LongDouble::parse(hex_f64(x).as_bytes()).unwrap();
+            proptest::prop_assert!(ld.is_finite());
+            proptest::prop_assert_eq!(ld.to_human_string(), human_f64(x));
+        }
+
+        /// Short dyadic decimals (i / 2^j, written out exactly, plain or with
+        /// an exponent) parse exactly and add exactly in both formats, so
+        /// INCRBYFLOAT must give the f64 sum printed the same way.
+        #[test]
+        fn short_decimal_sums_match_f64(
+            i in -(1i64 << 40)..(1i64 << 40),
+            j in 0i32..=12,
+            k in -(1i64 << 40)..(1i64 << 40),
+            l in 0i32..=12,
+            sci in proptest::bool::ANY,
+        ) {
+            let x = i as f64 / 2f64.powi(j);
+            let y = k as f64 / 2f64.powi(l);
+            let text = |v: f64| if sci { format!("{v:.30e}") } else { format!("{v:.12}") };
+            let sum = incrbyfloat(Some(&text(x)), &text(y));
+            proptest::prop_assert_eq!(sum, Ok(human_f64(x + y)), "{} + {}", text(x), text(y));
         }
     }
 }
