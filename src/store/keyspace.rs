@@ -216,11 +216,18 @@ impl Shard {
     }
 
     fn mem_add(&self, n: usize) {
+        // A shared counter: skip the atomic when nothing changed (in-place overwrites).
+        if n == 0 {
+            return;
+        }
         self.counters
             .used_memory
             .fetch_add(n as i64, Ordering::Relaxed);
     }
     fn mem_sub(&self, n: usize) {
+        if n == 0 {
+            return;
+        }
         self.counters
             .used_memory
             .fetch_sub(n as i64, Ordering::Relaxed);
@@ -474,7 +481,9 @@ impl Shard {
                     e.expire_at = expire_at;
                     e.mem = e.value.mem_size();
                     let delta = e.mem as i64 - before as i64;
-                    counters.used_memory.fetch_add(delta, Ordering::Relaxed);
+                    if delta != 0 {
+                        counters.used_memory.fetch_add(delta, Ordering::Relaxed);
+                    }
                     return;
                 }
             }
@@ -669,9 +678,11 @@ impl Drop for StrMut<'_> {
         if let Value::Str { .. } = self.e.value {
             self.e.mem = self.e.value.mem_size();
             let delta = self.e.mem as i64 - self.before as i64;
-            self.counters
-                .used_memory
-                .fetch_add(delta, Ordering::Relaxed);
+            if delta != 0 {
+                self.counters
+                    .used_memory
+                    .fetch_add(delta, Ordering::Relaxed);
+            }
         }
     }
 }
