@@ -227,7 +227,7 @@ fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     }
     ctx.keys.swap_dbs(a as usize, b as usize);
     ctx.fx.dirty += 1;
-    ctx.fx.swapped = Some((a as usize, b as usize));
+    ctx.fx.rare().swapped = Some((a as usize, b as usize));
     ctx.out.ok();
     Ok(())
 }

@@ -48,7 +48,7 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         .map(|i| ctx.keys.shard_at(db, i).clear())
         .sum();
     ctx.fx.dirty += n as u64;
-    ctx.fx.flushed.push(db);
+    ctx.fx.rare().flushed.push(db);
     ctx.out.ok();
     Ok(())
 }
@@ -62,7 +62,7 @@ fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         for i in 0..crate::store::SHARDS {
             n += ctx.keys.shard_at(db, i).clear();
         }
-        ctx.fx.flushed.push(db);
+        ctx.fx.rare().flushed.push(db);
     }
     // Redis counts a FLUSHALL as a change even on an empty server (it is propagated).
     ctx.fx.dirty += n as u64 + 1;
@@ -586,7 +586,7 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             ctx.engine.refresh_hot();
             // A lower maxmemory takes effect at once: evict down to it now (as Redis does),
             // once this command's locks are released.
-            ctx.fx.make_room = true;
+            ctx.fx.rare().make_room = true;
             let want = ctx.engine.config.read().get_bool("appendonly");
             let engine = ctx.engine.self_arc();
             if let Some(p) = engine.persistence() {

@@ -20,8 +20,8 @@ use super::events::{Event, EventKind};
 use super::flags;
 use super::locks::{slot, LockSet, Slots};
 use super::sink::Sink;
-use super::stats::{LocalStats, CALLS, FAILED, NANOS, REJECTED};
-use super::table::Scope;
+use super::stats::{LocalStats, FAILED, REJECTED};
+use super::table::{Begin, Find, KeySpec, Scope};
 use super::Engine;
 use crate::resp::ReplyBuf;
 use crate::store::SHARDS;
@@ -49,6 +49,10 @@ struct State {
     now: u64,
     /// A command asked for eviction once its locks are released (`CONFIG SET maxmemory`).
     pending_room: bool,
+    /// The last top-level command resolved (see `check`).
+    last_cmd: Option<usize>,
+    /// The last command name as sent (up to 16 bytes), with its table index (see `check`).
+    last_name: ([u8; 16], u8),
 }
 
 /// Canonical records of one command, or of a transaction.
@@ -68,6 +72,8 @@ impl Batch {
                 seq: 0,
                 now: 0,
                 pending_room: false,
+                last_cmd: None,
+                last_name: ([0; 16], 0),
             },
         }
     }
@@ -161,7 +167,18 @@ impl State {
         args: &[Bytes],
     ) -> Result<usize, (Option<usize>, CmdError)> {
         let reg = engine.registry;
-        let idx = match reg.resolve(args) {
+        // Pipelines repeat one command: the last name resolved, byte for byte as sent, maps
+        // to the same entry (only top-level commands without subcommands are remembered).
+        let (buf, len) = &self.last_name;
+        let cached = match self.last_cmd {
+            Some(i) if args[0][..] == buf[..*len as usize] => Some(i),
+            _ => None,
+        };
+        let resolved = match cached {
+            Some(i) => Ok(i),
+            None => reg.resolve(args),
+        };
+        let idx = match resolved {
             Ok(i) => i,
             Err(None) => {
                 self.local.unknown += 1;
@@ -179,6 +196,15 @@ impl State {
         }
         if !self.client.authenticated && cmd.flags & flags::NO_AUTH == 0 {
             return Err((Some(idx), crate_error::NOAUTH));
+        }
+        if cached.is_none()
+            && cmd.subs.is_empty()
+            && reg.parent[idx].is_none()
+            && args[0].len() <= 16
+        {
+            self.last_name.0[..args[0].len()].copy_from_slice(&args[0]);
+            self.last_name.1 = args[0].len() as u8;
+            self.last_cmd = Some(idx);
         }
         Ok(idx)
     }
@@ -231,15 +257,39 @@ impl State {
         }
         let mut slots = Slots::new();
         self.slots_for(engine, idx, args, &mut slots);
-        LockSet::new(engine, &mut slots)
+        let mut set = LockSet::new(engine, &mut slots);
+        // A one-key command's key is found again by the handler: remember its slot.
+        if let [KeySpec {
+            begin: Begin::Index(i),
+            find: Find::Range { last: 0, .. },
+        }] = engine.registry.cmds[idx].keys
+        {
+            if let (Some(k), [s]) = (args.get(*i as usize), &slots[..]) {
+                set.hint(self.client.db, k, *s);
+            }
+        }
+        set
     }
 
     /// The lock slots command `idx` needs for `args`.
     fn slots_for(&self, engine: &Engine, idx: usize, args: &[Bytes], out: &mut Slots) {
         let cmd = engine.registry.cmds[idx];
         let db = self.client.db;
-        for spec in cmd.keys {
-            spec.each(args, |k| out.push(slot(db, k)));
+        match cmd.keys {
+            // Most commands have one key at a fixed place: no spec walk.
+            [KeySpec {
+                begin: Begin::Index(i),
+                find: Find::Range { last: 0, .. },
+            }] => {
+                if let Some(k) = args.get(*i as usize) {
+                    out.push(slot(db, k));
+                }
+            }
+            specs => {
+                for spec in specs {
+                    spec.each(args, |k| out.push(slot(db, k)));
+                }
+            }
         }
         match cmd.scope {
             Scope::Keys => {}
@@ -280,6 +330,7 @@ impl State {
         }
         let mut fx = Effects {
             logging: self.sink.is_some(),
+            track_keys: engine.wants_key_events(),
             ..Effects::default()
         };
         let result = {
@@ -331,16 +382,18 @@ impl State {
                         sink,
                     );
                 }
-                for d in fx.flushed.drain(..) {
-                    engine.raise_db(d);
-                }
-                if let Some((a, b)) = fx.swapped {
-                    engine.raise_db(a);
-                    engine.raise_db(b);
-                }
-                if fx.make_room && !self.loading {
-                    // Evicted after the locks are gone (see `execute`): noted here, done there.
-                    self.pending_room = true;
+                if let Some(rare) = fx.rare.take() {
+                    for d in rare.flushed {
+                        engine.raise_db(d);
+                    }
+                    if let Some((a, b)) = rare.swapped {
+                        engine.raise_db(a);
+                        engine.raise_db(b);
+                    }
+                    if rare.make_room && !self.loading {
+                        // Evicted once the locks are gone (see `account`).
+                        self.pending_room = true;
+                    }
                 }
                 true
             }
@@ -358,8 +411,7 @@ impl State {
         let end = Instant::now();
         let elapsed = end.saturating_duration_since(self.local.mark);
         self.local.mark = end;
-        self.local.bump(idx, CALLS, 1);
-        self.local.bump(idx, NANOS, elapsed.as_nanos() as u64);
+        self.local.called(idx, elapsed.as_nanos() as u64);
         let threshold = engine.hot.slowlog_threshold.load(Ordering::Relaxed);
         let micros = elapsed.as_micros() as u64;
         if threshold >= 0 && micros >= threshold as u64 {

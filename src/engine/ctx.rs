@@ -100,6 +100,18 @@ pub struct Effects {
     pub records: Option<Vec<Record>>,
     /// Keys changed, each with its database: one keyspace event each.
     pub modified: smallvec::SmallVec<[(usize, Bytes); 2]>,
+    /// Effects few commands have (kept out of line so the common case stays small).
+    pub rare: Option<Box<RareEffects>>,
+    /// A sink is attached: build records (they are not built otherwise).
+    pub logging: bool,
+    /// Something consumes keyspace events of modified keys: record them (they are not
+    /// recorded otherwise; expiry and eviction events are always raised).
+    pub track_keys: bool,
+}
+
+/// The effects of a few commands.
+#[derive(Default)]
+pub struct RareEffects {
     /// Databases emptied (`FLUSHDB`/`FLUSHALL`) or swapped (`SWAPDB`).
     pub flushed: Vec<usize>,
     pub swapped: Option<(usize, usize)>,
@@ -107,8 +119,13 @@ pub struct Effects {
     pub block_on: Vec<Bytes>,
     /// Evict down to `maxmemory` once the command is done (`CONFIG SET maxmemory`).
     pub make_room: bool,
-    /// A sink is attached: build records (they are not built otherwise).
-    pub logging: bool,
+}
+
+impl Effects {
+    /// The rare effects, created on first use.
+    pub fn rare(&mut self) -> &mut RareEffects {
+        self.rare.get_or_insert_with(Box::default)
+    }
 }
 
 /// Everything a handler may touch while it runs.
@@ -146,7 +163,9 @@ impl Ctx<'_, '_> {
     /// Record a change to `key` in database `db`.
     pub fn changed_in(&mut self, db: usize, key: &Bytes) {
         self.fx.dirty += 1;
-        self.fx.modified.push((db, key.clone()));
+        if self.fx.track_keys {
+            self.fx.modified.push((db, key.clone()));
+        }
     }
 
     /// Propagate this command as the records `build` makes (its deterministic effect)

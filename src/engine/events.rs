@@ -81,6 +81,13 @@ impl Engine {
         });
     }
 
+    /// True when something consumes the events of modified keys (today: a tap; WATCH,
+    /// blocked clients and keyspace notifications will add to this), so commands record
+    /// the keys they change.
+    pub fn wants_key_events(&self) -> bool {
+        self.taps.on.load(Ordering::Relaxed)
+    }
+
     /// Install (or remove) a listener that sees every event.
     pub fn set_tap(&self, tap: Option<Tap>) {
         let on = tap.is_some();

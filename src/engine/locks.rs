@@ -29,6 +29,12 @@ pub struct LockSet<'s> {
     engine: &'s Engine,
     /// (slot, guard), sorted by slot; inline for a few keys.
     held: SmallVec<[(u32, MutexGuard<'s, Shard>); 4]>,
+    /// A key argument whose slot is already known: (db, address, length, slot). The
+    /// argument's bytes live, unchanged, for the whole command, so a lookup of the same
+    /// bytes at the same address is the same key (one hash per key instead of two).
+    hint: Option<(usize, usize, usize, u32)>,
+    /// No shard was handed out since the expired keys were last flushed.
+    clean: bool,
 }
 
 /// A shard's place in the global lock order.
@@ -39,9 +45,19 @@ pub fn slot(db: usize, key: &[u8]) -> u32 {
 impl<'s> LockSet<'s> {
     /// Lock the given slots (any order, duplicates allowed; sorted in place).
     pub fn new(engine: &'s Engine, slots: &mut [u32]) -> LockSet<'s> {
-        slots.sort_unstable();
         let store = &*engine.store;
         let mut held = SmallVec::new();
+        if let [s] = slots {
+            let (db, shard) = (*s as usize / SHARDS, *s as usize % SHARDS);
+            held.push((*s, store.db(db).lock_shard(shard)));
+            return LockSet {
+                engine,
+                held,
+                hint: None,
+                clean: true,
+            };
+        }
+        slots.sort_unstable();
         let mut last = None;
         for &s in slots.iter() {
             if last == Some(s) {
@@ -51,7 +67,18 @@ impl<'s> LockSet<'s> {
             let (db, shard) = (s as usize / SHARDS, s as usize % SHARDS);
             held.push((s, store.db(db).lock_shard(shard)));
         }
-        LockSet { engine, held }
+        LockSet {
+            engine,
+            held,
+            hint: None,
+            clean: true,
+        }
+    }
+
+    /// Remember that `key` (a command argument, alive and unchanged until the set is
+    /// dropped) is in `slot` of database `db`.
+    pub(crate) fn hint(&mut self, db: usize, key: &[u8], slot: u32) {
+        self.hint = Some((db, key.as_ptr() as usize, key.len(), slot));
     }
 
     /// Nothing locked (commands that touch no keys).
@@ -59,6 +86,8 @@ impl<'s> LockSet<'s> {
         LockSet {
             engine,
             held: SmallVec::new(),
+            hint: None,
+            clean: true,
         }
     }
 
@@ -100,7 +129,15 @@ impl<'s> LockSet<'s> {
     /// When that shard is not in the set: the command's key specs missed a key it touches,
     /// a bug in the command table (every command is exercised by the spec scenarios).
     pub fn shard(&mut self, db: usize, key: &[u8]) -> &mut Shard {
-        let s = slot(db, key);
+        let s = match self.hint {
+            Some((hdb, ptr, len, s))
+                if hdb == db && ptr == key.as_ptr() as usize && len == key.len() =>
+            {
+                s
+            }
+            _ => slot(db, key),
+        };
+        self.clean = false;
         match self.find(s) {
             Some(i) => &mut self.held[i].1,
             None => panic!(
@@ -113,6 +150,7 @@ impl<'s> LockSet<'s> {
     /// Shard number `i` of database `db` (whole-database commands).
     pub fn shard_at(&mut self, db: usize, i: usize) -> &mut Shard {
         let s = (db * SHARDS + i) as u32;
+        self.clean = false;
         let at = self
             .find(s)
             .unwrap_or_else(|| panic!("shard {s} is not locked: the command's scope misses it"));
@@ -148,7 +186,14 @@ impl<'s> LockSet<'s> {
     /// Raise the keyspace events of the keys the held shards expired, now, while their locks
     /// are held (the dispatcher calls this before propagating a command's own records).
     pub fn flush_expired(&mut self) {
-        if !self.held.iter().any(|(_, g)| g.has_expired()) {
+        if std::mem::replace(&mut self.clean, true) {
+            return;
+        }
+        let mut any = false;
+        for (_, g) in self.held.iter() {
+            any |= g.has_expired();
+        }
+        if !any {
             return;
         }
         let sink = self.engine.sink();

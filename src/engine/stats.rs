@@ -135,6 +135,16 @@ impl LocalStats {
         self.mark = Instant::now();
     }
 
+    /// One call done: its count and its time, in one touch of the row.
+    pub fn called(&mut self, idx: usize, nanos: u64) {
+        let row = &mut self.per_cmd[idx];
+        if row[CALLS] == 0 && *row == [0; 4] {
+            self.touched.push(idx);
+        }
+        row[CALLS] += 1;
+        row[NANOS] += nanos;
+    }
+
     pub fn bump(&mut self, idx: usize, field: usize, n: u64) {
         if self.per_cmd[idx] == [0; 4] {
             self.touched.push(idx);

@@ -15,6 +15,19 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> u64 {
+        // Read once per command: `clock_gettime` straight, without `SystemTime`'s checked
+        // subtraction from the epoch.
+        #[cfg(unix)]
+        {
+            let mut ts = libc::timespec {
+                tv_sec: 0,
+                tv_nsec: 0,
+            };
+            // SAFETY: `ts` is a valid, writable timespec; CLOCK_REALTIME always exists.
+            if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) } == 0 {
+                return ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000;
+            }
+        }
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis() as u64)

@@ -205,6 +205,7 @@ impl Shard {
     }
 
     /// True when expired keys wait for their events.
+    #[inline]
     pub fn has_expired(&self) -> bool {
         !self.expired.is_empty()
     }
