@@ -54,6 +54,12 @@ metrics-e2e:
     fi
     "$py" scripts/metrics_e2e.py target/debug/ferrokv
 
+# User-space instructions per request (valgrind callgrind), ferrokv against redis-server:
+# repeatable where CPU time on a shared machine is not.
+bench-instr *ARGS:
+    cargo build --release
+    python3 scripts/bench_instr.py {{ARGS}}
+
 # SET throughput with the AOF on (always, everysec) and AOF restart time, against redis-server.
 bench-aof *ARGS:
     cargo build --release
