@@ -319,6 +319,11 @@ impl Shard {
 
     /// `get_write`, mutably.
     fn get_write_mut(&mut self, key: &[u8], now: u64) -> Option<&mut Entry> {
+        self.touched(key, now).map(|(e, _)| e)
+    }
+
+    /// A live entry whose access was just recorded, with the counters beside it.
+    fn touched(&mut self, key: &[u8], now: u64) -> Option<(&mut Entry, &Counters)> {
         let rand = next_rand(&mut self.rng);
         let e = live(
             &mut self.keys,
@@ -331,7 +336,7 @@ impl Shard {
             now,
         )?;
         e.touch(now, &self.counters, rand);
-        Some(e)
+        Some((e, &self.counters))
     }
 
     pub fn exists(&mut self, key: &[u8], now: u64) -> bool {
@@ -368,22 +373,11 @@ impl Shard {
     /// A live string entry to change in place, found with one probe; its memory is
     /// re-measured when the handle is dropped. None when the key is missing.
     pub fn string_mut(&mut self, key: &[u8], now: u64) -> Option<StrMut<'_>> {
-        let rand = next_rand(&mut self.rng);
-        let e = live(
-            &mut self.keys,
-            &mut self.ttls,
-            &self.counters,
-            &mut self.stats,
-            &mut self.expired,
-            hash_key(key),
-            key,
-            now,
-        )?;
-        e.touch(now, &self.counters, rand);
+        let (e, counters) = self.touched(key, now)?;
         Some(StrMut {
             before: e.mem,
             e,
-            counters: &self.counters,
+            counters,
         })
     }
 
