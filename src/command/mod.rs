@@ -9,6 +9,7 @@
 pub mod connection;
 pub mod error;
 pub mod expire;
+pub mod hash;
 pub mod introspect;
 pub mod keys;
 pub mod server;
@@ -32,6 +33,7 @@ const FAMILIES: &[&[Cmd]] = &[
     server::COMMANDS,
     introspect::COMMANDS,
     types::COMMANDS,
+    hash::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

@@ -7,7 +7,7 @@ use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
 use crate::engine::CmdError;
 use crate::num::parse_f64;
-use crate::store::value::{Hash, Set, ZSet};
+use crate::store::value::{Set, ZSet};
 use crate::store::Value;
 use bytes::Bytes;
 
@@ -88,32 +88,6 @@ fn sadd(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if added > 0 {
         ctx.changed(&args[1]);
     }
-    ctx.out.int(added as i64);
-    Ok(())
-}
-
-/// `HSET key field value [field value ...]`
-fn hset(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    if args.len() % 2 == 1 {
-        return Err(error::wrong_arity("hset"));
-    }
-    let limits = ctx.engine.hot.limits.read().clone();
-    let added = with_collection(
-        ctx,
-        &args[1],
-        || Value::Hash(Box::new(Hash::new())),
-        |v| matches!(v, Value::Hash(_)),
-        |v| {
-            let Value::Hash(h) = v else {
-                unreachable!("checked by kind")
-            };
-            args[2..]
-                .chunks(2)
-                .filter(|p| h.insert(&p[0], &p[1], &limits))
-                .count()
-        },
-    )?;
-    ctx.changed(&args[1]);
     ctx.out.int(added as i64);
     Ok(())
 }
@@ -267,12 +241,6 @@ fn scard(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         _ => None,
     })
 }
-fn hlen(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    size_of(ctx, args, |v| match v {
-        Value::Hash(h) => Some(h.len()),
-        _ => None,
-    })
-}
 fn zcard(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     size_of(ctx, args, |v| match v {
         Value::ZSet(z) => Some(z.len()),
@@ -288,8 +256,6 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new("llen", 2, READONLY | FAST, "list", llen).keys(1, 1, 1).doc("Returns the length of a list.", "1.0.0"),
     Cmd::new("sadd", -3, W, "set", sadd).keys(1, 1, 1).doc("Adds one or more members to a set. Creates the key if it doesn't exist.", "1.0.0"),
     Cmd::new("scard", 2, READONLY | FAST, "set", scard).keys(1, 1, 1).doc("Returns the number of members in a set.", "1.0.0"),
-    Cmd::new("hset", -4, W, "hash", hset).keys(1, 1, 1).doc("Creates or modifies the value of a field in a hash.", "2.0.0"),
-    Cmd::new("hlen", 2, READONLY | FAST, "hash", hlen).keys(1, 1, 1).doc("Returns the number of fields in a hash.", "2.0.0"),
     Cmd::new("zadd", -4, WRITE | DENYOOM | FAST, "sorted-set", zadd).keys(1, 1, 1).doc("Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "1.2.0"),
     Cmd::new("zcard", 2, READONLY | FAST, "sorted-set", zcard).keys(1, 1, 1).doc("Returns the number of members in a sorted set.", "1.2.0"),
 ];

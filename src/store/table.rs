@@ -48,6 +48,27 @@ pub struct Table<V> {
     len: usize,
 }
 
+impl<V: Clone> Clone for Table<V> {
+    /// A table with the same entries (`COPY` of a large collection).
+    fn clone(&self) -> Self {
+        let mut t = Table::default();
+        for b in &self.buckets {
+            let mut cur = b.as_deref();
+            while let Some(n) = cur {
+                t.insert_new(n.hash, n.key.clone(), n.value.clone());
+                cur = n.next.as_deref();
+            }
+        }
+        t
+    }
+}
+
+impl<V> std::fmt::Debug for Table<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Table({} entries)", self.len)
+    }
+}
+
 impl<V> Default for Table<V> {
     fn default() -> Self {
         Table {
@@ -260,7 +281,7 @@ impl<V> Table<V> {
 
     /// Visit every entry of the bucket at `cursor` (and, after a shrink, the buckets merged
     /// into it), then return the next cursor; 0 means the walk is complete.
-    pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&Key, &V)) -> u64 {
+    pub fn scan_step<'a>(&'a self, cursor: u64, mut f: impl FnMut(&'a Key, &'a V)) -> u64 {
         if self.buckets.is_empty() {
             return 0;
         }
