@@ -45,7 +45,7 @@ pub fn write_entry(buf: &mut Vec<u8>, key: &[u8], e: &Entry) {
             chunks(buf, b"SADD", key, &items);
         }
         Value::Hash(h) => {
-            let items: Vec<&[u8]> = h.iter().flat_map(|(k, v)| [&k[..], &v[..]]).collect();
+            let items: Vec<&[u8]> = h.iter().flat_map(|(k, v)| [k, v]).collect();
             for c in items.chunks(ITEMS_PER_COMMAND * 2) {
                 let mut args: Vec<&[u8]> = vec![b"HSET", key];
                 args.extend_from_slice(c);

@@ -807,7 +807,7 @@ impl Shard {
 #[cfg(test)]
 mod invariant_tests {
     use super::*;
-    use crate::store::value::{EncodingLimits, Hash, Set, ZSet};
+    use crate::store::value::{EncodingLimits, Set, ZSet};
     use crate::store::{ManualClock, Store};
 
     struct Rng(u64);
@@ -881,7 +881,7 @@ mod invariant_tests {
                         let exists = g.get(&key, now).map(|e| std::mem::discriminant(&e.value));
                         let fresh = match kind {
                             0 => Value::List(Box::default()),
-                            1 => Value::Hash(Box::new(Hash::new())),
+                            1 => Value::Hash(Box::default()),
                             2 => Value::Set(Box::new(Set::new(&item))),
                             _ => Value::ZSet(Box::new(ZSet::new(&item, &limits))),
                         };
