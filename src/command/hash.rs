@@ -240,6 +240,9 @@ fn hincrby(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 /// result is propagated as an `HSET` of the value reached.
 fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let by = LongDouble::parse(&args[3]).ok_or(error::NOT_FLOAT)?;
+    if !by.is_finite() {
+        return Err(error::text("ERR value is NaN or Infinity"));
+    }
     let cur = match peek(ctx, &args[1])?.and_then(|h| h.get(&args[2])) {
         None => LongDouble::parse(b"0").expect("zero parses"),
         Some(v) => LongDouble::parse(v).ok_or(error::text("ERR hash value is not a float"))?,
@@ -264,14 +267,26 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     Ok(())
 }
 
-/// xorshift64*, seeded per call from the clock and the client.
-fn rng(ctx: &Ctx) -> impl FnMut() -> u64 {
-    let mut x = (ctx.now ^ (ctx.client.info.id << 32) ^ 0x9E37_79B9_7F4A_7C15) | 1;
+/// Random numbers for the random commands: a per-thread xorshift64* state, seeded once from
+/// the clock and the thread, that every call advances (so calls in one millisecond differ).
+pub fn rng(ctx: &Ctx) -> impl FnMut() -> u64 {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = const { Cell::new(0) };
+    }
+    let seed = ctx.now ^ (ctx.client.info.id << 32) ^ 0x9E37_79B9_7F4A_7C15;
     move || {
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        STATE.with(|s| {
+            let mut x = s.get();
+            if x == 0 {
+                x = seed | 1;
+            }
+            x ^= x >> 12;
+            x ^= x << 25;
+            x ^= x >> 27;
+            s.set(x);
+            x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        })
     }
 }
 

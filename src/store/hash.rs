@@ -183,7 +183,7 @@ impl Hash {
                 let (f, x) = &v[(rand() % v.len() as u64) as usize];
                 Some((f, x))
             }
-            Fields::Large(t) => t.random(rand).map(|(f, x)| (&f[..], &x[..])),
+            Fields::Large(t) => t.fair_random(rand).map(|(f, x)| (&f[..], &x[..])),
         }
     }
 

@@ -299,6 +299,29 @@ impl<V> Table<V> {
         v.reverse_bits()
     }
 
+    /// A uniformly random entry (for `HRANDFIELD`, `SRANDMEMBER`, `SPOP`): a random bucket and
+    /// a random position below `FAIR_CHAIN`, kept only when the chain is that long, so every
+    /// entry in a chain of up to `FAIR_CHAIN` entries is equally likely (longer chains do not
+    /// occur at this table's load factor; after 64 misses it settles for `random`).
+    pub fn fair_random(&self, mut rand: impl FnMut() -> u64) -> Option<(&Key, &V)> {
+        const FAIR_CHAIN: u64 = 8;
+        if self.len == 0 {
+            return None;
+        }
+        let mask = self.mask() as u64;
+        for _ in 0..64 {
+            let pos = rand() % FAIR_CHAIN;
+            let mut cur = self.buckets[(rand() & mask) as usize].as_deref();
+            for _ in 0..pos {
+                cur = cur.and_then(|n| n.next.as_deref());
+            }
+            if let Some(n) = cur {
+                return Some((&n.key, &n.value));
+            }
+        }
+        self.random(rand)
+    }
+
     /// A random entry, chosen by probing random buckets (`rand` yields random numbers).
     pub fn random(&self, mut rand: impl FnMut() -> u64) -> Option<(&Key, &V)> {
         if self.len == 0 {
