@@ -41,7 +41,8 @@ pub fn write_entry(buf: &mut Vec<u8>, key: &[u8], e: &Entry) {
             chunks(buf, b"RPUSH", key, &items);
         }
         Value::Set(s) => {
-            let items: Vec<&[u8]> = s.iter().map(|v| &v[..]).collect();
+            let owned: Vec<std::borrow::Cow<[u8]>> = s.iter().collect();
+            let items: Vec<&[u8]> = owned.iter().map(|v| &v[..]).collect();
             chunks(buf, b"SADD", key, &items);
         }
         Value::Hash(h) => {

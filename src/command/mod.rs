@@ -13,6 +13,7 @@ pub mod hash;
 pub mod introspect;
 pub mod keys;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod types;
 
@@ -34,6 +35,7 @@ const FAMILIES: &[&[Cmd]] = &[
     introspect::COMMANDS,
     types::COMMANDS,
     hash::COMMANDS,
+    set::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

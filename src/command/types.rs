@@ -7,7 +7,7 @@ use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
 use crate::engine::CmdError;
 use crate::num::parse_f64;
-use crate::store::value::{Set, ZSet};
+use crate::store::value::ZSet;
 use crate::store::Value;
 use bytes::Bytes;
 
@@ -68,28 +68,6 @@ fn lpush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 /// `RPUSH key element [element ...]`
 fn rpush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     push(ctx, args, false)
-}
-
-/// `SADD key member [member ...]`
-fn sadd(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    let limits = ctx.engine.hot.limits.read().clone();
-    let added = with_collection(
-        ctx,
-        &args[1],
-        || Value::Set(Box::new(Set::new(&args[2]))),
-        |v| matches!(v, Value::Set(_)),
-        |v| {
-            let Value::Set(s) = v else {
-                unreachable!("checked by kind")
-            };
-            args[2..].iter().filter(|m| s.insert(m, &limits)).count()
-        },
-    )?;
-    if added > 0 {
-        ctx.changed(&args[1]);
-    }
-    ctx.out.int(added as i64);
-    Ok(())
 }
 
 /// `ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]`
@@ -235,12 +213,6 @@ fn llen(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         _ => None,
     })
 }
-fn scard(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    size_of(ctx, args, |v| match v {
-        Value::Set(s) => Some(s.len()),
-        _ => None,
-    })
-}
 fn zcard(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     size_of(ctx, args, |v| match v {
         Value::ZSet(z) => Some(z.len()),
@@ -254,8 +226,6 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new("lpush", -3, W, "list", lpush).keys(1, 1, 1).doc("Prepends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0"),
     Cmd::new("rpush", -3, W, "list", rpush).keys(1, 1, 1).doc("Appends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0"),
     Cmd::new("llen", 2, READONLY | FAST, "list", llen).keys(1, 1, 1).doc("Returns the length of a list.", "1.0.0"),
-    Cmd::new("sadd", -3, W, "set", sadd).keys(1, 1, 1).doc("Adds one or more members to a set. Creates the key if it doesn't exist.", "1.0.0"),
-    Cmd::new("scard", 2, READONLY | FAST, "set", scard).keys(1, 1, 1).doc("Returns the number of members in a set.", "1.0.0"),
     Cmd::new("zadd", -4, WRITE | DENYOOM | FAST, "sorted-set", zadd).keys(1, 1, 1).doc("Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "1.2.0"),
     Cmd::new("zcard", 2, READONLY | FAST, "sorted-set", zcard).keys(1, 1, 1).doc("Returns the number of members in a sorted set.", "1.2.0"),
 ];
