@@ -12,10 +12,11 @@ pub mod expire;
 pub mod hash;
 pub mod introspect;
 pub mod keys;
+pub mod list;
 pub mod server;
 pub mod set;
 pub mod string;
-pub mod types;
+pub mod zset;
 
 pub use crate::engine::table::is;
 pub use crate::engine::{flags, Cmd, Ctx, Outcome, Registry};
@@ -33,8 +34,9 @@ const FAMILIES: &[&[Cmd]] = &[
     connection::COMMANDS,
     server::COMMANDS,
     introspect::COMMANDS,
-    types::COMMANDS,
+    zset::COMMANDS,
     hash::COMMANDS,
+    list::COMMANDS,
     set::COMMANDS,
 ];
 

@@ -42,6 +42,61 @@ impl List {
     pub fn get(&self, i: usize) -> Option<&Vec<u8>> {
         self.items.get(i)
     }
+    /// Replace element `i` (which must exist).
+    pub fn set(&mut self, i: usize, v: Vec<u8>) {
+        let old = std::mem::replace(&mut self.items[i], v);
+        self.bytes -= alloc_size(old.capacity());
+        self.bytes += alloc_size(self.items[i].capacity());
+    }
+    /// Insert `v` before position `i` (`i == len` appends).
+    pub fn insert(&mut self, i: usize, v: Vec<u8>) {
+        self.bytes += alloc_size(v.capacity());
+        self.items.insert(i, v);
+    }
+    /// Keep only positions `start..=end` (nothing when `start > end`).
+    pub fn retain_range(&mut self, start: usize, end: usize) {
+        if start > end || start >= self.items.len() {
+            self.items.clear();
+            self.bytes = 0;
+            return;
+        }
+        let end = end.min(self.items.len() - 1);
+        for v in self.items.drain(end + 1..) {
+            self.bytes -= alloc_size(v.capacity());
+        }
+        for v in self.items.drain(..start) {
+            self.bytes -= alloc_size(v.capacity());
+        }
+    }
+    /// Remove elements equal to `elem`: the first `count` from the head (count > 0), from the
+    /// tail (count < 0), or all (0). Returns how many went.
+    pub fn remove_matching(&mut self, elem: &[u8], count: i64) -> usize {
+        let limit = if count == 0 { usize::MAX } else { count.unsigned_abs() as usize };
+        let mut removed = 0;
+        if count >= 0 {
+            let mut i = 0;
+            while i < self.items.len() && removed < limit {
+                if self.items[i] == elem {
+                    let v = self.items.remove(i).expect("in range");
+                    self.bytes -= alloc_size(v.capacity());
+                    removed += 1;
+                } else {
+                    i += 1;
+                }
+            }
+        } else {
+            let mut i = self.items.len();
+            while i > 0 && removed < limit {
+                i -= 1;
+                if self.items[i] == elem {
+                    let v = self.items.remove(i).expect("in range");
+                    self.bytes -= alloc_size(v.capacity());
+                    removed += 1;
+                }
+            }
+        }
+        removed
+    }
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Vec<u8>> + ExactSizeIterator {
         self.items.iter()
     }

@@ -1,74 +1,12 @@
-//! The first commands of the collection types: creating lists, sets, hashes and sorted sets
-//! and reading their sizes. Their full families come with the data-structure issues; these
-//! already behave as in Redis, so `TYPE`, `WRONGTYPE` and `OBJECT ENCODING` can be exercised.
-//! The collections themselves (memory, encodings) live in the store.
+//! Sorted-set commands (so far ZADD and ZCARD; the rest of the family comes with the
+//! collections issue). The sorted set itself is `store::zset`.
 
 use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
-use crate::engine::CmdError;
 use crate::num::parse_f64;
 use crate::store::value::ZSet;
 use crate::store::Value;
 use bytes::Bytes;
-
-/// Apply `f` to the collection at `key`, creating it with `create` first when missing.
-/// WRONGTYPE when the key holds another type. `f` must succeed once it has changed anything;
-/// a collection it leaves empty is deleted by the store.
-fn with_collection<R>(
-    ctx: &mut Ctx,
-    key: &[u8],
-    create: impl FnOnce() -> Value,
-    kind: fn(&Value) -> bool,
-    f: impl FnOnce(&mut Value) -> R,
-) -> Result<R, CmdError> {
-    let now = ctx.now;
-    let shard = ctx.keys.shard(ctx.client.db, key);
-    match shard.get_write(key, now).map(|e| kind(&e.value)) {
-        Some(false) => return Err(error::WRONGTYPE),
-        None => {
-            shard.set(key, create(), 0, now);
-        }
-        Some(true) => {}
-    }
-    Ok(shard
-        .update(key, now, |e| f(&mut e.value))
-        .expect("present: just checked or created"))
-}
-
-fn push(ctx: &mut Ctx, args: &[Bytes], left: bool) -> Outcome {
-    let n = with_collection(
-        ctx,
-        &args[1],
-        || Value::List(Box::default()),
-        |v| matches!(v, Value::List(_)),
-        |v| {
-            let Value::List(l) = v else {
-                unreachable!("checked by kind")
-            };
-            for a in &args[2..] {
-                if left {
-                    l.push_front(a.to_vec());
-                } else {
-                    l.push_back(a.to_vec());
-                }
-            }
-            l.len()
-        },
-    )?;
-    ctx.changed(&args[1]);
-    ctx.out.int(n as i64);
-    Ok(())
-}
-
-/// `LPUSH key element [element ...]`
-fn lpush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    push(ctx, args, true)
-}
-
-/// `RPUSH key element [element ...]`
-fn rpush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    push(ctx, args, false)
-}
 
 /// `ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]`
 fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
@@ -207,12 +145,6 @@ fn size_of(ctx: &mut Ctx, args: &[Bytes], f: fn(&Value) -> Option<usize>) -> Out
     Ok(())
 }
 
-fn llen(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    size_of(ctx, args, |v| match v {
-        Value::List(l) => Some(l.len()),
-        _ => None,
-    })
-}
 fn zcard(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     size_of(ctx, args, |v| match v {
         Value::ZSet(z) => Some(z.len()),
@@ -220,12 +152,7 @@ fn zcard(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     })
 }
 
-const W: u32 = WRITE | DENYOOM | FAST;
-
 pub static COMMANDS: &[Cmd] = &[
-    Cmd::new("lpush", -3, W, "list", lpush).keys(1, 1, 1).doc("Prepends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0"),
-    Cmd::new("rpush", -3, W, "list", rpush).keys(1, 1, 1).doc("Appends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0"),
-    Cmd::new("llen", 2, READONLY | FAST, "list", llen).keys(1, 1, 1).doc("Returns the length of a list.", "1.0.0"),
     Cmd::new("zadd", -4, WRITE | DENYOOM | FAST, "sorted-set", zadd).keys(1, 1, 1).doc("Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "1.2.0"),
     Cmd::new("zcard", 2, READONLY | FAST, "sorted-set", zcard).keys(1, 1, 1).doc("Returns the number of members in a sorted set.", "1.2.0"),
 ];

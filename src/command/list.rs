@@ -1,0 +1,505 @@
+//! List commands (the non-blocking ones). The list itself is `store::list`.
+
+use super::error;
+use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::table::KeySpec;
+use crate::engine::{CmdError, LockSet};
+use crate::num::parse_i64;
+use crate::store::value::List;
+use crate::store::Value;
+use bytes::Bytes;
+
+// ---- helpers ---------------------------------------------------------------------------
+
+fn list_of(e: Option<&crate::store::Entry>) -> Result<Option<&List>, CmdError> {
+    match e {
+        None => Ok(None),
+        Some(e) => match &e.value {
+            Value::List(l) => Ok(Some(l)),
+            _ => Err(error::WRONGTYPE),
+        },
+    }
+}
+
+/// The list at `key` for reading (a keyspace hit or miss).
+fn read<'s>(
+    keys: &'s mut LockSet,
+    db: usize,
+    key: &[u8],
+    now: u64,
+) -> Result<Option<&'s List>, CmdError> {
+    list_of(keys.shard(db, key).get_read(key, now))
+}
+
+macro_rules! read {
+    ($ctx:expr, $key:expr) => {
+        read(&mut *$ctx.keys, $ctx.client.db, $key, $ctx.now)
+    };
+}
+
+/// The list at `key` looked up to be changed: Some(true) a list, Some(false) another type,
+/// None missing.
+fn kind(ctx: &mut Ctx, db: usize, key: &[u8]) -> Option<bool> {
+    let now = ctx.now;
+    ctx.keys
+        .shard(db, key)
+        .get_write(key, now)
+        .map(|e| matches!(e.value, Value::List(_)))
+}
+
+/// Change the list at `key` in database `db` with `f`, creating it first when `create`; None
+/// when missing (and not created). The store deletes a list left empty.
+fn write_in<R>(
+    ctx: &mut Ctx,
+    db: usize,
+    key: &[u8],
+    create: bool,
+    f: impl FnOnce(&mut List) -> R,
+) -> Result<Option<R>, CmdError> {
+    let now = ctx.now;
+    match kind(ctx, db, key) {
+        Some(false) => return Err(error::WRONGTYPE),
+        None if !create => return Ok(None),
+        None => {
+            ctx.keys
+                .shard(db, key)
+                .set(key, Value::List(Box::default()), 0, now);
+        }
+        Some(true) => {}
+    }
+    Ok(ctx.keys.shard(db, key).update(key, now, |e| match &mut e.value {
+        Value::List(l) => f(l),
+        _ => unreachable!("checked above"),
+    }))
+}
+
+fn write<R>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    create: bool,
+    f: impl FnOnce(&mut List) -> R,
+) -> Result<Option<R>, CmdError> {
+    let db = ctx.client.db;
+    write_in(ctx, db, key, create, f)
+}
+
+/// A Redis list index (negative from the end) resolved against `len`.
+fn resolve(index: i64, len: usize) -> Option<usize> {
+    let i = if index < 0 { len as i64 + index } else { index };
+    (0..len as i64).contains(&i).then_some(i as usize)
+}
+
+/// `start..=end` of a range command, clamped as Redis clamps it; None when empty.
+fn range(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut s = if start < 0 { len + start } else { start };
+    let mut e = if end < 0 { len + end } else { end };
+    s = s.max(0);
+    if e >= len {
+        e = len - 1;
+    }
+    (s <= e && s < len).then_some((s as usize, e as usize))
+}
+
+fn int(a: &[u8]) -> Result<i64, CmdError> {
+    parse_i64(a).ok_or(error::NOT_INTEGER)
+}
+
+// ---- handlers --------------------------------------------------------------------------
+
+fn push(ctx: &mut Ctx, args: &[Bytes], left: bool, only_existing: bool) -> Outcome {
+    let n = write(ctx, &args[1], !only_existing, |l| {
+        for a in &args[2..] {
+            if left {
+                l.push_front(a.to_vec());
+            } else {
+                l.push_back(a.to_vec());
+            }
+        }
+        l.len()
+    })?;
+    if n.is_some() {
+        ctx.changed(&args[1]);
+    }
+    ctx.out.int(n.unwrap_or(0) as i64);
+    Ok(())
+}
+
+/// `LPUSH key element [element ...]`
+fn lpush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    push(ctx, args, true, false)
+}
+/// `RPUSH key element [element ...]`
+fn rpush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    push(ctx, args, false, false)
+}
+/// `LPUSHX key element [element ...]`
+fn lpushx(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    push(ctx, args, true, true)
+}
+/// `RPUSHX key element [element ...]`
+fn rpushx(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    push(ctx, args, false, true)
+}
+
+/// `LPOP key [count]` / `RPOP key [count]`
+fn pop(ctx: &mut Ctx, args: &[Bytes], left: bool) -> Outcome {
+    if args.len() > 3 {
+        return Err(error::wrong_arity(if left { "lpop" } else { "rpop" }));
+    }
+    let count = match args.get(2) {
+        None => None,
+        Some(a) => match parse_i64(a) {
+            Some(n) if n >= 0 => Some(n as usize),
+            _ => return Err(error::text("ERR value is out of range, must be positive")),
+        },
+    };
+    let popped = write(ctx, &args[1], false, |l| {
+        let n = count.unwrap_or(1).min(l.len());
+        (0..n)
+            .filter_map(|_| if left { l.pop_front() } else { l.pop_back() })
+            .collect::<Vec<_>>()
+    })?;
+    let Some(popped) = popped else {
+        match count {
+            None => ctx.out.null(),
+            Some(_) => ctx.out.null_array(),
+        }
+        return Ok(());
+    };
+    if !popped.is_empty() {
+        ctx.changed(&args[1]);
+    }
+    match count {
+        None => ctx.out.bulk(&popped[0]),
+        Some(_) => {
+            ctx.out.array(popped.len());
+            for v in &popped {
+                ctx.out.bulk(v);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn lpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    pop(ctx, args, true)
+}
+fn rpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    pop(ctx, args, false)
+}
+
+/// `LLEN key`
+fn llen(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let n = read!(ctx, &args[1])?.map_or(0, |l| l.len());
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// `LRANGE key start stop`
+fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let (start, end) = (int(&args[2])?, int(&args[3])?);
+    let l = read!(ctx, &args[1])?;
+    match l.and_then(|l| range(start, end, l.len()).map(|r| (l, r))) {
+        None => ctx.out.array(0),
+        Some((l, (s, e))) => {
+            ctx.out.array(e - s + 1);
+            for v in l.iter().skip(s).take(e - s + 1) {
+                ctx.out.bulk(v);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `LINDEX key index`
+fn lindex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let index = int(&args[2])?;
+    match read!(ctx, &args[1])?.and_then(|l| resolve(index, l.len()).and_then(|i| l.get(i))) {
+        Some(v) => ctx.out.bulk(v),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+/// `LSET key index element`
+fn lset(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let index = int(&args[2])?;
+    let done = write(ctx, &args[1], false, |l| {
+        resolve(index, l.len()).map(|i| l.set(i, args[3].to_vec()))
+    })?;
+    match done {
+        None => Err(error::NO_SUCH_KEY),
+        Some(None) => Err(error::text("ERR index out of range")),
+        Some(Some(())) => {
+            ctx.changed(&args[1]);
+            ctx.out.ok();
+            Ok(())
+        }
+    }
+}
+
+/// `LREM key count element`
+fn lrem(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let count = int(&args[2])?;
+    let n = write(ctx, &args[1], false, |l| l.remove_matching(&args[3], count))?.unwrap_or(0);
+    if n > 0 {
+        ctx.changed(&args[1]);
+    }
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// `LTRIM key start stop`: a list trimmed to nothing is deleted.
+fn ltrim(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let (start, end) = (int(&args[2])?, int(&args[3])?);
+    let changed = write(ctx, &args[1], false, |l| {
+        let before = l.len();
+        match range(start, end, l.len()) {
+            Some((s, e)) => l.retain_range(s, e),
+            None => l.retain_range(1, 0),
+        }
+        l.len() != before
+    })?;
+    if changed == Some(true) {
+        ctx.changed(&args[1]);
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// `LINSERT key BEFORE|AFTER pivot element`
+fn linsert(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let after = if is(&args[2], "after") {
+        true
+    } else if is(&args[2], "before") {
+        false
+    } else {
+        return Err(error::SYNTAX);
+    };
+    let (pivot, elem) = (&args[3], &args[4]);
+    let n = write(ctx, &args[1], false, |l| {
+        let at = l.iter().position(|v| v == pivot);
+        match at {
+            Some(i) => {
+                l.insert(if after { i + 1 } else { i }, elem.to_vec());
+                l.len() as i64
+            }
+            None => -1,
+        }
+    })?;
+    if n.is_some_and(|n| n > 0) {
+        ctx.changed(&args[1]);
+    }
+    ctx.out.int(n.unwrap_or(0));
+    Ok(())
+}
+
+/// `LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]`
+fn lpos(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let (mut rank, mut count, mut maxlen) = (1i64, None::<usize>, 0usize);
+    let mut j = 3;
+    while j < args.len() {
+        let Some(v) = args.get(j + 1) else {
+            return Err(error::SYNTAX);
+        };
+        if is(&args[j], "rank") {
+            rank = int(v)?;
+            if rank == 0 {
+                return Err(error::text("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"));
+            }
+            if rank == i64::MIN {
+                return Err(error::text("ERR value is out of range"));
+            }
+        } else if is(&args[j], "count") {
+            let n = int(v)?;
+            if n < 0 {
+                return Err(error::text("ERR COUNT can't be negative"));
+            }
+            count = Some(n as usize);
+        } else if is(&args[j], "maxlen") {
+            let n = int(v)?;
+            if n < 0 {
+                return Err(error::text("ERR MAXLEN can't be negative"));
+            }
+            maxlen = n as usize;
+        } else {
+            return Err(error::SYNTAX);
+        }
+        j += 2;
+    }
+    let Some(l) = read!(ctx, &args[1])? else {
+        match count {
+            Some(_) => ctx.out.array(0),
+            None => ctx.out.null(),
+        }
+        return Ok(());
+    };
+    let len = l.len();
+    let want = match count {
+        Some(0) => usize::MAX,
+        Some(n) => n,
+        None => 1,
+    };
+    let scan = if maxlen == 0 { len } else { maxlen.min(len) };
+    let mut skip = rank.unsigned_abs() - 1;
+    let mut found = Vec::new();
+    let positions: Box<dyn Iterator<Item = usize>> = if rank > 0 {
+        Box::new(0..scan)
+    } else {
+        Box::new((len - scan..len).rev())
+    };
+    for i in positions {
+        if l.get(i).is_some_and(|v| *v == args[2][..]) {
+            if skip > 0 {
+                skip -= 1;
+                continue;
+            }
+            found.push(i);
+            if found.len() >= want {
+                break;
+            }
+        }
+    }
+    match count {
+        Some(_) => {
+            ctx.out.array(found.len());
+            for i in found {
+                ctx.out.int(i as i64);
+            }
+        }
+        None => match found.first() {
+            Some(i) => ctx.out.int(*i as i64),
+            None => ctx.out.null(),
+        },
+    }
+    Ok(())
+}
+
+fn side(a: &[u8]) -> Result<bool, CmdError> {
+    if is(a, "left") {
+        Ok(true)
+    } else if is(a, "right") {
+        Ok(false)
+    } else {
+        Err(error::SYNTAX)
+    }
+}
+
+/// The one move path: `LMOVE` and `RPOPLPUSH`.
+fn lmove_generic(ctx: &mut Ctx, src: &Bytes, dst: &Bytes, from_left: bool, to_left: bool) -> Outcome {
+    let db = ctx.client.db;
+    match kind(ctx, db, src) {
+        None => {
+            ctx.out.null();
+            return Ok(());
+        }
+        Some(false) => return Err(error::WRONGTYPE),
+        Some(true) => {}
+    }
+    if kind(ctx, db, dst) == Some(false) {
+        return Err(error::WRONGTYPE);
+    }
+    let v = write(ctx, src, false, |l| {
+        if from_left {
+            l.pop_front()
+        } else {
+            l.pop_back()
+        }
+    })?
+    .flatten()
+    .expect("a list is never empty");
+    let pushed = v.clone();
+    write(ctx, dst, true, move |l| {
+        if to_left {
+            l.push_front(pushed)
+        } else {
+            l.push_back(pushed)
+        }
+    })?;
+    ctx.changed(src);
+    ctx.changed(dst);
+    ctx.out.bulk(&v);
+    Ok(())
+}
+
+/// `LMOVE source destination LEFT|RIGHT LEFT|RIGHT`
+fn lmove(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let (from, to) = (side(&args[3])?, side(&args[4])?);
+    lmove_generic(ctx, &args[1], &args[2], from, to)
+}
+
+/// `RPOPLPUSH source destination`
+fn rpoplpush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    lmove_generic(ctx, &args[1], &args[2], false, true)
+}
+
+/// `LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]`: pops from the first non-empty
+/// list; propagated as the `LPOP`/`RPOP key count` it amounted to.
+fn lmpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let numkeys = parse_i64(&args[1])
+        .filter(|n| *n > 0)
+        .ok_or(error::text("ERR numkeys should be greater than 0"))? as usize;
+    if numkeys > args.len().saturating_sub(3) {
+        return Err(error::text(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    let at = 2 + numkeys;
+    let left = side(&args[at])?;
+    let mut count = 1usize;
+    match &args[at + 1..] {
+        [] => {}
+        [c, n] if is(c, "count") => match parse_i64(n) {
+            Some(n) if n > 0 => count = n as usize,
+            _ => return Err(error::text("ERR count should be greater than 0")),
+        },
+        _ => return Err(error::SYNTAX),
+    }
+    for key in &args[2..at] {
+        let popped = write(ctx, key, false, |l| {
+            (0..count.min(l.len()))
+                .filter_map(|_| if left { l.pop_front() } else { l.pop_back() })
+                .collect::<Vec<_>>()
+        })?;
+        let Some(popped) = popped else { continue };
+        ctx.changed(key);
+        let n = popped.len();
+        ctx.log_as(|| {
+            let cmd: &[u8] = if left { b"LPOP" } else { b"RPOP" };
+            vec![vec![cmd.to_vec(), key.to_vec(), n.to_string().into_bytes()]]
+        });
+        ctx.out.array(2);
+        ctx.out.bulk(key);
+        ctx.out.array(n);
+        for v in &popped {
+            ctx.out.bulk(v);
+        }
+        return Ok(());
+    }
+    ctx.out.null_array();
+    Ok(())
+}
+
+const W: u32 = WRITE | DENYOOM | FAST;
+const R: u32 = READONLY | FAST;
+
+pub static COMMANDS: &[Cmd] = &[
+    Cmd::new("lpush", -3, W, "list", lpush).keys(1, 1, 1).doc("Prepends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0"),
+    Cmd::new("rpush", -3, W, "list", rpush).keys(1, 1, 1).doc("Appends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0"),
+    Cmd::new("lpushx", -3, W, "list", lpushx).keys(1, 1, 1).doc("Prepends one or more elements to a list only when the list exists.", "2.2.0"),
+    Cmd::new("rpushx", -3, W, "list", rpushx).keys(1, 1, 1).doc("Appends an element to a list only when the list exists.", "2.2.0"),
+    Cmd::new("lpop", -2, WRITE | FAST, "list", lpop).keys(1, 1, 1).doc("Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", "1.0.0"),
+    Cmd::new("rpop", -2, WRITE | FAST, "list", rpop).keys(1, 1, 1).doc("Returns and removes the last elements of a list. Deletes the list if the last element was popped.", "1.0.0"),
+    Cmd::new("llen", 2, R, "list", llen).keys(1, 1, 1).doc("Returns the length of a list.", "1.0.0"),
+    Cmd::new("lrange", 4, READONLY, "list", lrange).keys(1, 1, 1).doc("Returns a range of elements from a list.", "1.0.0"),
+    Cmd::new("lindex", 3, READONLY, "list", lindex).keys(1, 1, 1).doc("Returns an element from a list by its index.", "1.0.0"),
+    Cmd::new("lset", 4, WRITE | DENYOOM, "list", lset).keys(1, 1, 1).doc("Sets the value of an element in a list by its index.", "1.0.0"),
+    Cmd::new("lrem", 4, WRITE, "list", lrem).keys(1, 1, 1).doc("Removes elements from a list. Deletes the list if the last element was removed.", "1.0.0"),
+    Cmd::new("ltrim", 4, WRITE, "list", ltrim).keys(1, 1, 1).doc("Removes elements from both ends a list. Deletes the list if all elements were trimmed.", "1.0.0"),
+    Cmd::new("linsert", 5, WRITE | DENYOOM, "list", linsert).keys(1, 1, 1).doc("Inserts an element before or after another element in a list.", "2.2.0"),
+    Cmd::new("lpos", -3, READONLY, "list", lpos).keys(1, 1, 1).doc("Returns the index of matching elements in a list.", "6.0.6"),
+    Cmd::new("lmove", 5, WRITE | DENYOOM, "list", lmove).keys(1, 2, 1).doc("Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", "6.2.0"),
+    Cmd::new("rpoplpush", 3, WRITE | DENYOOM, "list", rpoplpush).keys(1, 2, 1).doc("Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", "1.2.0"),
+    Cmd::new("lmpop", -4, WRITE, "list", lmpop).key_specs(&[KeySpec::numkeys(1)]).doc("Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", "7.0.0"),
+];
