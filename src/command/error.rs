@@ -31,6 +31,16 @@ pub const WRONGPASS: CmdError = CmdError::new(
     ErrKind::WrongPass,
     "WRONGPASS invalid username-password pair or user is disabled.",
 );
+/// Most elements a random-with-repeats reply (`HRANDFIELD`/`SRANDMEMBER` with a negative
+/// count) may have. Redis has no bound and would build the reply until memory runs out; here a
+/// larger count is refused with `ERR value is out of range`, so one request cannot exhaust the
+/// server.
+pub const MAX_RANDOM_REPLY: u64 = 100_000_000;
+
+/// A count of `i64::MIN` (whose negation would overflow), in Redis's wording.
+pub const COUNT_RANGE: CmdError = err(
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+);
 pub const NO_SCRIPT: CmdError = err("ERR This instance has no scripting support");
 
 /// A generic error with a built text (`ERR …`).

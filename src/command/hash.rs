@@ -300,7 +300,13 @@ fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         None => None,
         Some(a) => {
             let n = parse_i64(a).ok_or(error::NOT_INTEGER)?;
-            if n < -i64::MAX || (withvalues && n < -(i64::MAX / 2)) {
+            if n < -i64::MAX {
+                return Err(error::COUNT_RANGE);
+            }
+            if n < 0 && n.unsigned_abs() > error::MAX_RANDOM_REPLY {
+                return Err(error::text("ERR value is out of range"));
+            }
+            if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
                 return Err(error::text("ERR value is out of range"));
             }
             Some(n)

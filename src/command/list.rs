@@ -67,10 +67,13 @@ fn write_in<R>(
         }
         Some(true) => {}
     }
-    Ok(ctx.keys.shard(db, key).update(key, now, |e| match &mut e.value {
-        Value::List(l) => f(l),
-        _ => unreachable!("checked above"),
-    }))
+    Ok(ctx
+        .keys
+        .shard(db, key)
+        .update(key, now, |e| match &mut e.value {
+            Value::List(l) => f(l),
+            _ => unreachable!("checked above"),
+        }))
 }
 
 fn write<R>(
@@ -387,7 +390,13 @@ fn side(a: &[u8]) -> Result<bool, CmdError> {
 }
 
 /// The one move path: `LMOVE` and `RPOPLPUSH`.
-fn lmove_generic(ctx: &mut Ctx, src: &Bytes, dst: &Bytes, from_left: bool, to_left: bool) -> Outcome {
+fn lmove_generic(
+    ctx: &mut Ctx,
+    src: &Bytes,
+    dst: &Bytes,
+    from_left: bool,
+    to_left: bool,
+) -> Outcome {
     let db = ctx.client.db;
     match kind(ctx, db, src) {
         None => {

@@ -71,7 +71,11 @@ impl List {
     /// Remove elements equal to `elem`: the first `count` from the head (count > 0), from the
     /// tail (count < 0), or all (0). Returns how many went.
     pub fn remove_matching(&mut self, elem: &[u8], count: i64) -> usize {
-        let limit = if count == 0 { usize::MAX } else { count.unsigned_abs() as usize };
+        let limit = if count == 0 {
+            usize::MAX
+        } else {
+            count.unsigned_abs() as usize
+        };
         let mut removed = 0;
         if count >= 0 {
             let mut i = 0;
