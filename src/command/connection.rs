@@ -380,6 +380,24 @@ fn client_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     )
 }
 
+/// `CLIENT UNBLOCK client-id [TIMEOUT|ERROR]`
+fn client_unblock(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let id = parse_i64(&args[2]).ok_or(error::NOT_INTEGER)?;
+    let how = match args.get(3) {
+        None => crate::engine::blocking::Unblock::Timeout,
+        Some(a) if is(a, "timeout") => crate::engine::blocking::Unblock::Timeout,
+        Some(a) if is(a, "error") => crate::engine::blocking::Unblock::Error,
+        Some(_) => {
+            return Err(error::text(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let done = id > 0 && ctx.engine.blocking.unblock_client(id as u64, how);
+    ctx.out.int(done as i64);
+    Ok(())
+}
+
 /// `CLIENT NO-EVICT on|off`: accepted (nothing is evicted per client here).
 fn client_no_evict(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if is(&args[2], "on") || is(&args[2], "off") {
@@ -413,6 +431,10 @@ static CLIENT_SUBS: &[Cmd] = &[
         .doc("Lists open connections.", "2.4.0"),
     Cmd::new("kill", -3, ADMIN | CONN, "connection", client_kill)
         .doc("Terminates open connections.", "2.4.0"),
+    Cmd::new("unblock", -3, ADMIN | CONN, "connection", client_unblock).doc(
+        "Unblocks a client blocked by a blocking command from a different connection.",
+        "5.0.0",
+    ),
     Cmd::new("no-evict", 3, ADMIN | CONN, "connection", client_no_evict)
         .doc("Sets the client eviction mode of the connection.", "7.0.0"),
     Cmd::new("help", 2, LOADING | STALE, "connection", client_help).doc(

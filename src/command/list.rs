@@ -490,6 +490,148 @@ fn lmpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     Ok(())
 }
 
+// ---- blocking --------------------------------------------------------------------------
+
+/// A blocking command's timeout in seconds (fractions allowed; 0 = for ever), in ms.
+fn timeout_ms(a: &[u8]) -> Result<u64, CmdError> {
+    let secs = crate::num::parse_f64(a)
+        .filter(|v| v.is_finite())
+        .ok_or(error::text("ERR timeout is not a float or out of range"))?;
+    if secs < 0.0 {
+        return Err(error::text("ERR timeout is negative"));
+    }
+    let ms = secs * 1000.0;
+    if ms > (i64::MAX / 2) as f64 {
+        return Err(error::text("ERR timeout is out of range"));
+    }
+    // A fraction of a millisecond still waits (as Redis rounds up to its clock tick).
+    Ok(if ms > 0.0 { ms.ceil() as u64 } else { 0 })
+}
+
+/// Wait on `keys` (nothing was there to serve), or reply null at once where clients cannot
+/// block (inside a transaction or script).
+fn block(ctx: &mut Ctx, keys: &[Bytes], timeout_ms: u64, null_array: bool) -> Outcome {
+    if !ctx.can_block() {
+        if null_array {
+            ctx.out.null_array();
+        } else {
+            ctx.out.null();
+        }
+        return Ok(());
+    }
+    ctx.fx.rare().block = Some(crate::engine::ctx::Block {
+        keys: keys.to_vec(),
+        timeout_ms,
+        null_array,
+    });
+    Ok(())
+}
+
+/// The first of `keys` holding a non-empty list. A key of another type is an error on the
+/// first try; once blocked, it is waited on (as Redis 7.0 does).
+fn first_list<'k>(ctx: &mut Ctx, keys: &'k [Bytes]) -> Result<Option<&'k Bytes>, CmdError> {
+    let db = ctx.client.db;
+    for k in keys {
+        match kind(ctx, db, k) {
+            Some(true) => return Ok(Some(k)),
+            Some(false) if !ctx.client.block_retry => return Err(error::WRONGTYPE),
+            _ => {}
+        }
+    }
+    Ok(None)
+}
+
+/// `BLPOP key [key ...] timeout` / `BRPOP`: served as the `LPOP`/`RPOP` it amounts to.
+fn bpop(ctx: &mut Ctx, args: &[Bytes], left: bool) -> Outcome {
+    let timeout = timeout_ms(&args[args.len() - 1])?;
+    let keys = &args[1..args.len() - 1];
+    let Some(key) = first_list(ctx, keys)? else {
+        return block(ctx, keys, timeout, true);
+    };
+    let v = write(ctx, key, false, |l| {
+        if left {
+            l.pop_front()
+        } else {
+            l.pop_back()
+        }
+    })?
+    .flatten()
+    .expect("a list is never empty");
+    ctx.changed(key);
+    ctx.log_as(|| {
+        let cmd: &[u8] = if left { b"LPOP" } else { b"RPOP" };
+        vec![vec![cmd.to_vec(), key.to_vec()]]
+    });
+    ctx.out.array(2);
+    ctx.out.bulk(key);
+    ctx.out.bulk(&v);
+    Ok(())
+}
+
+fn blpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    bpop(ctx, args, true)
+}
+fn brpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    bpop(ctx, args, false)
+}
+
+/// `BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout` and `BRPOPLPUSH`: served as the
+/// `LMOVE` it amounts to.
+fn bmove(ctx: &mut Ctx, args: &[Bytes], from: bool, to: bool, timeout: &[u8]) -> Outcome {
+    let timeout = timeout_ms(timeout)?;
+    let (src, dst) = (&args[1], &args[2]);
+    if first_list(ctx, std::slice::from_ref(src))?.is_none() {
+        return block(ctx, std::slice::from_ref(src), timeout, false);
+    }
+    lmove_generic(ctx, src, dst, from, to)?;
+    ctx.log_as(|| {
+        let side = |l: bool| {
+            if l {
+                b"LEFT".to_vec()
+            } else {
+                b"RIGHT".to_vec()
+            }
+        };
+        vec![vec![
+            b"LMOVE".to_vec(),
+            src.to_vec(),
+            dst.to_vec(),
+            side(from),
+            side(to),
+        ]]
+    });
+    Ok(())
+}
+
+fn blmove(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let (from, to) = (side(&args[3])?, side(&args[4])?);
+    bmove(ctx, args, from, to, &args[5])
+}
+
+fn brpoplpush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    bmove(ctx, args, false, true, &args[3])
+}
+
+/// `BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]`
+fn blmpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let timeout = timeout_ms(&args[1])?;
+    // The non-blocking form checks the rest; its reply is null when nothing was there.
+    let inner: Vec<Bytes> = std::iter::once(Bytes::from_static(b"LMPOP"))
+        .chain(args[2..].iter().cloned())
+        .collect();
+    let numkeys = parse_i64(&args[2]).unwrap_or(0).max(0) as usize;
+    let mark = ctx.out.buf.len();
+    lmpop(ctx, &inner)?;
+    if ctx.fx.dirty == 0 {
+        let keys = &args[3..(3 + numkeys).min(args.len())];
+        if ctx.client.block_retry || !keys.is_empty() {
+            ctx.out.buf.truncate(mark);
+            return block(ctx, keys, timeout, true);
+        }
+    }
+    Ok(())
+}
+
 const W: u32 = WRITE | DENYOOM | FAST;
 const R: u32 = READONLY | FAST;
 
@@ -510,5 +652,10 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new("lpos", -3, READONLY, "list", lpos).keys(1, 1, 1).doc("Returns the index of matching elements in a list.", "6.0.6"),
     Cmd::new("lmove", 5, WRITE | DENYOOM, "list", lmove).keys(1, 2, 1).doc("Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", "6.2.0"),
     Cmd::new("rpoplpush", 3, WRITE | DENYOOM, "list", rpoplpush).keys(1, 2, 1).doc("Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", "1.2.0"),
+    Cmd::new("blpop", -3, WRITE | BLOCKING, "list", blpop).keys(1, -2, 1).doc("Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "2.0.0"),
+    Cmd::new("brpop", -3, WRITE | BLOCKING, "list", brpop).keys(1, -2, 1).doc("Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "2.0.0"),
+    Cmd::new("blmove", 6, WRITE | DENYOOM | BLOCKING, "list", blmove).keys(1, 2, 1).doc("Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.", "6.2.0"),
+    Cmd::new("brpoplpush", 4, WRITE | DENYOOM | BLOCKING, "list", brpoplpush).keys(1, 2, 1).doc("Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.", "2.2.0"),
+    Cmd::new("blmpop", -5, WRITE | BLOCKING, "list", blmpop).key_specs(&[KeySpec::numkeys(2)]).doc("Pops the first element from one of multiple lists. Blocks until an element is available otherwise. Deletes the list if the last element was popped.", "7.0.0"),
     Cmd::new("lmpop", -4, WRITE, "list", lmpop).key_specs(&[KeySpec::numkeys(1)]).doc("Returns multiple elements from a list after removing them. Deletes the list if the last element was popped.", "7.0.0"),
 ];

@@ -302,7 +302,7 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 kv("maxclients", &cfg.get("maxclients"));
                 kv("client_recent_max_input_buffer", &0);
                 kv("client_recent_max_output_buffer", &0);
-                kv("blocked_clients", &0);
+                kv("blocked_clients", &shared.blocking.blocked_clients());
                 kv("tracking_clients", &0);
                 kv("clients_in_timeout_table", &0);
             }

@@ -53,6 +53,20 @@ struct State {
     last_cmd: Option<usize>,
     /// The last command name as sent (up to 16 bytes), with its table index (see `check`).
     last_name: ([u8; 16], u8),
+    /// Running the commands of an atomic unit.
+    in_atomic: bool,
+    /// The last command found nothing to serve and waits (see `Batch::blocked`).
+    blocked: Option<Blocked>,
+}
+
+/// A command waiting for keys: what to run again when one of them changes.
+pub struct Blocked {
+    pub args: Vec<Bytes>,
+    pub keys: Vec<(usize, Bytes)>,
+    /// When to give up (None: never).
+    pub deadline: Option<Instant>,
+    /// The reply on timeout is a null array (else a null bulk).
+    pub null_array: bool,
 }
 
 /// Canonical records of one command, or of a transaction.
@@ -74,6 +88,8 @@ impl Batch {
                 pending_room: false,
                 last_cmd: None,
                 last_name: ([0; 16], 0),
+                in_atomic: false,
+                blocked: None,
             },
         }
     }
@@ -115,6 +131,29 @@ impl Batch {
     /// Run one request (`args[0]` is the command name) and write its reply into `out`.
     pub fn execute(&mut self, args: &[Bytes]) {
         self.st.execute(&self.engine, args)
+    }
+
+    /// The command just run waits for keys (it wrote no reply): the caller parks the client
+    /// (see `engine::blocking`) and calls `retry` when woken.
+    pub fn take_blocked(&mut self) -> Option<Blocked> {
+        self.st.blocked.take()
+    }
+
+    /// Run a blocked command again after a wake-up; `take_blocked` tells whether it still waits.
+    pub fn retry(&mut self, args: &[Bytes]) {
+        self.st.client.block_retry = true;
+        self.st.execute(&self.engine, args);
+        self.st.client.block_retry = false;
+    }
+
+    /// Reply to a blocked command whose time is up.
+    pub fn time_out(&mut self, b: &Blocked) {
+        self.st.out.proto = self.st.client.proto;
+        if b.null_array {
+            self.st.out.null_array();
+        } else {
+            self.st.out.null();
+        }
     }
 
     /// See `State::run_atomic`.
@@ -247,7 +286,9 @@ impl State {
         }
         drop(locks);
         drop(gate);
-        self.account(engine, idx, args, ok);
+        if self.blocked.is_none() {
+            self.account(engine, idx, args, ok);
+        }
     }
 
     /// Lock what command `idx` needs for `args`.
@@ -342,6 +383,7 @@ impl State {
                 keys,
                 fx: &mut fx,
                 loading: self.loading,
+                atomic: self.in_atomic,
             };
             (cmd.handler)(&mut ctx, args)
         };
@@ -382,7 +424,17 @@ impl State {
                         sink,
                     );
                 }
-                if let Some(rare) = fx.rare.take() {
+                if let Some(mut rare) = fx.rare.take() {
+                    if let Some(b) = rare.block.take() {
+                        let now = Instant::now();
+                        self.blocked = Some(Blocked {
+                            args: args.to_vec(),
+                            keys: b.keys.into_iter().map(|k| (db, k)).collect(),
+                            deadline: (b.timeout_ms > 0)
+                                .then(|| now + std::time::Duration::from_millis(b.timeout_ms)),
+                            null_array: b.null_array,
+                        });
+                    }
                     for d in rare.flushed {
                         engine.raise_db(d);
                     }
@@ -456,6 +508,7 @@ impl State {
             LockSet::new(engine, &mut slots)
         };
         let mut records = Records::new();
+        self.in_atomic = true;
         for (args, r) in cmds.iter().zip(resolved) {
             self.out.proto = self.client.proto;
             match r {
@@ -466,6 +519,7 @@ impl State {
                 }
             }
         }
+        self.in_atomic = false;
         if let (Some(sink), false) = (&self.sink, records.is_empty()) {
             let wrap = records.len() > 1;
             let first_db = records[0].0;

@@ -77,6 +77,9 @@ pub struct ClientState {
     pub authenticated: bool,
     /// Close the connection after the current replies are written (`QUIT`, a kill).
     pub close: bool,
+    /// The command runs again after a wake-up while blocked (a key of the wrong type is then
+    /// waited on, as Redis does, instead of failing).
+    pub block_retry: bool,
 }
 
 impl ClientState {
@@ -87,6 +90,7 @@ impl ClientState {
             proto: Protocol::Resp2,
             authenticated,
             close: false,
+            block_retry: false,
         }
     }
 }

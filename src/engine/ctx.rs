@@ -109,14 +109,24 @@ pub struct Effects {
     pub track_keys: bool,
 }
 
+/// What a blocking command waits for.
+pub struct Block {
+    /// The keys, in the client's database.
+    pub keys: Vec<Bytes>,
+    /// How long, in milliseconds (0: for ever).
+    pub timeout_ms: u64,
+    /// The reply when the time is up: a null array (`BLPOP`) or a null bulk (`BLMOVE`).
+    pub null_array: bool,
+}
+
 /// The effects of a few commands.
 #[derive(Default)]
 pub struct RareEffects {
     /// Databases emptied (`FLUSHDB`/`FLUSHALL`) or swapped (`SWAPDB`).
     pub flushed: Vec<usize>,
     pub swapped: Option<(usize, usize)>,
-    /// Keys the command would wait on (blocking commands), in the client's database.
-    pub block_on: Vec<Bytes>,
+    /// The command found nothing to serve and waits (blocking commands).
+    pub block: Option<Block>,
     /// Evict down to `maxmemory` once the command is done (`CONFIG SET maxmemory`).
     pub make_room: bool,
 }
@@ -140,9 +150,17 @@ pub struct Ctx<'a, 's> {
     pub fx: &'a mut Effects,
     /// The command runs from an AOF replay.
     pub loading: bool,
+    /// The command runs inside an atomic unit (a transaction or a script): blocking commands
+    /// do not block there.
+    pub atomic: bool,
 }
 
 impl Ctx<'_, '_> {
+    /// Whether a blocking command may wait (not while loading nor inside an atomic unit).
+    pub fn can_block(&self) -> bool {
+        !self.loading && !self.atomic
+    }
+
     /// The database the client has selected.
     pub fn db(&self) -> usize {
         self.client.db

@@ -61,7 +61,8 @@ impl Engine {
     /// caller looked it up once for a batch of events).
     pub fn raise(&self, ev: Event, sink: Option<&dyn Sink>) {
         match ev.kind {
-            EventKind::Modified | EventKind::Flushed => {}
+            EventKind::Modified => self.blocking.key_changed(ev.db, &ev.key),
+            EventKind::Flushed => {}
             EventKind::Expired | EventKind::Evicted => {
                 if let Some(s) = sink {
                     s.append(ev.db, &[b"DEL", &ev.key]);
@@ -74,6 +75,7 @@ impl Engine {
     /// A whole database was emptied (`FLUSHDB`, `FLUSHALL`) or swapped with another: one
     /// event for the database, which WATCH will treat as touching every key it held.
     pub fn raise_db(&self, db: usize) {
+        self.blocking.db_changed(db);
         self.taps.call(&Event {
             db,
             key: Bytes::new(),
@@ -85,7 +87,7 @@ impl Engine {
     /// blocked clients and keyspace notifications will add to this), so commands record
     /// the keys they change.
     pub fn wants_key_events(&self) -> bool {
-        self.taps.on.load(Ordering::Relaxed)
+        self.taps.on.load(Ordering::Relaxed) || self.blocking.blocked_clients() > 0
     }
 
     /// Install (or remove) a listener that sees every event.

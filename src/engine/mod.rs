@@ -14,6 +14,7 @@
 //! and the command families (in `command`) are handed to it as a table of data.
 
 pub mod batch;
+pub mod blocking;
 pub mod client;
 pub mod ctx;
 pub mod errors;
@@ -78,6 +79,8 @@ pub struct Engine {
     persistence: RwLock<Option<Arc<dyn Persistence>>>,
     /// Listeners of keyspace events (see `events`).
     taps: events::Taps,
+    /// Clients blocked on keys.
+    pub blocking: blocking::Blocking,
 }
 
 /// Settings read on hot paths, mirrored from `Config` whenever it changes, so no command
@@ -154,6 +157,7 @@ impl Engine {
             gate: RwLock::new(()),
             persistence: RwLock::new(None),
             taps: Default::default(),
+            blocking: Default::default(),
         });
         engine.refresh_hot();
         engine

@@ -5,6 +5,7 @@
 //! waits on delayed ACKs. A wake-up runs at most [`MAX_COMMANDS_PER_WAKE`] commands before
 //! yielding to other tasks, so one client pipelining heavily cannot starve the rest.
 
+use crate::engine::blocking::Unblock;
 use crate::engine::{Batch, ClientInfo, ClientState, Engine};
 use crate::resp::RequestParser;
 use bytes::BytesMut;
@@ -34,12 +35,18 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
     'conn: loop {
         let mut ran = 0;
         let mut close = false;
+        let mut blocked = None;
         batch.begin();
         loop {
             match parser.parse(&mut buf) {
                 Ok(Some(args)) => {
                     batch.execute(&args);
                     ran += 1;
+                    if let Some(b) = batch.take_blocked() {
+                        // Later requests wait until this one is served, as in Redis.
+                        blocked = Some(b);
+                        break;
+                    }
                     if batch.client().close {
                         close = true;
                         break;
@@ -81,6 +88,33 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
         if close || info.killed.load(Ordering::Relaxed) {
             break;
         }
+        if let Some(b) = blocked {
+            match wait_blocked(
+                &engine,
+                &mut batch,
+                &mut socket,
+                &mut buf,
+                &info,
+                &mut shutdown,
+                b,
+            )
+            .await
+            {
+                Waited::Served => {}
+                Waited::Gone => break 'conn,
+            }
+            let out = batch.out();
+            if !out.buf.is_empty() {
+                stats
+                    .net_output_bytes
+                    .fetch_add(out.buf.len() as u64, Ordering::Relaxed);
+                if socket.write_all(&out.buf).await.is_err() {
+                    break;
+                }
+                out.buf.clear();
+            }
+            continue;
+        }
         if ran >= MAX_COMMANDS_PER_WAKE || batch.out().buf.len() >= MAX_PENDING_OUTPUT {
             tokio::task::yield_now().await;
             continue;
@@ -108,4 +142,72 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
         }
     }
     let _ = socket.shutdown().await;
+}
+
+enum Waited {
+    /// The command got its reply (served, timed out or unblocked).
+    Served,
+    /// The client went away, was killed, or the server is shutting down.
+    Gone,
+}
+
+/// Park the client on the keys its command waits for until it is served, its time is up,
+/// `CLIENT UNBLOCK` ends the wait, or it goes away. Sleeping here costs no CPU.
+async fn wait_blocked(
+    engine: &Arc<Engine>,
+    batch: &mut Batch,
+    socket: &mut TcpStream,
+    buf: &mut BytesMut,
+    info: &Arc<ClientInfo>,
+    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+    mut b: crate::engine::batch::Blocked,
+) -> Waited {
+    let blocking = &engine.blocking;
+    let waiter = blocking.block(info.id, b.keys.clone());
+    let result = loop {
+        let sleep = async {
+            match b.deadline {
+                Some(d) => tokio::time::sleep_until(d.into()).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = waiter.notify.notified() => {}
+            _ = sleep => {
+                batch.time_out(&b);
+                break Waited::Served;
+            }
+            r = socket.read_buf(buf) => match r {
+                // Requests sent meanwhile wait in the buffer; a closed socket ends the wait.
+                Ok(0) | Err(_) => break Waited::Gone,
+                Ok(_) => continue,
+            },
+            _ = shutdown.changed() => break Waited::Gone,
+            _ = info.kill_notify.notified() => break Waited::Gone,
+        }
+        if let Some(how) = waiter.unblocked.lock().take() {
+            match how {
+                Unblock::Timeout => batch.time_out(&b),
+                Unblock::Error => batch
+                    .out()
+                    .error("UNBLOCKED client unblocked via CLIENT UNBLOCK"),
+            }
+            break Waited::Served;
+        }
+        batch.begin();
+        batch.retry(&b.args);
+        let again = batch.take_blocked();
+        if let Some((sink, seq)) = batch.end() {
+            sink.wait_durable(seq).await;
+        }
+        match again {
+            Some(next) => {
+                b.keys = next.keys;
+                blocking.rearm(&waiter);
+            }
+            None => break Waited::Served,
+        }
+    };
+    blocking.unblock(&waiter);
+    result
 }
