@@ -419,3 +419,79 @@ impl Registry {
 pub fn is(arg: &[u8], word: &str) -> bool {
     arg.eq_ignore_ascii_case(word.as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(specs: &[KeySpec], line: &str) -> Vec<String> {
+        let args: Vec<Bytes> = line
+            .split(' ')
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
+        let mut out = Vec::new();
+        for s in specs {
+            s.collect(&args, &mut out);
+        }
+        out.iter()
+            .map(|k| String::from_utf8(k.to_vec()).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn key_specs_find_the_keys_of_every_form() {
+        // Fixed ranges: one key, all but the last (BLPOP's timeout), pairs (MSET).
+        assert_eq!(keys(&[KeySpec::range(1, 1, 1)], "GET k"), ["k"]);
+        assert_eq!(keys(&[KeySpec::range(1, -2, 1)], "BLPOP a b 0"), ["a", "b"]);
+        assert_eq!(
+            keys(&[KeySpec::range(1, -1, 2)], "MSET a 1 b 2"),
+            ["a", "b"]
+        );
+        // numkeys forms: EVAL, LMPOP, SINTERCARD, ZUNIONSTORE (destination + numkeys).
+        let eval = [KeySpec::numkeys(2)];
+        assert_eq!(keys(&eval, "EVAL script 2 k1 k2 arg"), ["k1", "k2"]);
+        assert_eq!(keys(&eval, "EVAL script 0 arg"), Vec::<String>::new());
+        assert_eq!(
+            keys(&[KeySpec::numkeys(1)], "LMPOP 2 a b LEFT COUNT 3"),
+            ["a", "b"]
+        );
+        assert_eq!(
+            keys(&[KeySpec::numkeys(1)], "SINTERCARD 1 s LIMIT 5"),
+            ["s"]
+        );
+        let zunionstore = [KeySpec::range(1, 1, 1), KeySpec::numkeys(2)];
+        assert_eq!(
+            keys(&zunionstore, "ZUNIONSTORE d 2 a b WEIGHTS 1 2"),
+            ["d", "a", "b"]
+        );
+        // A malformed or oversized count selects what is there, never past the arguments.
+        assert_eq!(keys(&eval, "EVAL script x k1"), Vec::<String>::new());
+        assert_eq!(keys(&eval, "EVAL script 5 k1"), ["k1"]);
+        // Keyword forms: XREAD … STREAMS k1 k2 id1 id2 (the first half after the keyword).
+        let xread = [KeySpec::keyword("STREAMS", 1, 2)];
+        assert_eq!(
+            keys(&xread, "XREAD COUNT 2 STREAMS s1 s2 0 0"),
+            ["s1", "s2"]
+        );
+        assert_eq!(keys(&xread, "XREAD streams s1 $"), ["s1"]);
+        assert_eq!(keys(&xread, "XREAD COUNT 2"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_legacy_range_is_derived_from_the_specs() {
+        const ONE: &[KeySpec] = &[KeySpec::range(1, 1, 1)];
+        const TWO: &[KeySpec] = &[KeySpec::range(1, 1, 1), KeySpec::range(2, 2, 1)];
+        const PAIRS: &[KeySpec] = &[KeySpec::range(1, -1, 2)];
+        const BUT_LAST: &[KeySpec] = &[KeySpec::range(1, -2, 1)];
+        const EVAL: &[KeySpec] = &[KeySpec::numkeys(2)];
+        let cmd =
+            |specs: &'static [KeySpec]| Cmd::new("x", -1, 0, "g", |_, _| Ok(())).key_specs(specs);
+        assert_eq!(cmd(ONE).legacy_range(), (1, 1, 1));
+        assert_eq!(cmd(TWO).legacy_range(), (1, 2, 1));
+        assert_eq!(cmd(PAIRS).legacy_range(), (1, -1, 2));
+        assert_eq!(cmd(BUT_LAST).legacy_range(), (1, -2, 1));
+        let eval = cmd(EVAL);
+        assert_eq!(eval.legacy_range(), (0, 0, 0));
+        assert!(eval.flags & flags::MOVABLEKEYS != 0);
+    }
+}
