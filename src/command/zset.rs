@@ -3,7 +3,8 @@
 
 use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
-use crate::num::parse_f64;
+use crate::engine::{CmdError, LockSet};
+use crate::num::{parse_f64, parse_i64};
 use crate::store::value::ZSet;
 use crate::store::Value;
 use bytes::Bytes;
@@ -134,6 +135,483 @@ fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     Ok(())
 }
 
+/// The sorted set at `key` for reading (a keyspace hit or miss).
+fn read<'s>(
+    keys: &'s mut LockSet,
+    db: usize,
+    key: &[u8],
+    now: u64,
+) -> Result<Option<&'s ZSet>, CmdError> {
+    match keys.shard(db, key).get_read(key, now) {
+        None => Ok(None),
+        Some(e) => match &e.value {
+            Value::ZSet(z) => Ok(Some(z)),
+            _ => Err(error::WRONGTYPE),
+        },
+    }
+}
+
+macro_rules! read {
+    ($ctx:expr, $key:expr) => {
+        read(&mut *$ctx.keys, $ctx.client.db, $key, $ctx.now)
+    };
+}
+
+/// Change the sorted set at `key`; None when missing (the store deletes one left empty).
+fn write<R>(
+    ctx: &mut Ctx,
+    key: &[u8],
+    f: impl FnOnce(&mut ZSet) -> R,
+) -> Result<Option<R>, CmdError> {
+    let now = ctx.now;
+    let shard = ctx.keys.shard(ctx.client.db, key);
+    match shard
+        .get_write(key, now)
+        .map(|e| matches!(e.value, Value::ZSet(_)))
+    {
+        Some(false) => Err(error::WRONGTYPE),
+        None => Ok(None),
+        Some(true) => Ok(shard.update(key, now, |e| match &mut e.value {
+            Value::ZSet(z) => f(z),
+            _ => unreachable!("checked above"),
+        })),
+    }
+}
+
+/// One end of a score range: the value and whether it is excluded (`(1.5`).
+#[derive(Clone, Copy)]
+struct ScoreBound(f64, bool);
+
+fn score_bound(a: &[u8]) -> Result<ScoreBound, CmdError> {
+    let bad = || error::text("ERR min or max is not a float");
+    match a.strip_prefix(b"(") {
+        Some(rest) => Ok(ScoreBound(parse_f64(rest).ok_or_else(bad)?, true)),
+        None => Ok(ScoreBound(parse_f64(a).ok_or_else(bad)?, false)),
+    }
+}
+
+impl ScoreBound {
+    fn above_min(self, s: f64) -> bool {
+        if self.1 {
+            s > self.0
+        } else {
+            s >= self.0
+        }
+    }
+    fn below_max(self, s: f64) -> bool {
+        if self.1 {
+            s < self.0
+        } else {
+            s <= self.0
+        }
+    }
+}
+
+/// One end of a lex range: `-`, `+`, `[x` (inclusive) or `(x` (exclusive).
+#[derive(Clone)]
+enum LexBound {
+    Min,
+    Max,
+    Incl(Vec<u8>),
+    Excl(Vec<u8>),
+}
+
+fn lex_bound(a: &[u8]) -> Result<LexBound, CmdError> {
+    match a.first() {
+        Some(b'-') if a.len() == 1 => Ok(LexBound::Min),
+        Some(b'+') if a.len() == 1 => Ok(LexBound::Max),
+        Some(b'[') => Ok(LexBound::Incl(a[1..].to_vec())),
+        Some(b'(') => Ok(LexBound::Excl(a[1..].to_vec())),
+        _ => Err(error::text("ERR min or max not valid string range item")),
+    }
+}
+
+impl LexBound {
+    fn above_min(&self, m: &[u8]) -> bool {
+        match self {
+            LexBound::Min => true,
+            LexBound::Max => false,
+            LexBound::Incl(x) => m >= &x[..],
+            LexBound::Excl(x) => m > &x[..],
+        }
+    }
+    fn below_max(&self, m: &[u8]) -> bool {
+        match self {
+            LexBound::Min => false,
+            LexBound::Max => true,
+            LexBound::Incl(x) => m <= &x[..],
+            LexBound::Excl(x) => m < &x[..],
+        }
+    }
+}
+
+/// What a range selects.
+enum Sel {
+    Rank(i64, i64),
+    Score(ScoreBound, ScoreBound),
+    Lex(LexBound, LexBound),
+}
+
+/// The (score, member) pairs a range selects, in order (reversed for REV), after LIMIT.
+fn select(z: &ZSet, sel: &Sel, rev: bool, limit: Option<(i64, i64)>) -> Vec<(f64, Vec<u8>)> {
+    let all: Box<dyn Iterator<Item = (f64, &Vec<u8>)>> = match sel {
+        Sel::Rank(start, stop) => {
+            let len = z.len() as i64;
+            let mut s = if *start < 0 { len + start } else { *start };
+            let mut e = if *stop < 0 { len + stop } else { *stop };
+            s = s.max(0);
+            if e >= len {
+                e = len - 1;
+            }
+            if s > e || s >= len {
+                return Vec::new();
+            }
+            let (s, e) = (s as usize, e as usize);
+            if rev {
+                Box::new(z.iter().rev().skip(s).take(e - s + 1))
+            } else {
+                Box::new(z.iter().skip(s).take(e - s + 1))
+            }
+        }
+        Sel::Score(min, max) => {
+            let (min, max) = (*min, *max);
+            if rev {
+                Box::new(
+                    z.iter()
+                        .rev()
+                        .skip_while(move |(s, _)| !max.below_max(*s))
+                        .take_while(move |(s, _)| min.above_min(*s)),
+                )
+            } else {
+                Box::new(
+                    z.from_score(min.0)
+                        .skip_while(move |(s, _)| !min.above_min(*s))
+                        .take_while(move |(s, _)| max.below_max(*s)),
+                )
+            }
+        }
+        Sel::Lex(min, max) => {
+            let (min, max) = (min.clone(), max.clone());
+            if rev {
+                Box::new(
+                    z.iter()
+                        .rev()
+                        .filter(move |(_, m)| min.above_min(m) && max.below_max(m)),
+                )
+            } else {
+                Box::new(
+                    z.iter()
+                        .filter(move |(_, m)| min.above_min(m) && max.below_max(m)),
+                )
+            }
+        }
+    };
+    let picked: Box<dyn Iterator<Item = (f64, &Vec<u8>)>> = match limit {
+        None => all,
+        Some((off, _)) if off < 0 => return Vec::new(),
+        Some((off, count)) if count < 0 => Box::new(all.skip(off as usize)),
+        Some((off, count)) => Box::new(all.skip(off as usize).take(count as usize)),
+    };
+    picked.map(|(s, m)| (s, m.clone())).collect()
+}
+
+fn reply_range(ctx: &mut Ctx, items: &[(f64, Vec<u8>)], withscores: bool) {
+    let resp3 = ctx.out.resp3();
+    if withscores && resp3 {
+        ctx.out.array(items.len());
+        for (s, m) in items {
+            ctx.out.array(2);
+            ctx.out.bulk(m);
+            ctx.out.double(*s);
+        }
+    } else {
+        ctx.out.array(if withscores {
+            items.len() * 2
+        } else {
+            items.len()
+        });
+        for (s, m) in items {
+            ctx.out.bulk(m);
+            if withscores {
+                ctx.out.double(*s);
+            }
+        }
+    }
+}
+
+fn int(a: &[u8]) -> Result<i64, CmdError> {
+    parse_i64(a).ok_or(error::NOT_INTEGER)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum By {
+    Rank,
+    Score,
+    Lex,
+}
+
+/// The one range path: ZRANGE and its older forms.
+/// `modern`: ZRANGE's own options (BYSCORE, BYLEX, REV) are accepted.
+fn range_generic(
+    ctx: &mut Ctx,
+    args: &[Bytes],
+    mut by: By,
+    mut rev: bool,
+    modern: bool,
+) -> Outcome {
+    let (mut withscores, mut limit) = (false, None);
+    let mut j = 4;
+    while j < args.len() {
+        if is(&args[j], "withscores") {
+            withscores = true;
+        } else if is(&args[j], "limit") && j + 2 < args.len() {
+            limit = Some((int(&args[j + 1])?, int(&args[j + 2])?));
+            j += 2;
+        } else if modern && is(&args[j], "byscore") {
+            by = By::Score;
+        } else if modern && is(&args[j], "bylex") {
+            by = By::Lex;
+        } else if modern && is(&args[j], "rev") {
+            rev = true;
+        } else {
+            return Err(error::SYNTAX);
+        }
+        j += 1;
+    }
+    if limit.is_some() && by == By::Rank {
+        return Err(error::text(
+            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
+        ));
+    }
+    if withscores && by == By::Lex {
+        return Err(error::text(
+            "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
+        ));
+    }
+    // With REV, the score and lex forms take the larger end first.
+    let (a, b) = if rev && by != By::Rank {
+        (&args[3], &args[2])
+    } else {
+        (&args[2], &args[3])
+    };
+    let sel = match by {
+        By::Rank => Sel::Rank(int(a)?, int(b)?),
+        By::Score => Sel::Score(score_bound(a)?, score_bound(b)?),
+        By::Lex => Sel::Lex(lex_bound(a)?, lex_bound(b)?),
+    };
+    let items = match read!(ctx, &args[1])? {
+        Some(z) => select(z, &sel, rev, limit),
+        None => Vec::new(),
+    };
+    reply_range(ctx, &items, withscores);
+    Ok(())
+}
+
+/// `ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]`
+fn zrange(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    range_generic(ctx, args, By::Rank, false, true)
+}
+fn zrevrange(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    range_generic(ctx, args, By::Rank, true, false)
+}
+fn zrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    range_generic(ctx, args, By::Score, false, false)
+}
+fn zrevrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    range_generic(ctx, args, By::Score, true, false)
+}
+fn zrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    range_generic(ctx, args, By::Lex, false, false)
+}
+fn zrevrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    range_generic(ctx, args, By::Lex, true, false)
+}
+
+/// `ZSCORE key member`
+fn zscore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    match read!(ctx, &args[1])?.and_then(|z| z.score(&args[2])) {
+        Some(s) => ctx.out.double(s),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+/// `ZMSCORE key member [member ...]`
+fn zmscore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let z = read!(ctx, &args[1])?;
+    ctx.out.array(args.len() - 2);
+    for m in &args[2..] {
+        match z.and_then(|z| z.score(m)) {
+            Some(s) => ctx.out.double(s),
+            None => ctx.out.null(),
+        }
+    }
+    Ok(())
+}
+
+/// `ZINCRBY key increment member`
+fn zincrby(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let by = parse_f64(&args[2]).ok_or(error::NOT_FLOAT)?;
+    let now = ctx.now;
+    let limits = ctx.engine.hot.limits.read().clone();
+    let shard = ctx.keys.shard(ctx.client.db, &args[1]);
+    let cur = match shard.get_write(&args[1], now) {
+        None => None,
+        Some(e) => match &e.value {
+            Value::ZSet(z) => Some(z.score(&args[3])),
+            _ => return Err(error::WRONGTYPE),
+        },
+    };
+    let new = cur.flatten().unwrap_or(0.0) + by;
+    if new.is_nan() {
+        return Err(error::text("ERR resulting score is not a number (NaN)"));
+    }
+    if cur.is_none() {
+        shard.set(
+            &args[1],
+            Value::ZSet(Box::new(ZSet::new(&args[3], &limits))),
+            0,
+            now,
+        );
+    }
+    shard.update(&args[1], now, |e| {
+        if let Value::ZSet(z) = &mut e.value {
+            z.insert(&args[3], new, &limits);
+        }
+    });
+    ctx.changed(&args[1]);
+    ctx.out.double(new);
+    Ok(())
+}
+
+/// `ZREM key member [member ...]`
+fn zrem(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let n = write(ctx, &args[1], |z| {
+        args[2..].iter().filter(|m| z.remove(m).is_some()).count()
+    })?
+    .unwrap_or(0);
+    if n > 0 {
+        ctx.changed(&args[1]);
+    }
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+fn rank_generic(ctx: &mut Ctx, args: &[Bytes], rev: bool) -> Outcome {
+    let r = read!(ctx, &args[1])?.and_then(|z| z.rank(&args[2]).map(|r| (r, z.len())));
+    match r {
+        Some((r, len)) => ctx.out.int(if rev { len - 1 - r } else { r } as i64),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+fn zrank(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    rank_generic(ctx, args, false)
+}
+fn zrevrank(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    rank_generic(ctx, args, true)
+}
+
+/// `ZCOUNT key min max`
+fn zcount(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let sel = Sel::Score(score_bound(&args[2])?, score_bound(&args[3])?);
+    let n = read!(ctx, &args[1])?.map_or(0, |z| select(z, &sel, false, None).len());
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// `ZLEXCOUNT key min max`
+fn zlexcount(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let sel = Sel::Lex(lex_bound(&args[2])?, lex_bound(&args[3])?);
+    let n = read!(ctx, &args[1])?.map_or(0, |z| select(z, &sel, false, None).len());
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// `ZPOPMIN key [count]` / `ZPOPMAX key [count]`
+fn zpop(ctx: &mut Ctx, args: &[Bytes], max: bool) -> Outcome {
+    if args.len() > 3 {
+        return Err(error::SYNTAX);
+    }
+    let count = match args.get(2) {
+        None => None,
+        Some(a) => match parse_i64(a) {
+            Some(n) if n >= 0 => Some(n as usize),
+            _ => return Err(error::text("ERR value is out of range, must be positive")),
+        },
+    };
+    let popped = write(ctx, &args[1], |z| {
+        let n = count.unwrap_or(1).min(z.len());
+        let picked: Vec<(f64, Vec<u8>)> = if max {
+            z.iter()
+                .rev()
+                .take(n)
+                .map(|(s, m)| (s, m.clone()))
+                .collect()
+        } else {
+            z.iter().take(n).map(|(s, m)| (s, m.clone())).collect()
+        };
+        for (_, m) in &picked {
+            z.remove(m);
+        }
+        picked
+    })?
+    .unwrap_or_default();
+    if !popped.is_empty() {
+        ctx.changed(&args[1]);
+    }
+    match count {
+        // One pop: a flat [member, score] in both protocols.
+        None => {
+            ctx.out.array(popped.len() * 2);
+            for (s, m) in &popped {
+                ctx.out.bulk(m);
+                ctx.out.double(*s);
+            }
+        }
+        Some(_) => reply_range(ctx, &popped, true),
+    }
+    Ok(())
+}
+fn zpopmin(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    zpop(ctx, args, false)
+}
+fn zpopmax(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    zpop(ctx, args, true)
+}
+
+fn remrange(ctx: &mut Ctx, args: &[Bytes], sel: Sel) -> Outcome {
+    let n = write(ctx, &args[1], |z| {
+        let gone = select(z, &sel, false, None);
+        for (_, m) in &gone {
+            z.remove(m);
+        }
+        gone.len()
+    })?
+    .unwrap_or(0);
+    if n > 0 {
+        ctx.changed(&args[1]);
+    }
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// `ZREMRANGEBYRANK key start stop`
+fn zremrangebyrank(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let sel = Sel::Rank(int(&args[2])?, int(&args[3])?);
+    remrange(ctx, args, sel)
+}
+/// `ZREMRANGEBYSCORE key min max`
+fn zremrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let sel = Sel::Score(score_bound(&args[2])?, score_bound(&args[3])?);
+    remrange(ctx, args, sel)
+}
+/// `ZREMRANGEBYLEX key min max`
+fn zremrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let sel = Sel::Lex(lex_bound(&args[2])?, lex_bound(&args[3])?);
+    remrange(ctx, args, sel)
+}
+
 fn size_of(ctx: &mut Ctx, args: &[Bytes], f: fn(&Value) -> Option<usize>) -> Outcome {
     let now = ctx.now;
     let n = match ctx.shard(&args[1]).get(&args[1], now).map(|e| f(&e.value)) {
@@ -154,5 +632,24 @@ fn zcard(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 
 pub static COMMANDS: &[Cmd] = &[
     Cmd::new("zadd", -4, WRITE | DENYOOM | FAST, "sorted-set", zadd).keys(1, 1, 1).doc("Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "1.2.0"),
+    Cmd::new("zrange", -4, READONLY, "sorted-set", zrange).keys(1, 1, 1).doc("Returns members in a sorted set within a range of indexes.", "1.2.0"),
+    Cmd::new("zrevrange", -4, READONLY, "sorted-set", zrevrange).keys(1, 1, 1).doc("Returns members in a sorted set within a range of indexes in reverse order.", "1.2.0"),
+    Cmd::new("zrangebyscore", -4, READONLY, "sorted-set", zrangebyscore).keys(1, 1, 1).doc("Returns members in a sorted set within a range of scores.", "1.0.5"),
+    Cmd::new("zrevrangebyscore", -4, READONLY, "sorted-set", zrevrangebyscore).keys(1, 1, 1).doc("Returns members in a sorted set within a range of scores in reverse order.", "2.2.0"),
+    Cmd::new("zrangebylex", -4, READONLY, "sorted-set", zrangebylex).keys(1, 1, 1).doc("Returns members in a sorted set within a lexicographical range.", "2.8.9"),
+    Cmd::new("zrevrangebylex", -4, READONLY, "sorted-set", zrevrangebylex).keys(1, 1, 1).doc("Returns members in a sorted set within a lexicographical range in reverse order.", "2.8.9"),
+    Cmd::new("zscore", 3, READONLY | FAST, "sorted-set", zscore).keys(1, 1, 1).doc("Returns the score of a member in a sorted set.", "1.2.0"),
+    Cmd::new("zmscore", -3, READONLY | FAST, "sorted-set", zmscore).keys(1, 1, 1).doc("Returns the score of one or more members in a sorted set.", "6.2.0"),
+    Cmd::new("zincrby", 4, WRITE | DENYOOM | FAST, "sorted-set", zincrby).keys(1, 1, 1).doc("Increments the score of a member in a sorted set.", "1.2.0"),
+    Cmd::new("zrem", -3, WRITE | FAST, "sorted-set", zrem).keys(1, 1, 1).doc("Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", "1.2.0"),
+    Cmd::new("zrank", 3, READONLY | FAST, "sorted-set", zrank).keys(1, 1, 1).doc("Returns the index of a member in a sorted set ordered by ascending scores.", "2.0.0"),
+    Cmd::new("zrevrank", 3, READONLY | FAST, "sorted-set", zrevrank).keys(1, 1, 1).doc("Returns the index of a member in a sorted set ordered by descending scores.", "2.0.0"),
+    Cmd::new("zcount", 4, READONLY | FAST, "sorted-set", zcount).keys(1, 1, 1).doc("Returns the count of members in a sorted set that have scores within a range.", "2.0.0"),
+    Cmd::new("zlexcount", 4, READONLY | FAST, "sorted-set", zlexcount).keys(1, 1, 1).doc("Returns the number of members in a sorted set within a lexicographical range.", "2.8.9"),
+    Cmd::new("zpopmin", -2, WRITE | FAST, "sorted-set", zpopmin).keys(1, 1, 1).doc("Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0"),
+    Cmd::new("zpopmax", -2, WRITE | FAST, "sorted-set", zpopmax).keys(1, 1, 1).doc("Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", "5.0.0"),
+    Cmd::new("zremrangebyrank", 4, WRITE, "sorted-set", zremrangebyrank).keys(1, 1, 1).doc("Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", "2.0.0"),
+    Cmd::new("zremrangebyscore", 4, WRITE, "sorted-set", zremrangebyscore).keys(1, 1, 1).doc("Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.", "1.2.0"),
+    Cmd::new("zremrangebylex", 4, WRITE, "sorted-set", zremrangebylex).keys(1, 1, 1).doc("Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", "2.8.9"),
     Cmd::new("zcard", 2, READONLY | FAST, "sorted-set", zcard).keys(1, 1, 1).doc("Returns the number of members in a sorted set.", "1.2.0"),
 ];

@@ -91,6 +91,19 @@ impl ZSet {
         self.bytes -= member_mem(m);
         Some(s)
     }
+    /// The 0-based rank of `m` in (score, member) order.
+    pub fn rank(&self, m: &[u8]) -> Option<usize> {
+        let s = self.score(m)?;
+        Some(self.order.range(..(Score(s), m.to_vec())).count())
+    }
+
+    /// Members with a score from `lo` up, in order (callers stop at their upper bound).
+    pub fn from_score(&self, lo: f64) -> impl DoubleEndedIterator<Item = (f64, &Vec<u8>)> {
+        self.order
+            .range((Score(lo), Vec::new())..)
+            .map(|(s, m)| (s.0, m))
+    }
+
     /// Members in (score, member) order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (f64, &Vec<u8>)> {
         self.order.iter().map(|(s, m)| (s.0, m))
