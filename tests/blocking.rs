@@ -108,8 +108,8 @@ fn blmove_and_brpoplpush_wait_then_move() {
     send(&mut w, &["BRPOPLPUSH", "empty", "dst", "0.05"]);
     assert_eq!(
         w.read().unwrap(),
-        Reply::NilBulk,
-        "times out with a null bulk"
+        Reply::NilArray,
+        "times out with a null array, as Redis"
     );
 }
 

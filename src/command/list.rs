@@ -315,16 +315,15 @@ fn lpos(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
                 return Err(error::text("ERR value is out of range"));
             }
         } else if is(&args[j], "count") {
-            let n = int(v)?;
-            if n < 0 {
-                return Err(error::text("ERR COUNT can't be negative"));
-            }
+            // A non-number gets the same text as a negative one, as in Redis.
+            let n = parse_i64(v)
+                .filter(|n| *n >= 0)
+                .ok_or(error::text("ERR COUNT can't be negative"))?;
             count = Some(n as usize);
         } else if is(&args[j], "maxlen") {
-            let n = int(v)?;
-            if n < 0 {
-                return Err(error::text("ERR MAXLEN can't be negative"));
-            }
+            let n = parse_i64(v)
+                .filter(|n| *n >= 0)
+                .ok_or(error::text("ERR MAXLEN can't be negative"))?;
             maxlen = n as usize;
         } else {
             return Err(error::SYNTAX);
@@ -449,12 +448,11 @@ fn lmpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let numkeys = parse_i64(&args[1])
         .filter(|n| *n > 0)
         .ok_or(error::text("ERR numkeys should be greater than 0"))? as usize;
-    if numkeys > args.len().saturating_sub(3) {
-        return Err(error::text(
-            "ERR Number of keys can't be greater than number of args",
-        ));
-    }
+    // The direction must follow the keys.
     let at = 2 + numkeys;
+    if at >= args.len() {
+        return Err(error::SYNTAX);
+    }
     let left = side(&args[at])?;
     let mut count = 1usize;
     match &args[at + 1..] {
@@ -509,7 +507,8 @@ fn timeout_ms(a: &[u8]) -> Result<u64, CmdError> {
 }
 
 /// Wait on `keys` (nothing was there to serve), or reply null at once where clients cannot
-/// block (inside a transaction or script).
+/// block (inside a transaction or script): a null array for the pops, a null bulk for the
+/// moves (`null_array`), as Redis. A wait that times out always replies a null array.
 fn block(ctx: &mut Ctx, keys: &[Bytes], timeout_ms: u64, null_array: bool) -> Outcome {
     if !ctx.can_block() {
         if null_array {
@@ -522,7 +521,7 @@ fn block(ctx: &mut Ctx, keys: &[Bytes], timeout_ms: u64, null_array: bool) -> Ou
     ctx.fx.rare().block = Some(crate::engine::ctx::Block {
         keys: keys.to_vec(),
         timeout_ms,
-        null_array,
+        null_array: true,
     });
     Ok(())
 }
