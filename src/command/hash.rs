@@ -22,7 +22,7 @@ fn read<'s>(
     key: &[u8],
     now: u64,
 ) -> Result<Option<&'s Hash>, CmdError> {
-    hash_of(keys.shard(db, key).get_read(key, now))
+    super::read_as(keys, db, key, now)
 }
 
 /// The hash at `key`, looked up to be changed (no keyspace hit or miss is counted).
@@ -32,13 +32,7 @@ fn peek<'s>(ctx: &'s mut Ctx, key: &[u8]) -> Result<Option<&'s Hash>, CmdError> 
 }
 
 fn hash_of(e: Option<&crate::store::Entry>) -> Result<Option<&Hash>, CmdError> {
-    match e {
-        None => Ok(None),
-        Some(e) => match &e.value {
-            Value::Hash(h) => Ok(Some(h)),
-            _ => Err(error::WRONGTYPE),
-        },
-    }
+    super::typed(e)
 }
 
 /// `read` for a handler: the hash at `args[1]`.
@@ -376,24 +370,8 @@ fn hscan(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         ctx.out.array(0);
         return Ok(());
     };
-    let mut count = 10i64;
-    let mut pattern: Option<&[u8]> = None;
-    let mut j = 3;
-    while j < args.len() {
-        let more = j + 1 < args.len();
-        if is(&args[j], "count") && more {
-            match parse_i64(&args[j + 1]) {
-                None => return Err(error::NOT_INTEGER),
-                Some(c) if c < 1 => return Err(error::SYNTAX),
-                Some(c) => count = c,
-            }
-        } else if is(&args[j], "match") && more {
-            pattern = Some(&args[j + 1][..]).filter(|p| *p != b"*");
-        } else {
-            return Err(error::SYNTAX);
-        }
-        j += 2;
-    }
+    let opts = super::keys::scan_options(args, 3, false)?;
+    let (count, pattern) = (opts.count as i64, opts.pattern);
     let mut found: Vec<(&[u8], &[u8])> = Vec::new();
     let mut cur = cursor;
     // Bound the buckets visited per call, as Redis does.

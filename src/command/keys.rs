@@ -274,35 +274,59 @@ pub fn parse_cursor(a: &[u8]) -> Option<u64> {
     Some(if neg { v.wrapping_neg() } else { v })
 }
 
-/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
-///
-/// The cursor walks the shards in order and each shard's table in reverse-binary bucket
-/// order (see `store::table`), so every key present for the whole scan is returned.
-fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    let cursor = parse_cursor(&args[1]).ok_or(error::text("ERR invalid cursor"))?;
-    let mut count = 10i64;
-    let mut pattern: Option<&[u8]> = None;
-    let mut type_name: Option<&[u8]> = None;
-    let mut j = 2;
+/// The options of SCAN, HSCAN, SSCAN and ZSCAN.
+pub struct ScanOpts<'a> {
+    pub count: usize,
+    /// None for no pattern (or `*`).
+    pub pattern: Option<&'a [u8]>,
+    pub type_name: Option<&'a [u8]>,
+}
+
+/// Parse `[MATCH pattern] [COUNT count]` (and `[TYPE type]` for SCAN) from `args[from..]`,
+/// with Redis's errors.
+pub fn scan_options(
+    args: &[Bytes],
+    from: usize,
+    allow_type: bool,
+) -> Result<ScanOpts<'_>, CmdError> {
+    let mut o = ScanOpts {
+        count: 10,
+        pattern: None,
+        type_name: None,
+    };
+    let mut j = from;
     while j < args.len() {
         let more = j + 1 < args.len();
         if is(&args[j], "count") && more {
             match parse_i64(&args[j + 1]) {
                 None => return Err(error::NOT_INTEGER),
                 Some(c) if c < 1 => return Err(error::SYNTAX),
-                Some(c) => count = c,
+                Some(c) => o.count = c as usize,
             }
         } else if is(&args[j], "match") && more {
-            pattern = Some(&args[j + 1])
-                .filter(|p| &p[..] != b"*")
-                .map(|p| &p[..]);
-        } else if is(&args[j], "type") && more {
-            type_name = Some(&args[j + 1]);
+            o.pattern = Some(&args[j + 1][..]).filter(|p| *p != b"*");
+        } else if allow_type && is(&args[j], "type") && more {
+            o.type_name = Some(&args[j + 1]);
         } else {
             return Err(error::SYNTAX);
         }
         j += 2;
     }
+    Ok(o)
+}
+
+/// `SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]`
+///
+/// The cursor walks the shards in order and each shard's table in reverse-binary bucket
+/// order (see `store::table`), so every key present for the whole scan is returned.
+fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let cursor = parse_cursor(&args[1]).ok_or(error::text("ERR invalid cursor"))?;
+    let ScanOpts {
+        count,
+        pattern,
+        type_name,
+    } = scan_options(args, 2, true)?;
+    let count = count as i64;
     let now = ctx.now;
     let db = ctx.db();
     let (mut shard, mut inner) = split_cursor(cursor);

@@ -11,16 +11,6 @@ use bytes::Bytes;
 
 // ---- helpers ---------------------------------------------------------------------------
 
-fn list_of(e: Option<&crate::store::Entry>) -> Result<Option<&List>, CmdError> {
-    match e {
-        None => Ok(None),
-        Some(e) => match &e.value {
-            Value::List(l) => Ok(Some(l)),
-            _ => Err(error::WRONGTYPE),
-        },
-    }
-}
-
 /// The list at `key` for reading (a keyspace hit or miss).
 fn read<'s>(
     keys: &'s mut LockSet,
@@ -28,7 +18,7 @@ fn read<'s>(
     key: &[u8],
     now: u64,
 ) -> Result<Option<&'s List>, CmdError> {
-    list_of(keys.shard(db, key).get_read(key, now))
+    super::read_as(keys, db, key, now)
 }
 
 macro_rules! read {

@@ -22,8 +22,9 @@ pub use crate::engine::table::is;
 pub use crate::engine::{flags, Cmd, Ctx, Outcome, Registry};
 
 use crate::config::Config;
-use crate::engine::Engine;
-use crate::store::Store;
+use crate::engine::{CmdError, Engine, LockSet};
+use crate::store::value::{Hash, List, Set, ZSet};
+use crate::store::{Entry, Store, Value};
 use std::sync::{Arc, OnceLock};
 
 /// Every family's commands.
@@ -54,4 +55,45 @@ pub fn engine(config: Config) -> Arc<Engine> {
 /// An engine serving every command family on `store`.
 pub fn engine_with_store(config: Config, store: Arc<Store>) -> Arc<Engine> {
     Engine::with_store(config, store, registry())
+}
+
+/// A collection type held in a `Value`, for the family files' shared lookups.
+pub trait Kind {
+    fn of(v: &Value) -> Option<&Self>;
+}
+
+macro_rules! kind {
+    ($t:ty, $variant:ident) => {
+        impl Kind for $t {
+            fn of(v: &Value) -> Option<&Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+kind!(List, List);
+kind!(Hash, Hash);
+kind!(Set, Set);
+kind!(ZSet, ZSet);
+
+/// The collection of type `C` in `e`: None when missing, WRONGTYPE when another type.
+pub fn typed<C: Kind>(e: Option<&Entry>) -> Result<Option<&C>, CmdError> {
+    match e {
+        None => Ok(None),
+        Some(e) => C::of(&e.value).map(Some).ok_or(error::WRONGTYPE),
+    }
+}
+
+/// The collection of type `C` at `key` for reading (a keyspace hit or miss). It borrows only
+/// the locked shards, so a reply can be written while it is held.
+pub fn read_as<'s, C: Kind>(
+    keys: &'s mut LockSet,
+    db: usize,
+    key: &[u8],
+    now: u64,
+) -> Result<Option<&'s C>, CmdError> {
+    typed(keys.shard(db, key).get_read(key, now))
 }

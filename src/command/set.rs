@@ -14,16 +14,6 @@ use bytes::Bytes;
 
 // ---- helpers ---------------------------------------------------------------------------
 
-fn set_of(e: Option<&crate::store::Entry>) -> Result<Option<&Set>, CmdError> {
-    match e {
-        None => Ok(None),
-        Some(e) => match &e.value {
-            Value::Set(s) => Ok(Some(s)),
-            _ => Err(error::WRONGTYPE),
-        },
-    }
-}
-
 /// The set at `key` for reading (a keyspace hit or miss).
 fn read<'s>(
     keys: &'s mut LockSet,
@@ -31,7 +21,7 @@ fn read<'s>(
     key: &[u8],
     now: u64,
 ) -> Result<Option<&'s Set>, CmdError> {
-    set_of(keys.shard(db, key).get_read(key, now))
+    super::read_as(keys, db, key, now)
 }
 
 macro_rules! read {
@@ -494,24 +484,8 @@ fn sscan(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         ctx.out.array(0);
         return Ok(());
     };
-    let mut count = 10i64;
-    let mut pattern: Option<&[u8]> = None;
-    let mut j = 3;
-    while j < args.len() {
-        let more = j + 1 < args.len();
-        if is(&args[j], "count") && more {
-            match parse_i64(&args[j + 1]) {
-                None => return Err(error::NOT_INTEGER),
-                Some(c) if c < 1 => return Err(error::SYNTAX),
-                Some(c) => count = c,
-            }
-        } else if is(&args[j], "match") && more {
-            pattern = Some(&args[j + 1][..]).filter(|p| *p != b"*");
-        } else {
-            return Err(error::SYNTAX);
-        }
-        j += 2;
-    }
+    let opts = super::keys::scan_options(args, 3, false)?;
+    let (count, pattern) = (opts.count as i64, opts.pattern);
     let mut found: Vec<Vec<u8>> = Vec::new();
     let mut cur = cursor;
     let mut budget = count.saturating_mul(10);

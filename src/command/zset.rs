@@ -143,13 +143,7 @@ fn read<'s>(
     key: &[u8],
     now: u64,
 ) -> Result<Option<&'s ZSet>, CmdError> {
-    match keys.shard(db, key).get_read(key, now) {
-        None => Ok(None),
-        Some(e) => match &e.value {
-            Value::ZSet(z) => Ok(Some(z)),
-            _ => Err(error::WRONGTYPE),
-        },
-    }
+    super::read_as(keys, db, key, now)
 }
 
 macro_rules! read {
