@@ -180,6 +180,9 @@ impl Engine {
             .store(c.get_u64("client-query-buffer-limit"), Ordering::Relaxed);
         let counters = self.store.counters();
         counters
+            .lfu
+            .store(c.get("maxmemory-policy").ends_with("lfu"), Ordering::Relaxed);
+        counters
             .lfu_log_factor
             .store(c.get_u64("lfu-log-factor") as u32, Ordering::Relaxed);
         counters

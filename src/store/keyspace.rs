@@ -66,6 +66,11 @@ impl Entry {
     /// Record an access: the LRU clock, and the LFU counter (decayed, then maybe bumped).
     fn touch(&mut self, now: u64, counters: &Counters, rand: u64) {
         self.access = (now / 1000) as u32;
+        // As in Redis, the LFU counter is kept only under an LFU policy (OBJECT FREQ answers
+        // only then); other policies pay for the LRU clock alone.
+        if !counters.lfu.load(Ordering::Relaxed) {
+            return;
+        }
         let decay = counters.lfu_decay_time.load(Ordering::Relaxed);
         let mut c = self.decayed_freq(now, decay);
         if c < 255 {

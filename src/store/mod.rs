@@ -58,6 +58,8 @@ pub struct Counters {
     /// `lfu-log-factor` and `lfu-decay-time`, mirrored from the configuration.
     pub lfu_log_factor: AtomicU32,
     pub lfu_decay_time: AtomicU32,
+    /// The eviction policy is an LFU one: accesses update the LFU counter.
+    pub lfu: std::sync::atomic::AtomicBool,
 }
 
 pub struct Store {
