@@ -179,9 +179,10 @@ impl Engine {
         h.query_buffer_limit
             .store(c.get_u64("client-query-buffer-limit"), Ordering::Relaxed);
         let counters = self.store.counters();
-        counters
-            .lfu
-            .store(c.get("maxmemory-policy").ends_with("lfu"), Ordering::Relaxed);
+        counters.lfu.store(
+            c.get("maxmemory-policy").ends_with("lfu"),
+            Ordering::Relaxed,
+        );
         counters
             .lfu_log_factor
             .store(c.get_u64("lfu-log-factor") as u32, Ordering::Relaxed);
