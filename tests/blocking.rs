@@ -260,3 +260,31 @@ fn a_thousand_clients_blocked_on_one_key_cost_no_cpu_while_they_wait() {
     got.sort_by_key(|j| j.parse::<u32>().unwrap());
     assert_eq!(got, jobs);
 }
+
+#[test]
+fn bzpopmin_and_bzmpop_wait_for_a_sorted_set() {
+    let server = Server::start(Target::Ferrokv);
+    let mut c = RawClient::connect(&server.addr());
+    let mut w = RawClient::connect(&server.addr());
+    send(&mut w, &["BZPOPMIN", "zq", "0"]);
+    wait_blocked(&mut c, 1);
+    c.call(&["ZADD", "zq", "2", "b", "1", "a"]);
+    assert_eq!(
+        w.read().unwrap(),
+        Reply::Array(vec![bulk("zq"), bulk("a"), bulk("1")])
+    );
+    send(&mut w, &["BZMPOP", "0", "1", "zq2", "MAX", "COUNT", "2"]);
+    wait_blocked(&mut c, 1);
+    c.call(&["ZADD", "zq2", "1", "x", "3", "y", "2", "z"]);
+    assert_eq!(
+        w.read().unwrap(),
+        Reply::Array(vec![
+            bulk("zq2"),
+            Reply::Array(vec![
+                Reply::Array(vec![bulk("y"), bulk("3")]),
+                Reply::Array(vec![bulk("z"), bulk("2")]),
+            ]),
+        ])
+    );
+    assert_eq!(c.call(&["BZPOPMAX", "none", "0.01"]), Reply::NilArray);
+}

@@ -481,7 +481,7 @@ fn lmpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 // ---- blocking --------------------------------------------------------------------------
 
 /// A blocking command's timeout in seconds (fractions allowed; 0 = for ever), in ms.
-fn timeout_ms(a: &[u8]) -> Result<u64, CmdError> {
+pub fn timeout_ms(a: &[u8]) -> Result<u64, CmdError> {
     let secs = crate::num::parse_f64(a)
         .filter(|v| v.is_finite())
         .ok_or(error::text("ERR timeout is not a float or out of range"))?;
@@ -499,7 +499,7 @@ fn timeout_ms(a: &[u8]) -> Result<u64, CmdError> {
 /// Wait on `keys` (nothing was there to serve), or reply null at once where clients cannot
 /// block (inside a transaction or script): a null array for the pops, a null bulk for the
 /// moves (`null_array`), as Redis. A wait that times out always replies a null array.
-fn block(ctx: &mut Ctx, keys: &[Bytes], timeout_ms: u64, null_array: bool) -> Outcome {
+pub fn block(ctx: &mut Ctx, keys: &[Bytes], timeout_ms: u64, null_array: bool) -> Outcome {
     if !ctx.can_block() {
         if null_array {
             ctx.out.null_array();

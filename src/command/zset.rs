@@ -568,6 +568,139 @@ fn zpop(ctx: &mut Ctx, args: &[Bytes], max: bool) -> Outcome {
     }
     Ok(())
 }
+/// Members popped, with their scores.
+type Popped = Vec<(f64, Vec<u8>)>;
+
+/// Pop up to `count` members from the sorted set at `key` (lowest first unless `max`);
+/// None when there is no sorted set there. Raises the change.
+fn pop_from(
+    ctx: &mut Ctx,
+    key: &Bytes,
+    count: usize,
+    max: bool,
+) -> Result<Option<Popped>, CmdError> {
+    let popped = write(ctx, key, |z| {
+        let n = count.min(z.len());
+        let picked: Vec<(f64, Vec<u8>)> = if max {
+            z.iter()
+                .rev()
+                .take(n)
+                .map(|(s, m)| (s, m.clone()))
+                .collect()
+        } else {
+            z.iter().take(n).map(|(s, m)| (s, m.clone())).collect()
+        };
+        for (_, m) in &picked {
+            z.remove(m);
+        }
+        picked
+    })?;
+    if popped.as_ref().is_some_and(|p| !p.is_empty()) {
+        ctx.changed(key);
+    }
+    Ok(popped)
+}
+
+/// `ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]` (and the engine of BZMPOP): pops from
+/// the first non-empty sorted set; propagated as the ZPOPMIN/ZPOPMAX it amounted to. Returns
+/// whether it popped (else it replied null).
+fn zmpop_at(ctx: &mut Ctx, args: &[Bytes], numkeys_at: usize) -> Result<bool, CmdError> {
+    let n = parse_i64(&args[numkeys_at])
+        .filter(|n| *n > 0)
+        .ok_or(error::text("ERR numkeys should be greater than 0"))? as usize;
+    let at = numkeys_at + 1 + n;
+    if at >= args.len() {
+        return Err(error::SYNTAX);
+    }
+    let max = if is(&args[at], "max") {
+        true
+    } else if is(&args[at], "min") {
+        false
+    } else {
+        return Err(error::SYNTAX);
+    };
+    let mut count = 1usize;
+    match &args[at + 1..] {
+        [] => {}
+        [c, v] if is(c, "count") => match parse_i64(v) {
+            Some(v) if v > 0 => count = v as usize,
+            _ => return Err(error::text("ERR count should be greater than 0")),
+        },
+        _ => return Err(error::SYNTAX),
+    }
+    for key in &args[numkeys_at + 1..at] {
+        let Some(popped) = pop_from(ctx, key, count, max)? else {
+            continue;
+        };
+        let k = popped.len();
+        ctx.log_as(|| {
+            let cmd: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+            vec![vec![cmd.to_vec(), key.to_vec(), k.to_string().into_bytes()]]
+        });
+        ctx.out.array(2);
+        ctx.out.bulk(key);
+        ctx.out.array(k);
+        for (s, m) in &popped {
+            ctx.out.array(2);
+            ctx.out.bulk(m);
+            ctx.out.double(*s);
+        }
+        return Ok(true);
+    }
+    ctx.out.null_array();
+    Ok(false)
+}
+
+fn zmpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    zmpop_at(ctx, args, 1).map(|_| ())
+}
+
+/// `BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]`
+fn bzmpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let timeout = super::list::timeout_ms(&args[1])?;
+    let mark = ctx.out.buf.len();
+    if zmpop_at(ctx, args, 2)? {
+        return Ok(());
+    }
+    ctx.out.buf.truncate(mark);
+    let n = parse_i64(&args[2]).unwrap_or(0).max(0) as usize;
+    super::list::block(ctx, &args[3..3 + n], timeout, true)
+}
+
+/// `BZPOPMIN key [key ...] timeout` / `BZPOPMAX`: [key, member, score] from the first
+/// non-empty sorted set, or wait; served as the ZPOPMIN/ZPOPMAX it amounts to.
+fn bzpop(ctx: &mut Ctx, args: &[Bytes], max: bool) -> Outcome {
+    let timeout = super::list::timeout_ms(&args[args.len() - 1])?;
+    let keys = &args[1..args.len() - 1];
+    for key in keys {
+        let popped = match pop_from(ctx, key, 1, max) {
+            Ok(p) => p,
+            // Once blocked, a key of another type is waited on, as Redis does.
+            Err(e) if ctx.client.block_retry && e == error::WRONGTYPE => None,
+            Err(e) => return Err(e),
+        };
+        let Some(popped) = popped else { continue };
+        let (s, m) = &popped[0];
+        ctx.log_as(|| {
+            let cmd: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
+            vec![vec![cmd.to_vec(), key.to_vec()]]
+        });
+        ctx.out.array(3);
+        ctx.out.bulk(key);
+        ctx.out.bulk(m);
+        ctx.out.double(*s);
+        return Ok(());
+    }
+    super::list::block(ctx, keys, timeout, true)
+}
+
+fn bzpopmin(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    bzpop(ctx, args, false)
+}
+fn bzpopmax(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    bzpop(ctx, args, true)
+}
+
 fn zpopmin(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     zpop(ctx, args, false)
 }
@@ -891,5 +1024,9 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new("zinterstore", -4, WRITE | DENYOOM, "sorted-set", zinterstore).key_specs(STORE_KEYS).doc("Stores the intersect of multiple sorted sets in a key.", "2.0.0"),
     Cmd::new("zdiffstore", -4, WRITE | DENYOOM, "sorted-set", zdiffstore).key_specs(STORE_KEYS).doc("Stores the difference of multiple sorted sets in a key.", "6.2.0"),
     Cmd::new("zintercard", -3, READONLY, "sorted-set", zintercard).key_specs(&[KeySpec::numkeys(1)]).doc("Returns the number of members of the intersect of multiple sorted sets.", "7.0.0"),
+    Cmd::new("zmpop", -4, WRITE, "sorted-set", zmpop).key_specs(&[KeySpec::numkeys(1)]).doc("Returns the highest- or lowest-scoring members from one or more sorted sets after removing them. Deletes the sorted set if the last member was popped.", "7.0.0"),
+    Cmd::new("bzmpop", -5, WRITE | BLOCKING, "sorted-set", bzmpop).key_specs(&[KeySpec::numkeys(2)]).doc("Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "7.0.0"),
+    Cmd::new("bzpopmin", -3, WRITE | FAST | BLOCKING, "sorted-set", bzpopmin).keys(1, -2, 1).doc("Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0"),
+    Cmd::new("bzpopmax", -3, WRITE | FAST | BLOCKING, "sorted-set", bzpopmax).keys(1, -2, 1).doc("Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0"),
     Cmd::new("zcard", 2, READONLY | FAST, "sorted-set", zcard).keys(1, 1, 1).doc("Returns the number of members in a sorted set.", "1.2.0"),
 ];
