@@ -10,6 +10,7 @@ pub mod connection;
 pub mod error;
 pub mod expire;
 pub mod hash;
+pub mod info;
 pub mod introspect;
 pub mod keys;
 pub mod list;
@@ -17,6 +18,7 @@ pub mod server;
 pub mod set;
 pub mod string;
 pub mod zset;
+pub mod zset_ops;
 
 pub use crate::engine::table::is;
 pub use crate::engine::{flags, Cmd, Ctx, Outcome, Registry};
