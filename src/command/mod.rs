@@ -19,6 +19,8 @@ pub mod set;
 pub mod string;
 pub mod zset;
 pub mod zset_ops;
+pub mod zset_random;
+pub mod zset_range;
 
 pub use crate::engine::table::is;
 pub use crate::engine::{flags, Cmd, Ctx, Outcome, Registry};

@@ -1,8 +1,14 @@
-//! Sorted-set commands (so far ZADD and ZCARD; the rest of the family comes with the
-//! collections issue). The sorted set itself is `store::zset`.
+//! Sorted-set commands: adding, scoring, ranking, popping (also blocking) and the command
+//! table. Ranges live in `zset_range`, combinations of sets in `zset_ops`, random picks and
+//! ZSCAN in `zset_random`; the sorted set itself is `store::zset`.
 
 use super::error;
 use super::zset_ops::{zdiff, zdiffstore, zinter, zintercard, zinterstore, zunion, zunionstore};
+use super::zset_random::{zrandmember, zscan};
+use super::zset_range::{
+    reply_range, zcount, zlexcount, zrange, zrangebylex, zrangebyscore, zrangestore,
+    zremrangebylex, zremrangebyrank, zremrangebyscore, zrevrange, zrevrangebylex, zrevrangebyscore,
+};
 use super::{flags::*, is, Cmd, Ctx, Outcome};
 use crate::engine::table::KeySpec;
 use crate::engine::{CmdError, LockSet};
@@ -138,7 +144,7 @@ fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 }
 
 /// The sorted set at `key` for reading (a keyspace hit or miss).
-fn read<'s>(
+pub(super) fn read_in<'s>(
     keys: &'s mut LockSet,
     db: usize,
     key: &[u8],
@@ -149,12 +155,17 @@ fn read<'s>(
 
 macro_rules! read {
     ($ctx:expr, $key:expr) => {
-        read(&mut *$ctx.keys, $ctx.client.db, $key, $ctx.now)
+        read_in(&mut *$ctx.keys, $ctx.client.db, $key, $ctx.now)
     };
 }
 
+/// The sorted set at `key` for reading, borrowing the whole context.
+pub(super) fn read<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c ZSet>, CmdError> {
+    read_in(&mut *ctx.keys, ctx.client.db, key, ctx.now)
+}
+
 /// Change the sorted set at `key`; None when missing (the store deletes one left empty).
-fn write<R>(
+pub(super) fn write<R>(
     ctx: &mut Ctx,
     key: &[u8],
     f: impl FnOnce(&mut ZSet) -> R,
@@ -172,255 +183,6 @@ fn write<R>(
             _ => unreachable!("checked above"),
         })),
     }
-}
-
-/// One end of a score range: the value and whether it is excluded (`(1.5`).
-#[derive(Clone, Copy)]
-struct ScoreBound(f64, bool);
-
-fn score_bound(a: &[u8]) -> Result<ScoreBound, CmdError> {
-    let bad = || error::text("ERR min or max is not a float");
-    match a.strip_prefix(b"(") {
-        Some(rest) => Ok(ScoreBound(parse_f64(rest).ok_or_else(bad)?, true)),
-        None => Ok(ScoreBound(parse_f64(a).ok_or_else(bad)?, false)),
-    }
-}
-
-impl ScoreBound {
-    fn above_min(self, s: f64) -> bool {
-        if self.1 {
-            s > self.0
-        } else {
-            s >= self.0
-        }
-    }
-    fn below_max(self, s: f64) -> bool {
-        if self.1 {
-            s < self.0
-        } else {
-            s <= self.0
-        }
-    }
-}
-
-/// One end of a lex range: `-`, `+`, `[x` (inclusive) or `(x` (exclusive).
-#[derive(Clone)]
-enum LexBound {
-    Min,
-    Max,
-    Incl(Vec<u8>),
-    Excl(Vec<u8>),
-}
-
-fn lex_bound(a: &[u8]) -> Result<LexBound, CmdError> {
-    match a.first() {
-        Some(b'-') if a.len() == 1 => Ok(LexBound::Min),
-        Some(b'+') if a.len() == 1 => Ok(LexBound::Max),
-        Some(b'[') => Ok(LexBound::Incl(a[1..].to_vec())),
-        Some(b'(') => Ok(LexBound::Excl(a[1..].to_vec())),
-        _ => Err(error::text("ERR min or max not valid string range item")),
-    }
-}
-
-impl LexBound {
-    fn above_min(&self, m: &[u8]) -> bool {
-        match self {
-            LexBound::Min => true,
-            LexBound::Max => false,
-            LexBound::Incl(x) => m >= &x[..],
-            LexBound::Excl(x) => m > &x[..],
-        }
-    }
-    fn below_max(&self, m: &[u8]) -> bool {
-        match self {
-            LexBound::Min => false,
-            LexBound::Max => true,
-            LexBound::Incl(x) => m <= &x[..],
-            LexBound::Excl(x) => m < &x[..],
-        }
-    }
-}
-
-/// What a range selects.
-enum Sel {
-    Rank(i64, i64),
-    Score(ScoreBound, ScoreBound),
-    Lex(LexBound, LexBound),
-}
-
-/// The (score, member) pairs a range selects, in order (reversed for REV), after LIMIT.
-fn select(z: &ZSet, sel: &Sel, rev: bool, limit: Option<(i64, i64)>) -> Vec<(f64, Vec<u8>)> {
-    let all: Box<dyn Iterator<Item = (f64, &Vec<u8>)>> = match sel {
-        Sel::Rank(start, stop) => {
-            let len = z.len() as i64;
-            let mut s = if *start < 0 { len + start } else { *start };
-            let mut e = if *stop < 0 { len + stop } else { *stop };
-            s = s.max(0);
-            if e >= len {
-                e = len - 1;
-            }
-            if s > e || s >= len {
-                return Vec::new();
-            }
-            let (s, e) = (s as usize, e as usize);
-            if rev {
-                Box::new(z.iter().rev().skip(s).take(e - s + 1))
-            } else {
-                Box::new(z.iter().skip(s).take(e - s + 1))
-            }
-        }
-        Sel::Score(min, max) => {
-            let (min, max) = (*min, *max);
-            if rev {
-                Box::new(
-                    z.iter()
-                        .rev()
-                        .skip_while(move |(s, _)| !max.below_max(*s))
-                        .take_while(move |(s, _)| min.above_min(*s)),
-                )
-            } else {
-                Box::new(
-                    z.from_score(min.0)
-                        .skip_while(move |(s, _)| !min.above_min(*s))
-                        .take_while(move |(s, _)| max.below_max(*s)),
-                )
-            }
-        }
-        Sel::Lex(min, max) => {
-            let (min, max) = (min.clone(), max.clone());
-            if rev {
-                Box::new(
-                    z.iter()
-                        .rev()
-                        .filter(move |(_, m)| min.above_min(m) && max.below_max(m)),
-                )
-            } else {
-                Box::new(
-                    z.iter()
-                        .filter(move |(_, m)| min.above_min(m) && max.below_max(m)),
-                )
-            }
-        }
-    };
-    let picked: Box<dyn Iterator<Item = (f64, &Vec<u8>)>> = match limit {
-        None => all,
-        Some((off, _)) if off < 0 => return Vec::new(),
-        Some((off, count)) if count < 0 => Box::new(all.skip(off as usize)),
-        Some((off, count)) => Box::new(all.skip(off as usize).take(count as usize)),
-    };
-    picked.map(|(s, m)| (s, m.clone())).collect()
-}
-
-pub(super) fn reply_range(ctx: &mut Ctx, items: &[(f64, Vec<u8>)], withscores: bool) {
-    let resp3 = ctx.out.resp3();
-    if withscores && resp3 {
-        ctx.out.array(items.len());
-        for (s, m) in items {
-            ctx.out.array(2);
-            ctx.out.bulk(m);
-            ctx.out.double(*s);
-        }
-    } else {
-        ctx.out.array(if withscores {
-            items.len() * 2
-        } else {
-            items.len()
-        });
-        for (s, m) in items {
-            ctx.out.bulk(m);
-            if withscores {
-                ctx.out.double(*s);
-            }
-        }
-    }
-}
-
-pub(super) fn int(a: &[u8]) -> Result<i64, CmdError> {
-    parse_i64(a).ok_or(error::NOT_INTEGER)
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum By {
-    Rank,
-    Score,
-    Lex,
-}
-
-/// The one range path: ZRANGE and its older forms.
-/// `modern`: ZRANGE's own options (BYSCORE, BYLEX, REV) are accepted.
-fn range_generic(
-    ctx: &mut Ctx,
-    args: &[Bytes],
-    mut by: By,
-    mut rev: bool,
-    modern: bool,
-) -> Outcome {
-    let (mut withscores, mut limit) = (false, None);
-    let mut j = 4;
-    while j < args.len() {
-        if is(&args[j], "withscores") {
-            withscores = true;
-        } else if is(&args[j], "limit") && j + 2 < args.len() {
-            limit = Some((int(&args[j + 1])?, int(&args[j + 2])?));
-            j += 2;
-        } else if modern && is(&args[j], "byscore") {
-            by = By::Score;
-        } else if modern && is(&args[j], "bylex") {
-            by = By::Lex;
-        } else if modern && is(&args[j], "rev") {
-            rev = true;
-        } else {
-            return Err(error::SYNTAX);
-        }
-        j += 1;
-    }
-    if limit.is_some() && by == By::Rank {
-        return Err(error::text(
-            "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX",
-        ));
-    }
-    if withscores && by == By::Lex {
-        return Err(error::text(
-            "ERR syntax error, WITHSCORES not supported in combination with BYLEX",
-        ));
-    }
-    // With REV, the score and lex forms take the larger end first.
-    let (a, b) = if rev && by != By::Rank {
-        (&args[3], &args[2])
-    } else {
-        (&args[2], &args[3])
-    };
-    let sel = match by {
-        By::Rank => Sel::Rank(int(a)?, int(b)?),
-        By::Score => Sel::Score(score_bound(a)?, score_bound(b)?),
-        By::Lex => Sel::Lex(lex_bound(a)?, lex_bound(b)?),
-    };
-    let items = match read!(ctx, &args[1])? {
-        Some(z) => select(z, &sel, rev, limit),
-        None => Vec::new(),
-    };
-    reply_range(ctx, &items, withscores);
-    Ok(())
-}
-
-/// `ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT offset count] [WITHSCORES]`
-fn zrange(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    range_generic(ctx, args, By::Rank, false, true)
-}
-fn zrevrange(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    range_generic(ctx, args, By::Rank, true, false)
-}
-fn zrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    range_generic(ctx, args, By::Score, false, false)
-}
-fn zrevrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    range_generic(ctx, args, By::Score, true, false)
-}
-fn zrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    range_generic(ctx, args, By::Lex, false, false)
-}
-fn zrevrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    range_generic(ctx, args, By::Lex, true, false)
 }
 
 /// `ZSCORE key member`
@@ -506,22 +268,6 @@ fn zrank(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 }
 fn zrevrank(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     rank_generic(ctx, args, true)
-}
-
-/// `ZCOUNT key min max`
-fn zcount(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    let sel = Sel::Score(score_bound(&args[2])?, score_bound(&args[3])?);
-    let n = read!(ctx, &args[1])?.map_or(0, |z| select(z, &sel, false, None).len());
-    ctx.out.int(n as i64);
-    Ok(())
-}
-
-/// `ZLEXCOUNT key min max`
-fn zlexcount(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    let sel = Sel::Lex(lex_bound(&args[2])?, lex_bound(&args[3])?);
-    let n = read!(ctx, &args[1])?.map_or(0, |z| select(z, &sel, false, None).len());
-    ctx.out.int(n as i64);
-    Ok(())
 }
 
 /// `ZPOPMIN key [count]` / `ZPOPMAX key [count]`
@@ -690,38 +436,6 @@ fn zpopmax(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     zpop(ctx, args, true)
 }
 
-fn remrange(ctx: &mut Ctx, args: &[Bytes], sel: Sel) -> Outcome {
-    let n = write(ctx, &args[1], |z| {
-        let gone = select(z, &sel, false, None);
-        for (_, m) in &gone {
-            z.remove(m);
-        }
-        gone.len()
-    })?
-    .unwrap_or(0);
-    if n > 0 {
-        ctx.changed(&args[1]);
-    }
-    ctx.out.int(n as i64);
-    Ok(())
-}
-
-/// `ZREMRANGEBYRANK key start stop`
-fn zremrangebyrank(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    let sel = Sel::Rank(int(&args[2])?, int(&args[3])?);
-    remrange(ctx, args, sel)
-}
-/// `ZREMRANGEBYSCORE key min max`
-fn zremrangebyscore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    let sel = Sel::Score(score_bound(&args[2])?, score_bound(&args[3])?);
-    remrange(ctx, args, sel)
-}
-/// `ZREMRANGEBYLEX key min max`
-fn zremrangebylex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    let sel = Sel::Lex(lex_bound(&args[2])?, lex_bound(&args[3])?);
-    remrange(ctx, args, sel)
-}
-
 fn size_of(ctx: &mut Ctx, args: &[Bytes], f: fn(&Value) -> Option<usize>) -> Outcome {
     let now = ctx.now;
     let n = match ctx.shard(&args[1]).get(&args[1], now).map(|e| f(&e.value)) {
@@ -746,6 +460,7 @@ const STORE_KEYS: &[KeySpec] = &[KeySpec::range(1, 1, 1), KeySpec::numkeys(2)];
 pub static COMMANDS: &[Cmd] = &[
     Cmd::new("zadd", -4, WRITE | DENYOOM | FAST, "sorted-set", zadd).keys(1, 1, 1).doc("Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.", "1.2.0"),
     Cmd::new("zrange", -4, READONLY, "sorted-set", zrange).keys(1, 1, 1).doc("Returns members in a sorted set within a range of indexes.", "1.2.0"),
+    Cmd::new("zrangestore", -5, WRITE | DENYOOM, "sorted-set", zrangestore).keys(1, 2, 1).doc("Stores a range of members from sorted set in a key.", "6.2.0"),
     Cmd::new("zrevrange", -4, READONLY, "sorted-set", zrevrange).keys(1, 1, 1).doc("Returns members in a sorted set within a range of indexes in reverse order.", "1.2.0"),
     Cmd::new("zrangebyscore", -4, READONLY, "sorted-set", zrangebyscore).keys(1, 1, 1).doc("Returns members in a sorted set within a range of scores.", "1.0.5"),
     Cmd::new("zrevrangebyscore", -4, READONLY, "sorted-set", zrevrangebyscore).keys(1, 1, 1).doc("Returns members in a sorted set within a range of scores in reverse order.", "2.2.0"),
@@ -775,5 +490,7 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new("bzmpop", -5, WRITE | BLOCKING, "sorted-set", bzmpop).key_specs(&[KeySpec::numkeys(2)]).doc("Removes and returns a member by score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "7.0.0"),
     Cmd::new("bzpopmin", -3, WRITE | FAST | BLOCKING, "sorted-set", bzpopmin).keys(1, -2, 1).doc("Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0"),
     Cmd::new("bzpopmax", -3, WRITE | FAST | BLOCKING, "sorted-set", bzpopmax).keys(1, -2, 1).doc("Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.", "5.0.0"),
+    Cmd::new("zrandmember", -2, READONLY, "sorted-set", zrandmember).keys(1, 1, 1).doc("Returns one or more random members from a sorted set.", "6.2.0"),
+    Cmd::new("zscan", -3, READONLY, "sorted-set", zscan).keys(1, 1, 1).doc("Iterates over members and scores of a sorted set.", "2.8.0"),
     Cmd::new("zcard", 2, READONLY | FAST, "sorted-set", zcard).keys(1, 1, 1).doc("Returns the number of members in a sorted set.", "1.2.0"),
 ];

@@ -1,7 +1,7 @@
 //! Sorted-set combinations: ZUNION, ZINTER, ZDIFF (and their STORE forms), ZINTERCARD.
 
 use super::error;
-use super::zset::{int, reply_range};
+use super::zset_range::{int, reply_range};
 use super::{is, Ctx, Outcome};
 use crate::engine::CmdError;
 use crate::num::{parse_f64, parse_i64};
@@ -158,21 +158,8 @@ fn set_op(
     match dst {
         None => reply_range(ctx, &items, withscores),
         Some(d) => {
-            let now = ctx.now;
-            let limits = ctx.engine.hot.limits.read().clone();
-            let shard = ctx.keys.shard(ctx.client.db, d);
-            let existed = shard.remove(d, now).is_some();
-            if let Some((_, m0)) = items.first() {
-                let mut z = ZSet::new(m0, &limits);
-                for (s, m) in &items {
-                    z.insert(m, *s, &limits);
-                }
-                shard.set(d, Value::ZSet(Box::new(z)), 0, now);
-            }
-            if !items.is_empty() || existed {
-                ctx.changed(d);
-            }
-            ctx.out.int(items.len() as i64);
+            let n = store_zset(ctx, d, items);
+            ctx.out.int(n as i64);
         }
     }
     Ok(())
@@ -242,4 +229,24 @@ pub(super) fn zintercard(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     }
     ctx.out.int(count as i64);
     Ok(())
+}
+
+/// Replace `dst` with a sorted set of `items` (sorted, distinct members); no items deletes
+/// it. Raises the change when anything changed; returns the number stored.
+pub(super) fn store_zset(ctx: &mut Ctx, dst: &Bytes, items: Vec<(f64, Vec<u8>)>) -> usize {
+    let now = ctx.now;
+    let limits = ctx.engine.hot.limits.read().clone();
+    let shard = ctx.keys.shard(ctx.client.db, dst);
+    let existed = shard.remove(dst, now).is_some();
+    if let Some((_, m0)) = items.first() {
+        let mut z = ZSet::new(m0, &limits);
+        for (s, m) in &items {
+            z.insert(m, *s, &limits);
+        }
+        shard.set(dst, Value::ZSet(Box::new(z)), 0, now);
+    }
+    if !items.is_empty() || existed {
+        ctx.changed(dst);
+    }
+    items.len()
 }

@@ -2,14 +2,16 @@
 //! `listpack` in Redis, large ones `skiplist`; the encoding converts one way, at Redis's
 //! thresholds.
 
+use super::hash_key;
+use super::key::Key;
 use super::memory::alloc_size;
+use super::table::{node_overhead, Table};
 use super::value::EncodingLimits;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-/// Bytes per member besides the member's two copies: its score-table slot (header, score,
-/// control byte) and its share of a B-tree node (key header, score).
-const PER_MEMBER: usize =
-    (std::mem::size_of::<Vec<u8>>() + 8 + 1) + (std::mem::size_of::<Vec<u8>>() + 8);
+/// Bytes per member besides the member's two copies: its score-table node and its share of
+/// a B-tree node (key header, score).
+const PER_MEMBER: usize = node_overhead::<f64>() + (std::mem::size_of::<Vec<u8>>() + 8);
 
 /// An `f64` with a total order (scores are never NaN).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -28,7 +30,8 @@ impl Ord for Score {
 
 #[derive(Clone, Debug, Default)]
 pub struct ZSet {
-    scores: HashMap<Vec<u8>, f64, ahash::RandomState>,
+    /// Score by member: the store's table, whose cursor gives ZSCAN SCAN's guarantee.
+    scores: Table<f64>,
     order: BTreeSet<(Score, Vec<u8>)>,
     bytes: usize,
     listpack: bool,
@@ -36,12 +39,12 @@ pub struct ZSet {
 
 impl PartialEq for ZSet {
     fn eq(&self, o: &ZSet) -> bool {
-        self.scores == o.scores
+        self.order == o.order
     }
 }
 
 fn member_mem(m: &[u8]) -> usize {
-    2 * alloc_size(m.len()) + PER_MEMBER
+    Key::heap_size(m.len()) + alloc_size(m.len()) + PER_MEMBER
 }
 
 impl ZSet {
@@ -60,11 +63,12 @@ impl ZSet {
         self.scores.is_empty()
     }
     pub fn score(&self, m: &[u8]) -> Option<f64> {
-        self.scores.get(m).copied()
+        self.scores.get(hash_key(m), m).copied()
     }
     /// Set the score of `m`; true when the member is new.
     pub fn insert(&mut self, m: &[u8], score: f64, l: &EncodingLimits) -> bool {
-        let new = match self.scores.get_mut(m) {
+        let h = hash_key(m);
+        let new = match self.scores.get_mut(h, m) {
             Some(old) => {
                 let was = *old;
                 *old = score;
@@ -75,7 +79,7 @@ impl ZSet {
             }
             None => {
                 self.bytes += member_mem(m);
-                self.scores.insert(m.to_vec(), score);
+                self.scores.insert_new(h, Key::new(m), score);
                 self.order.insert((Score(score), m.to_vec()));
                 true
             }
@@ -86,8 +90,8 @@ impl ZSet {
         new
     }
     pub fn remove(&mut self, m: &[u8]) -> Option<f64> {
-        let (k, s) = self.scores.remove_entry(m)?;
-        self.order.remove(&(Score(s), k));
+        let (_, s) = self.scores.remove(hash_key(m), m)?;
+        self.order.remove(&(Score(s), m.to_vec()));
         self.bytes -= member_mem(m);
         Some(s)
     }
@@ -97,6 +101,37 @@ impl ZSet {
         Some(self.order.range(..(Score(s), m.to_vec())).count())
     }
 
+    /// How many members, in order, satisfy `below` (true for a prefix of the order, then
+    /// false): the position where they end.
+    pub fn partition_point(&self, mut below: impl FnMut(f64, &[u8]) -> bool) -> usize {
+        self.order.iter().take_while(|(s, m)| below(s.0, m)).count()
+    }
+
+    /// The members at positions [lo, hi), ascending, or descending with `rev`.
+    pub fn range(
+        &self,
+        lo: usize,
+        hi: usize,
+        rev: bool,
+    ) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
+        let it = self.order.iter().skip(lo).take(hi.saturating_sub(lo));
+        let it = it.map(|(s, m)| (s.0, &m[..]));
+        if rev {
+            Box::new(it.rev())
+        } else {
+            Box::new(it)
+        }
+    }
+
+    /// Remove the members at positions [lo, hi); how many went.
+    pub fn remove_span(&mut self, lo: usize, hi: usize) -> usize {
+        let gone: Vec<Vec<u8>> = self.range(lo, hi, false).map(|(_, m)| m.to_vec()).collect();
+        for m in &gone {
+            self.remove(m);
+        }
+        gone.len()
+    }
+
     /// Members with a score from `lo` up, in order (callers stop at their upper bound).
     pub fn from_score(&self, lo: f64) -> impl DoubleEndedIterator<Item = (f64, &Vec<u8>)> {
         self.order
@@ -104,12 +139,27 @@ impl ZSet {
             .map(|(s, m)| (s.0, m))
     }
 
+    /// Visit the members of the table bucket at `cursor` (all of them while `listpack`, as
+    /// Redis replies to ZSCAN of a listpack at once); the next cursor, 0 at the end.
+    pub fn scan_step<'a>(&'a self, cursor: u64, mut f: impl FnMut(&'a [u8], f64)) -> u64 {
+        if self.listpack {
+            self.order.iter().for_each(|(s, m)| f(m, s.0));
+            return 0;
+        }
+        self.scores.scan_step(cursor, |m, s| f(m, *s))
+    }
+
+    /// A uniformly random (member, score); `rand` yields random numbers.
+    pub fn random(&self, rand: impl FnMut() -> u64) -> Option<(&[u8], f64)> {
+        self.scores.fair_random(rand).map(|(m, s)| (&m[..], *s))
+    }
+
     /// Members in (score, member) order.
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = (f64, &Vec<u8>)> {
         self.order.iter().map(|(s, m)| (s.0, m))
     }
     pub fn mem(&self) -> usize {
-        alloc_size(self.scores.capacity() * (std::mem::size_of::<Vec<u8>>() + 9)) + self.bytes
+        self.bytes
     }
     pub fn encoding(&self) -> &'static str {
         if self.listpack {
@@ -119,7 +169,7 @@ impl ZSet {
         }
     }
     pub fn recount(&self) -> usize {
-        self.scores.keys().map(|m| member_mem(m)).sum()
+        self.scores.iter().map(|(m, _)| member_mem(m)).sum()
     }
     pub fn counted(&self) -> usize {
         self.bytes
