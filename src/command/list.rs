@@ -217,14 +217,16 @@ fn lindex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 
 /// `LSET key index element`
 fn lset(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    let index = int(&args[2])?;
+    // As Redis: the key is looked up (missing, wrong type) before the index is parsed.
+    let index = int(&args[2]);
     let done = write(ctx, &args[1], false, |l| {
-        resolve(index, l.len()).map(|i| l.set(i, args[3].to_vec()))
+        index.map(|index| resolve(index, l.len()).map(|i| l.set(i, args[3].to_vec())))
     })?;
     match done {
         None => Err(error::NO_SUCH_KEY),
-        Some(None) => Err(error::text("ERR index out of range")),
-        Some(Some(())) => {
+        Some(Err(e)) => Err(e),
+        Some(Ok(None)) => Err(error::text("ERR index out of range")),
+        Some(Ok(Some(()))) => {
             ctx.changed(&args[1]);
             ctx.out.ok();
             Ok(())
@@ -481,19 +483,19 @@ fn lmpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 // ---- blocking --------------------------------------------------------------------------
 
 /// A blocking command's timeout in seconds (fractions allowed; 0 = for ever), in ms.
+/// As Redis 7.0: the milliseconds are rounded up first (so a timeout above -0.001 s is 0,
+/// for ever), and a value whose milliseconds do not fit a signed 64-bit integer (`inf`,
+/// `1e30`) is reported as negative, as Redis's overflowing conversion makes it.
 pub fn timeout_ms(a: &[u8]) -> Result<u64, CmdError> {
     let secs = crate::num::parse_f64(a)
-        .filter(|v| v.is_finite())
+        .filter(|v| !v.is_nan())
         .ok_or(error::text("ERR timeout is not a float or out of range"))?;
-    if secs < 0.0 {
+    let ms = (secs * 1000.0).ceil();
+    // 2^63 is exactly representable; anything from it up does not fit.
+    if !(ms < 9_223_372_036_854_775_808.0) || ms < 0.0 {
         return Err(error::text("ERR timeout is negative"));
     }
-    let ms = secs * 1000.0;
-    if ms > (i64::MAX / 2) as f64 {
-        return Err(error::text("ERR timeout is out of range"));
-    }
-    // A fraction of a millisecond still waits (as Redis rounds up to its clock tick).
-    Ok(if ms > 0.0 { ms.ceil() as u64 } else { 0 })
+    Ok(ms as u64)
 }
 
 /// Wait on `keys` (nothing was there to serve), or reply null at once where clients cannot

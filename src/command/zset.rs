@@ -80,12 +80,13 @@ fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let mut plan: Vec<(f64, &Bytes)> = Vec::with_capacity(pairs.len());
     let (mut added, mut updated, mut last) = (0usize, 0usize, None);
     for (score, member) in &pairs {
-        let cur = exists.and_then(|z| z.score(member)).or_else(|| {
-            plan.iter()
-                .rev()
-                .find(|(_, m)| *m == *member)
-                .map(|(s, _)| *s)
-        });
+        // A member named twice is compared with what this command made of it so far.
+        let cur = plan
+            .iter()
+            .rev()
+            .find(|(_, m)| *m == *member)
+            .map(|(s, _)| *s)
+            .or_else(|| exists.and_then(|z| z.score(member)));
         match cur {
             Some(cur) => {
                 if nx {

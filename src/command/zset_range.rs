@@ -16,10 +16,20 @@ use bytes::Bytes;
 #[derive(Clone, Copy)]
 pub(super) struct ScoreBound(f64, bool);
 
+/// As Redis, the exclusive form is read with `strtod`: leading spaces are skipped and a bare
+/// `(` is an exclusive 0.
 pub(super) fn score_bound(a: &[u8]) -> Result<ScoreBound, CmdError> {
     let bad = || error::text("ERR min or max is not a float");
     match a.strip_prefix(b"(") {
-        Some(rest) => Ok(ScoreBound(parse_f64(rest).ok_or_else(bad)?, true)),
+        Some(rest) => {
+            let rest = rest.trim_ascii_start();
+            let v = if rest.is_empty() {
+                0.0
+            } else {
+                parse_f64(rest).ok_or_else(bad)?
+            };
+            Ok(ScoreBound(v, true))
+        }
         None => Ok(ScoreBound(parse_f64(a).ok_or_else(bad)?, false)),
     }
 }
@@ -199,6 +209,8 @@ fn parse(
     store: bool,
 ) -> Result<Request, CmdError> {
     let (mut withscores, mut limit) = (false, None);
+    // Each of BYSCORE/BYLEX and REV may be given once (a second is a syntax error).
+    let mut by_set = false;
     let mut j = at + 2;
     while j < args.len() {
         if !store && is(&args[j], "withscores") {
@@ -206,11 +218,11 @@ fn parse(
         } else if is(&args[j], "limit") && j + 2 < args.len() {
             limit = Some((int(&args[j + 1])?, int(&args[j + 2])?));
             j += 2;
-        } else if modern && is(&args[j], "byscore") {
-            by = By::Score;
-        } else if modern && is(&args[j], "bylex") {
-            by = By::Lex;
-        } else if modern && is(&args[j], "rev") {
+        } else if modern && !by_set && is(&args[j], "byscore") {
+            (by, by_set) = (By::Score, true);
+        } else if modern && !by_set && is(&args[j], "bylex") {
+            (by, by_set) = (By::Lex, true);
+        } else if modern && !rev && is(&args[j], "rev") {
             rev = true;
         } else {
             return Err(error::SYNTAX);

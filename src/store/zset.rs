@@ -23,8 +23,11 @@ impl PartialOrd for Score {
     }
 }
 impl Ord for Score {
+    /// Numeric order, with -0 equal to 0 (as Redis compares scores); never NaN.
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&o.0)
+        self.0
+            .partial_cmp(&o.0)
+            .unwrap_or(std::cmp::Ordering::Equal)
     }
 }
 
@@ -68,7 +71,21 @@ impl ZSet {
     /// Set the score of `m`; true when the member is new.
     pub fn insert(&mut self, m: &[u8], score: f64, l: &EncodingLimits) -> bool {
         let h = hash_key(m);
-        let new = match self.scores.get_mut(h, m) {
+        let exists = self.scores.get(h, m).is_some();
+        // As Redis: convert before inserting the member that would not fit.
+        if self.listpack
+            && (m.len() > l.zset_value || (!exists && self.scores.len() + 1 > l.zset_entries))
+        {
+            self.listpack = false;
+        }
+        // A listpack stores -0 as the integer 0 (Redis writes the score as text, which then
+        // reads as an integer); the skiplist keeps the double.
+        let score = if self.listpack && score == 0.0 {
+            0.0
+        } else {
+            score
+        };
+        match self.scores.get_mut(h, m) {
             Some(old) => {
                 let was = *old;
                 *old = score;
@@ -83,11 +100,7 @@ impl ZSet {
                 self.order.insert((Score(score), m.to_vec()));
                 true
             }
-        };
-        if self.listpack && (m.len() > l.zset_value || self.scores.len() > l.zset_entries) {
-            self.listpack = false;
         }
-        new
     }
     pub fn remove(&mut self, m: &[u8]) -> Option<f64> {
         let (_, s) = self.scores.remove(hash_key(m), m)?;
