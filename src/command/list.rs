@@ -492,7 +492,7 @@ pub fn timeout_ms(a: &[u8]) -> Result<u64, CmdError> {
         .ok_or(error::text("ERR timeout is not a float or out of range"))?;
     let ms = (secs * 1000.0).ceil();
     // 2^63 is exactly representable; anything from it up does not fit.
-    if ms >= 9_223_372_036_854_775_808.0 || ms < 0.0 {
+    if !(0.0..9_223_372_036_854_775_808.0).contains(&ms) {
         return Err(error::text("ERR timeout is negative"));
     }
     Ok(ms as u64)
