@@ -87,7 +87,7 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], base: u64, seconds: bool, name:
             when.to_string().into_bytes(),
         ]
     };
-    ctx.fx.dirty += 1;
+    ctx.changed(key);
     ctx.log_as(|| vec![record]);
     ctx.out.int(1);
     Ok(())
@@ -165,7 +165,7 @@ fn persist(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         shard.set_expire(key, 0, now);
     }
     if had {
-        ctx.fx.dirty += 1;
+        ctx.changed(key);
     }
     ctx.out.int(had as i64);
     Ok(())

@@ -225,9 +225,12 @@ fn swapdb(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if a < 0 || b < 0 || a >= n || b >= n {
         return Err(error::DB_RANGE);
     }
-    ctx.keys.swap_dbs(a as usize, b as usize);
+    let (a, b) = (a as usize, b as usize);
+    super::server::touch_watched(ctx, a, Some(b));
+    super::server::touch_watched(ctx, b, Some(a));
+    ctx.keys.swap_dbs(a, b);
     ctx.fx.dirty += 1;
-    ctx.fx.rare().swapped = Some((a as usize, b as usize));
+    ctx.fx.rare().swapped = Some((a, b));
     ctx.out.ok();
     Ok(())
 }

@@ -456,11 +456,15 @@ fn lmpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         _ => return Err(error::SYNTAX),
     }
     for key in &args[2..at] {
-        let popped = write(ctx, key, false, |l| {
+        let popped = match write(ctx, key, false, |l| {
             (0..count.min(l.len()))
                 .filter_map(|_| if left { l.pop_front() } else { l.pop_back() })
                 .collect::<Vec<_>>()
-        })?;
+        }) {
+            // Once blocked (BLMPOP), a key of another type is waited on, as Redis does.
+            Err(e) if ctx.client.block_retry && e == error::WRONGTYPE => None,
+            r => r?,
+        };
         let Some(popped) = popped else { continue };
         ctx.changed(key);
         let n = popped.len();

@@ -17,6 +17,7 @@ pub mod list;
 pub mod server;
 pub mod set;
 pub mod string;
+pub mod transaction;
 pub mod zset;
 pub mod zset_ops;
 pub mod zset_random;
@@ -43,6 +44,7 @@ const FAMILIES: &[&[Cmd]] = &[
     hash::COMMANDS,
     list::COMMANDS,
     set::COMMANDS,
+    transaction::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

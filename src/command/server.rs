@@ -40,11 +40,21 @@ fn flush_mode_ok(args: &[Bytes], from: usize) -> bool {
     }
 }
 
+/// Before `db` is emptied (or swapped with `other`): WATCHes of keys it holds (or `other`
+/// holds) fail, as Redis's `touchAllWatchedKeysInDb`.
+pub(super) fn touch_watched(ctx: &mut Ctx, db: usize, other: Option<usize>) {
+    let keys = &mut *ctx.keys;
+    ctx.engine.watches.touch_db(db, |k| {
+        keys.shard(db, k).contains_raw(k) || other.is_some_and(|o| keys.shard(o, k).contains_raw(k))
+    });
+}
+
 fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if !flush_mode_ok(args, 1) {
         return Err(error::SYNTAX);
     }
     let db = ctx.db();
+    touch_watched(ctx, db, None);
     let n: usize = (0..crate::store::SHARDS)
         .map(|i| ctx.keys.shard_at(db, i).clear())
         .sum();
@@ -60,6 +70,7 @@ fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     }
     let mut n = 0;
     for db in 0..ctx.engine.store.databases() {
+        touch_watched(ctx, db, None);
         for i in 0..crate::store::SHARDS {
             n += ctx.keys.shard_at(db, i).clear();
         }
@@ -245,6 +256,7 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 fn config_resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.engine.stats.reset();
     for db in 0..ctx.engine.store.databases() {
+        touch_watched(ctx, db, None);
         for i in 0..crate::store::SHARDS {
             ctx.keys.shard_at(db, i).stats = Default::default();
         }
@@ -624,7 +636,7 @@ pub static COMMANDS: &[Cmd] = &[
         "Returns the Unix timestamp of the last successful save to disk.",
         "1.0.0",
     ),
-    Cmd::new("shutdown", -1, ADM, "server", shutdown).doc(
+    Cmd::new("shutdown", -1, ADM | NO_MULTI, "server", shutdown).doc(
         "Synchronously saves the database(s) to disk and shuts down the Redis server.",
         "1.0.0",
     ),

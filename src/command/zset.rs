@@ -358,9 +358,12 @@ fn zmpop_at(ctx: &mut Ctx, args: &[Bytes], numkeys_at: usize) -> Result<bool, Cm
         _ => return Err(error::SYNTAX),
     }
     for key in &args[numkeys_at + 1..at] {
-        let Some(popped) = pop_from(ctx, key, count, max)? else {
-            continue;
+        let popped = match pop_from(ctx, key, count, max) {
+            // Once blocked (BZMPOP), a key of another type is waited on, as Redis does.
+            Err(e) if ctx.client.block_retry && e == error::WRONGTYPE => None,
+            r => r?,
         };
+        let Some(popped) = popped else { continue };
         let k = popped.len();
         ctx.log_as(|| {
             let cmd: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };

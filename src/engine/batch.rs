@@ -252,8 +252,19 @@ impl State {
         self.out.proto = self.client.proto;
         let idx = match self.check(engine, args) {
             Ok(i) => i,
-            Err((i, e)) => return self.reject(i, &e),
+            Err((i, e)) => {
+                // A command refused while queueing fails the transaction.
+                self.client.multi_aborted |= self.client.multi.is_some();
+                return self.reject(i, &e);
+            }
         };
+        if self.client.multi.is_some() && !self.loading {
+            match engine.registry.cmds[idx].name {
+                "exec" => return self.exec(engine, idx, args),
+                "discard" | "multi" | "watch" | "quit" | "reset" => {}
+                _ => return self.queue(engine, idx, args),
+            }
+        }
         let cmd = engine.registry.cmds[idx];
         let write = cmd.flags & flags::WRITE != 0;
         if !self.loading {
@@ -289,6 +300,72 @@ impl State {
         if self.blocked.is_none() {
             self.account(engine, idx, args, ok);
         }
+    }
+
+    /// Inside MULTI: queue a checked command (Redis refuses `no-multi` commands, and any
+    /// command over `maxmemory`, here; a refusal fails the transaction).
+    fn queue(&mut self, engine: &Engine, idx: usize, args: &[Bytes]) {
+        let refuse = if engine.registry.cmds[idx].flags & flags::NO_MULTI != 0 {
+            Some(CmdError::owned(
+                ErrKind::Err,
+                "ERR Command not allowed inside a transaction".into(),
+            ))
+        } else if super::evict::over_maxmemory(engine) && !super::evict::make_room(engine, self.now)
+        {
+            Some(crate_error::OOM)
+        } else {
+            None
+        };
+        if let Some(e) = refuse {
+            self.client.multi_aborted = true;
+            return self.reject(Some(idx), &e);
+        }
+        if let Some(q) = self.client.multi.as_mut() {
+            q.push(args.to_vec());
+        }
+        self.out.simple("QUEUED");
+    }
+
+    /// `EXEC`: run the queued commands as one atomic unit, unless one was refused while
+    /// queueing (`EXECABORT`) or a watched key changed or expired (a null reply). Either
+    /// way the transaction and the watches end.
+    fn exec(&mut self, engine: &Engine, idx: usize, args: &[Bytes]) {
+        let queued = self.client.multi.take().unwrap_or_default();
+        let watching = self.client.watching.take();
+        if std::mem::take(&mut self.client.multi_aborted) {
+            let e = CmdError::owned(
+                ErrKind::ExecAbort,
+                "EXECABORT Transaction discarded because of previous errors.".into(),
+            );
+            return self.reject(Some(idx), &e);
+        }
+        if let Some(w) = &watching {
+            if w.is_dirty() || self.watched_expired(engine, w) {
+                self.out.null_array();
+                self.account(engine, idx, args, true);
+                return;
+            }
+        }
+        drop(watching);
+        self.out.array(queued.len());
+        self.run_atomic(engine, &queued, false);
+        self.account(engine, idx, args, true);
+    }
+
+    /// A watched key that was live when watched has passed its TTL (Redis fails the EXEC
+    /// even before the key is removed).
+    fn watched_expired(&mut self, engine: &Engine, w: &super::watch::Watching) -> bool {
+        let mut slots = Slots::new();
+        for (db, k) in w.live_when_watched() {
+            slots.push(slot(db, k));
+        }
+        if slots.is_empty() {
+            return false;
+        }
+        let now = engine.store.now();
+        let mut locks = LockSet::new(engine, &mut slots);
+        w.live_when_watched()
+            .any(|(db, k)| locks.shard(db, k).peek_expired(k, now))
     }
 
     /// Lock what command `idx` needs for `args`.

@@ -68,7 +68,19 @@ impl Blocking {
         w
     }
 
-    /// The client is done waiting (served, timed out, unblocked or gone).
+    /// The client is done waiting (served, timed out, unblocked or gone). A wake-up it
+    /// received is passed on to the next client waiting on its keys: it may have failed
+    /// (a destination of the wrong type), gone away, or left elements behind.
+    pub fn finish(&self, w: &Arc<Waiter>) {
+        self.unblock(w);
+        if w.woken.load(Ordering::Acquire) {
+            for (db, k) in &w.keys {
+                self.key_changed(*db, k);
+            }
+        }
+    }
+
+    /// Remove the client from the queues.
     pub fn unblock(&self, w: &Arc<Waiter>) {
         let mut q = self.queues.lock();
         for k in &w.keys {

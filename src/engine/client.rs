@@ -80,6 +80,12 @@ pub struct ClientState {
     /// The command runs again after a wake-up while blocked (a key of the wrong type is then
     /// waited on, as Redis does, instead of failing).
     pub block_retry: bool,
+    /// Inside `MULTI`: the commands queued so far.
+    pub multi: Option<Vec<Vec<bytes::Bytes>>>,
+    /// A command was refused while queueing: `EXEC` answers `EXECABORT`.
+    pub multi_aborted: bool,
+    /// The keys this client WATCHes.
+    pub watching: Option<super::watch::Watching>,
 }
 
 impl ClientState {
@@ -91,6 +97,9 @@ impl ClientState {
             authenticated,
             close: false,
             block_retry: false,
+            multi: None,
+            multi_aborted: false,
+            watching: None,
         }
     }
 }

@@ -5,8 +5,8 @@
 //! Consumers hang off [`Engine::raise`]:
 //! - (a) the propagation sink: expired and evicted keys are logged as `DEL`, as Redis does,
 //!   so a replay (which never expires or evicts on its own) ends with the same data;
-//! - (b) WATCH invalidation, (c) waking clients blocked on a key and (d)
-//!   `notify-keyspace-events` are to be attached here by their features.
+//! - (b) WATCH invalidation (`engine::watch`), (c) waking clients blocked on a key
+//!   (`engine::blocking`); (d) `notify-keyspace-events` is to be attached here.
 //!
 //! Events of commands are raised by the dispatcher from the handler's effects, after the
 //! command's records were propagated; events of expiry are raised before them (see
@@ -61,9 +61,14 @@ impl Engine {
     /// caller looked it up once for a batch of events).
     pub fn raise(&self, ev: Event, sink: Option<&dyn Sink>) {
         match ev.kind {
-            EventKind::Modified => self.blocking.key_changed(ev.db, &ev.key),
+            EventKind::Modified => {
+                self.watches.touch(ev.db, &ev.key, false);
+                self.blocking.key_changed(ev.db, &ev.key);
+            }
             EventKind::Flushed => {}
             EventKind::Expired | EventKind::Evicted => {
+                self.watches
+                    .touch(ev.db, &ev.key, ev.kind == EventKind::Expired);
                 if let Some(s) = sink {
                     s.append(ev.db, &[b"DEL", &ev.key]);
                 }
@@ -87,7 +92,9 @@ impl Engine {
     /// blocked clients and keyspace notifications will add to this), so commands record
     /// the keys they change.
     pub fn wants_key_events(&self) -> bool {
-        self.taps.on.load(Ordering::Relaxed) || self.blocking.blocked_clients() > 0
+        self.taps.on.load(Ordering::Relaxed)
+            || self.blocking.blocked_clients() > 0
+            || self.watches.any()
     }
 
     /// Install (or remove) a listener that sees every event.

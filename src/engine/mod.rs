@@ -29,6 +29,7 @@ pub mod sink;
 pub mod slowlog;
 pub mod stats;
 pub mod table;
+pub mod watch;
 
 pub use batch::Batch;
 pub use client::{ClientInfo, ClientState};
@@ -81,6 +82,8 @@ pub struct Engine {
     taps: events::Taps,
     /// Clients blocked on keys.
     pub blocking: blocking::Blocking,
+    /// Who WATCHes which keys.
+    pub watches: Arc<watch::Watches>,
 }
 
 /// Settings read on hot paths, mirrored from `Config` whenever it changes, so no command
@@ -158,6 +161,7 @@ impl Engine {
             persistence: RwLock::new(None),
             taps: Default::default(),
             blocking: Default::default(),
+            watches: Default::default(),
         });
         engine.refresh_hot();
         engine

@@ -208,6 +208,6 @@ async fn wait_blocked(
             None => break Waited::Served,
         }
     };
-    blocking.unblock(&waiter);
+    blocking.finish(&waiter);
     result
 }

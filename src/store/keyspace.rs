@@ -271,6 +271,18 @@ impl Shard {
         account_removed(&mut self.ttls, &self.counters, h, key, e);
     }
 
+    /// Whether `key` is present at all, expired or not (what FLUSHDB/SWAPDB touch for WATCH).
+    pub fn contains_raw(&self, key: &[u8]) -> bool {
+        self.keys.get(hash_key(key), key).is_some()
+    }
+
+    /// Whether `key` is present but past its TTL, without removing it (WATCH, EXEC).
+    pub fn peek_expired(&self, key: &[u8], now: u64) -> bool {
+        self.keys
+            .get(hash_key(key), key)
+            .is_some_and(|e| is_expired(e, now))
+    }
+
     /// A live entry, or None (an expired one is removed on the way).
     pub fn get(&mut self, key: &[u8], now: u64) -> Option<&Entry> {
         self.get_mut_live(hash_key(key), key, now).map(|e| &*e)
