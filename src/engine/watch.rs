@@ -21,11 +21,14 @@ struct Watcher {
     expired: AtomicBool,
 }
 
+/// Watchers by (db, key).
+type WatchMap = HashMap<(usize, Bytes), Vec<Arc<Watcher>>>;
+
 #[derive(Default)]
 pub struct Watches {
     /// Registered watches (fast check for "nobody watches").
     n: AtomicUsize,
-    map: Mutex<HashMap<(usize, Bytes), Vec<Arc<Watcher>>>>,
+    map: Mutex<WatchMap>,
 }
 
 impl Watches {
