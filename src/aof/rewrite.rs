@@ -58,7 +58,7 @@ pub fn write_entry(buf: &mut Vec<u8>, key: &[u8], e: &Entry) {
             let items: Vec<&[u8]> = z
                 .iter()
                 .zip(&scores)
-                .flat_map(|((_, m), s)| [s.as_bytes(), &m[..]])
+                .flat_map(|((_, m), s)| [s.as_bytes(), m])
                 .collect();
             for c in items.chunks(ITEMS_PER_COMMAND * 2) {
                 let mut args: Vec<&[u8]> = vec![b"ZADD", key];

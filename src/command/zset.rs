@@ -310,18 +310,10 @@ fn pop_from(
 ) -> Result<Option<Popped>, CmdError> {
     let popped = write(ctx, key, |z| {
         let n = count.min(z.len());
-        let picked: Vec<(f64, Vec<u8>)> = if max {
-            z.iter()
-                .rev()
-                .take(n)
-                .map(|(s, m)| (s, m.clone()))
-                .collect()
-        } else {
-            z.iter().take(n).map(|(s, m)| (s, m.clone())).collect()
-        };
-        for (_, m) in &picked {
-            z.remove(m);
-        }
+        let (lo, hi) = if max { (z.len() - n, z.len()) } else { (0, n) };
+        let picked: Vec<(f64, Vec<u8>)> =
+            z.range(lo, hi, max).map(|(s, m)| (s, m.to_vec())).collect();
+        z.remove_span(lo, hi);
         picked
     })?;
     if popped.as_ref().is_some_and(|p| !p.is_empty()) {

@@ -24,7 +24,7 @@ fn source(ctx: &mut Ctx, key: &[u8]) -> Result<Vec<(Vec<u8>, f64)>, CmdError> {
     match ctx.keys.shard(ctx.client.db, key).get_read(key, now) {
         None => Ok(Vec::new()),
         Some(e) => match &e.value {
-            Value::ZSet(z) => Ok(z.iter().map(|(s, m)| (m.clone(), s)).collect()),
+            Value::ZSet(z) => Ok(z.iter().map(|(s, m)| (m.to_vec(), s)).collect()),
             Value::Set(st) => Ok(st.iter().map(|m| (m.to_vec(), 1.0)).collect()),
             _ => Err(error::WRONGTYPE),
         },

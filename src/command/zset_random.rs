@@ -65,10 +65,10 @@ pub(super) fn zrandmember(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         }
     } else if n == z.len() {
         // Redis walks the whole set from the highest member down.
-        z.iter().rev().for_each(|(s, m)| emit(m, s));
+        z.iter_rev().for_each(|(s, m)| emit(m, s));
     } else {
         // Distinct members: a partial Fisher-Yates shuffle.
-        let mut all: Vec<(&[u8], f64)> = z.iter().map(|(s, m)| (&m[..], s)).collect();
+        let mut all: Vec<(&[u8], f64)> = z.iter().map(|(s, m)| (m, s)).collect();
         for i in 0..n {
             let j = i + (next() % (all.len() - i) as u64) as usize;
             all.swap(i, j);

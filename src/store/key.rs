@@ -55,6 +55,24 @@ impl Deref for Key {
     }
 }
 
+impl PartialEq for Key {
+    fn eq(&self, o: &Key) -> bool {
+        self.as_bytes() == o.as_bytes()
+    }
+}
+impl Eq for Key {}
+impl PartialOrd for Key {
+    fn partial_cmp(&self, o: &Key) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+/// Byte order (sorted-set members tie-break on it).
+impl Ord for Key {
+    fn cmp(&self, o: &Key) -> std::cmp::Ordering {
+        self.as_bytes().cmp(o.as_bytes())
+    }
+}
+
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:?}", self.as_bytes().escape_ascii().to_string())

@@ -1,17 +1,21 @@
 //! Sorted sets: score by member, and members ordered by (score, member). Small ones are
 //! `listpack` in Redis, large ones `skiplist`; the encoding converts one way, at Redis's
 //! thresholds.
+//!
+//! Two indexes, as Redis's skiplist encoding has: the store's chained table maps a member to
+//! its score (O(1) ZSCORE, and the resumable cursor ZSCAN needs), and an order-statistic
+//! B-tree (`ranked`) keeps (score, member) in order with subtree counts, so rank, the start
+//! of a range by rank, score or lex, and the count of a range are O(log n).
 
 use super::hash_key;
 use super::key::Key;
-use super::memory::alloc_size;
+use super::ranked::Ranked;
 use super::table::{node_overhead, Table};
 use super::value::EncodingLimits;
-use std::collections::BTreeSet;
 
-/// Bytes per member besides the member's two copies: its score-table node and its share of
-/// a B-tree node (key header, score).
-const PER_MEMBER: usize = node_overhead::<f64>() + (std::mem::size_of::<Vec<u8>>() + 8);
+/// Bytes per member besides its heap copies: its score-table node, and its slot in the
+/// order tree (the element plus the tree's measured node overhead, about 15%).
+const PER_MEMBER: usize = node_overhead::<f64>() + std::mem::size_of::<(Score, Key)>() * 115 / 100;
 
 /// An `f64` with a total order (scores are never NaN).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -35,19 +39,20 @@ impl Ord for Score {
 pub struct ZSet {
     /// Score by member: the store's table, whose cursor gives ZSCAN SCAN's guarantee.
     scores: Table<f64>,
-    order: BTreeSet<(Score, Vec<u8>)>,
+    order: Ranked<(Score, Key)>,
     bytes: usize,
     listpack: bool,
 }
 
 impl PartialEq for ZSet {
     fn eq(&self, o: &ZSet) -> bool {
-        self.order == o.order
+        self.len() == o.len() && self.iter().eq(o.iter())
     }
 }
 
+/// A member's heap copies (one per index when longer than a key kept inline) and slots.
 fn member_mem(m: &[u8]) -> usize {
-    Key::heap_size(m.len()) + alloc_size(m.len()) + PER_MEMBER
+    2 * Key::heap_size(m.len()) + PER_MEMBER
 }
 
 impl ZSet {
@@ -89,35 +94,40 @@ impl ZSet {
             Some(old) => {
                 let was = *old;
                 *old = score;
-                let key = (Score(was), m.to_vec());
-                self.order.remove(&key);
-                self.order.insert((Score(score), key.1));
+                let (_, k) = self
+                    .order
+                    .remove(&(Score(was), Key::new(m)))
+                    .expect("member in both indexes");
+                self.order.insert((Score(score), k));
                 false
             }
             None => {
                 self.bytes += member_mem(m);
                 self.scores.insert_new(h, Key::new(m), score);
-                self.order.insert((Score(score), m.to_vec()));
+                self.order.insert((Score(score), Key::new(m)));
                 true
             }
         }
     }
     pub fn remove(&mut self, m: &[u8]) -> Option<f64> {
         let (_, s) = self.scores.remove(hash_key(m), m)?;
-        self.order.remove(&(Score(s), m.to_vec()));
+        self.order.remove(&(Score(s), Key::new(m)));
         self.bytes -= member_mem(m);
         Some(s)
     }
     /// The 0-based rank of `m` in (score, member) order.
     pub fn rank(&self, m: &[u8]) -> Option<usize> {
-        let s = self.score(m)?;
-        Some(self.order.range(..(Score(s), m.to_vec())).count())
+        let s = Score(self.score(m)?);
+        Some(
+            self.order
+                .partition_point(|(x, k)| (*x, k.as_bytes()) < (s, m)),
+        )
     }
 
     /// How many members, in order, satisfy `below` (true for a prefix of the order, then
-    /// false): the position where they end.
+    /// false): the position where they end. O(log n).
     pub fn partition_point(&self, mut below: impl FnMut(f64, &[u8]) -> bool) -> usize {
-        self.order.iter().take_while(|(s, m)| below(s.0, m)).count()
+        self.order.partition_point(|(s, m)| below(s.0, m))
     }
 
     /// The members at positions [lo, hi), ascending, or descending with `rev`.
@@ -127,12 +137,17 @@ impl ZSet {
         hi: usize,
         rev: bool,
     ) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
-        let it = self.order.iter().skip(lo).take(hi.saturating_sub(lo));
-        let it = it.map(|(s, m)| (s.0, &m[..]));
+        let n = hi.min(self.len()).saturating_sub(lo);
+        if n == 0 {
+            return Box::new(std::iter::empty());
+        }
+        fn pair((s, m): &(Score, Key)) -> (f64, &[u8]) {
+            (s.0, m.as_bytes())
+        }
         if rev {
-            Box::new(it.rev())
+            Box::new(self.order.iter_back_from(lo + n - 1).take(n).map(pair))
         } else {
-            Box::new(it)
+            Box::new(self.order.iter_from(lo).take(n).map(pair))
         }
     }
 
@@ -140,36 +155,39 @@ impl ZSet {
     pub fn remove_span(&mut self, lo: usize, hi: usize) -> usize {
         let gone: Vec<Vec<u8>> = self.range(lo, hi, false).map(|(_, m)| m.to_vec()).collect();
         for m in &gone {
-            self.remove(m);
+            self.scores.remove(hash_key(m), m);
+            self.bytes -= member_mem(m);
         }
+        self.order.remove_range(lo, lo + gone.len());
         gone.len()
-    }
-
-    /// Members with a score from `lo` up, in order (callers stop at their upper bound).
-    pub fn from_score(&self, lo: f64) -> impl DoubleEndedIterator<Item = (f64, &Vec<u8>)> {
-        self.order
-            .range((Score(lo), Vec::new())..)
-            .map(|(s, m)| (s.0, m))
     }
 
     /// Visit the members of the table bucket at `cursor` (all of them while `listpack`, as
     /// Redis replies to ZSCAN of a listpack at once); the next cursor, 0 at the end.
     pub fn scan_step<'a>(&'a self, cursor: u64, mut f: impl FnMut(&'a [u8], f64)) -> u64 {
         if self.listpack {
-            self.order.iter().for_each(|(s, m)| f(m, s.0));
+            self.iter().for_each(|(s, m)| f(m, s));
             return 0;
         }
         self.scores.scan_step(cursor, |m, s| f(m, *s))
     }
 
     /// A uniformly random (member, score); `rand` yields random numbers.
-    pub fn random(&self, rand: impl FnMut() -> u64) -> Option<(&[u8], f64)> {
-        self.scores.fair_random(rand).map(|(m, s)| (&m[..], *s))
+    pub fn random(&self, mut rand: impl FnMut() -> u64) -> Option<(&[u8], f64)> {
+        if self.is_empty() {
+            return None;
+        }
+        let (s, m) = self.order.get((rand() % self.len() as u64) as usize)?;
+        Some((m.as_bytes(), s.0))
     }
 
     /// Members in (score, member) order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (f64, &Vec<u8>)> {
-        self.order.iter().map(|(s, m)| (s.0, m))
+    pub fn iter(&self) -> impl Iterator<Item = (f64, &[u8])> {
+        self.order.iter().map(|(s, m)| (s.0, m.as_bytes()))
+    }
+    /// Members from the highest down.
+    pub fn iter_rev(&self) -> Box<dyn Iterator<Item = (f64, &[u8])> + '_> {
+        self.range(0, self.len(), true)
     }
     pub fn mem(&self) -> usize {
         self.bytes
