@@ -59,7 +59,7 @@ fn write<R>(
         Some(false) => return Err(error::WRONGTYPE),
         None if !create => return Ok(None),
         None => {
-            shard.set(key, Value::Hash(Box::default()), 0, now);
+            shard.set(key, Value::Hash(Hash::default()), 0, now);
         }
         Some(true) => {}
     }

@@ -1,29 +1,35 @@
-//! Hashes, in Redis's two encodings: a small hash is a `listpack` (here: a vector of pairs in
-//! insertion order, searched linearly, as Redis's listpack is), a large one a `hashtable` (here:
-//! the store's own chained table, whose reverse-binary cursor gives `HSCAN` its guarantee).
+//! Hashes, in Redis's two encodings: a small hash is a `listpack` (here: field, value, field,
+//! value … packed in one buffer in insertion order, searched linearly, as Redis's listpack is),
+//! a large one a `hashtable` (here: the store's own chained table, whose reverse-binary cursor
+//! gives `HSCAN` its guarantee; short values live inside the node like short keys do).
 //! The conversion happens once and one way, at Redis's thresholds (`hash-max-listpack-entries`,
 //! `hash-max-listpack-value`).
 
 use super::hash_key;
 use super::key::Key;
 use super::memory::alloc_size;
+use super::pack::Pack;
 use super::table::{node_overhead, Table};
 use super::value::EncodingLimits;
 
-/// Bytes of one slot of the small form: two `Vec<u8>` headers.
-const PAIR: usize = 2 * std::mem::size_of::<Vec<u8>>();
-
+/// Three words, so a hash lives in its key's `Value` without a box of its own: a small hash
+/// costs its entry plus one packed buffer.
 #[derive(Clone, Debug)]
 enum Fields {
-    Small(Vec<(Vec<u8>, Vec<u8>)>),
-    Large(Table<Vec<u8>>),
+    Small(Pack),
+    Large(Box<Large>),
+}
+
+#[derive(Clone, Debug)]
+struct Large {
+    table: Table<Key>,
+    /// Heap bytes of the fields and values kept out of their nodes, kept as they change.
+    bytes: usize,
 }
 
 #[derive(Clone, Debug)]
 pub struct Hash {
     fields: Fields,
-    /// Bytes of the fields' and values' own allocations, kept as they change.
-    bytes: usize,
 }
 
 impl Default for Hash {
@@ -38,28 +44,22 @@ impl PartialEq for Hash {
     }
 }
 
-/// What one field costs besides its node or slot, by encoding.
-fn elem_mem(large: bool, field: &[u8], value: &[u8]) -> usize {
-    let f = if large {
-        Key::heap_size(field.len())
-    } else {
-        alloc_size(field.len())
-    };
-    f + alloc_size(value.len())
+/// Heap bytes one field of a large hash costs besides its node.
+fn elem_mem(field: &[u8], value: &[u8]) -> usize {
+    Key::heap_size(field.len()) + Key::heap_size(value.len())
 }
 
 impl Hash {
     pub fn new() -> Hash {
         Hash {
-            fields: Fields::Small(Vec::new()),
-            bytes: 0,
+            fields: Fields::Small(Pack::default()),
         }
     }
 
     pub fn len(&self) -> usize {
         match &self.fields {
-            Fields::Small(v) => v.len(),
-            Fields::Large(t) => t.len(),
+            Fields::Small(p) => p.len() / 2,
+            Fields::Large(l) => l.table.len(),
         }
     }
 
@@ -67,10 +67,21 @@ impl Hash {
         self.len() == 0
     }
 
+    /// A small hash's field at its offset, with its value's offset and bytes.
+    fn find<'p>(p: &'p Pack, field: &[u8]) -> Option<(usize, usize, &'p [u8])> {
+        let mut it = p.entries();
+        while let (Some((fo, f)), Some((vo, v))) = (it.next(), it.next()) {
+            if f == field {
+                return Some((fo, vo, v));
+            }
+        }
+        None
+    }
+
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
         match &self.fields {
-            Fields::Small(v) => v.iter().find(|(f, _)| f == field).map(|(_, x)| &x[..]),
-            Fields::Large(t) => t.get(hash_key(field), field).map(|x| &x[..]),
+            Fields::Small(p) => Hash::find(p, field).map(|(_, _, v)| v),
+            Fields::Large(l) => l.table.get(hash_key(field), field).map(|x| &x[..]),
         }
     }
 
@@ -80,18 +91,18 @@ impl Hash {
 
     /// Convert to the table form (once, for good).
     fn convert(&mut self) {
-        let Fields::Small(pairs) = std::mem::replace(&mut self.fields, Fields::Small(Vec::new()))
+        let Fields::Small(p) = std::mem::replace(&mut self.fields, Fields::Small(Pack::default()))
         else {
             return;
         };
         let mut t = Table::default();
         let mut bytes = 0;
-        for (f, v) in pairs {
-            bytes += elem_mem(true, &f, &v);
-            t.insert_new(hash_key(&f), Key::new(&f), v);
+        let mut it = p.iter();
+        while let (Some(f), Some(v)) = (it.next(), it.next()) {
+            bytes += elem_mem(f, v);
+            t.insert_new(hash_key(f), Key::new(f), Key::new(v));
         }
-        self.fields = Fields::Large(t);
-        self.bytes = bytes;
+        self.fields = Fields::Large(Box::new(Large { table: t, bytes }));
     }
 
     /// Set `field` to `value`; true when the field is new.
@@ -99,33 +110,29 @@ impl Hash {
         if !self.large() && (field.len() > l.hash_value || value.len() > l.hash_value) {
             self.convert();
         }
-        let large = self.large();
         let new = match &mut self.fields {
-            Fields::Small(v) => match v.iter_mut().find(|(f, _)| f == field) {
-                Some((_, old)) => {
-                    self.bytes -= alloc_size(old.len());
-                    *old = value.to_vec();
-                    self.bytes += alloc_size(value.len());
+            Fields::Small(p) => match Hash::find(p, field) {
+                Some((_, vo, _)) => {
+                    p.replace_at(vo, value);
                     false
                 }
                 None => {
-                    v.push((field.to_vec(), value.to_vec()));
-                    self.bytes += elem_mem(large, field, value);
+                    p.push(&[field, value]);
                     true
                 }
             },
-            Fields::Large(t) => {
+            Fields::Large(l) => {
                 let h = hash_key(field);
-                match t.get_mut(h, field) {
+                match l.table.get_mut(h, field) {
                     Some(old) => {
-                        self.bytes -= alloc_size(old.len());
-                        *old = value.to_vec();
-                        self.bytes += alloc_size(value.len());
+                        l.bytes -= Key::heap_size(old.len());
+                        *old = Key::new(value);
+                        l.bytes += Key::heap_size(value.len());
                         false
                     }
                     None => {
-                        t.insert_new(h, Key::new(field), value.to_vec());
-                        self.bytes += elem_mem(large, field, value);
+                        l.table.insert_new(h, Key::new(field), Key::new(value));
+                        l.bytes += elem_mem(field, value);
                         true
                     }
                 }
@@ -139,27 +146,32 @@ impl Hash {
 
     /// Remove `field`; true when it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        let large = self.large();
-        let gone = match &mut self.fields {
-            Fields::Small(v) => v.iter().position(|(f, _)| f == field).map(|i| v.remove(i)),
-            Fields::Large(t) => t
-                .remove(hash_key(field), field)
-                .map(|(k, x)| (k.to_vec(), x)),
-        };
-        match gone {
-            Some((f, v)) => {
-                self.bytes -= elem_mem(large, &f, &v);
-                true
-            }
-            None => false,
+        match &mut self.fields {
+            Fields::Small(p) => match Hash::find(p, field) {
+                Some((fo, _, _)) => {
+                    p.remove_at(fo, 2);
+                    true
+                }
+                None => false,
+            },
+            Fields::Large(l) => match l.table.remove(hash_key(field), field) {
+                Some((k, v)) => {
+                    l.bytes -= elem_mem(&k, &v);
+                    true
+                }
+                None => false,
+            },
         }
     }
 
     /// Every (field, value): insertion order while small, table order once large.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
         match &self.fields {
-            Fields::Small(v) => Box::new(v.iter().map(|(f, x)| (&f[..], &x[..]))),
-            Fields::Large(t) => Box::new(t.iter().map(|(f, x)| (&f[..], &x[..]))),
+            Fields::Small(p) => {
+                let mut it = p.iter();
+                Box::new(std::iter::from_fn(move || Some((it.next()?, it.next()?))))
+            }
+            Fields::Large(l) => Box::new(l.table.iter().map(|(f, x)| (&f[..], &x[..]))),
         }
     }
 
@@ -167,30 +179,31 @@ impl Hash {
     /// Redis does for a listpack); a large one a bucket at a time. Returns the next cursor.
     pub fn scan_step<'a>(&'a self, cursor: u64, mut f: impl FnMut(&'a [u8], &'a [u8])) -> u64 {
         match &self.fields {
-            Fields::Small(v) => {
-                v.iter().for_each(|(k, x)| f(k, x));
+            Fields::Small(_) => {
+                self.iter().for_each(|(k, x)| f(k, x));
                 0
             }
-            Fields::Large(t) => t.scan_step(cursor, |k, x| f(k, x)),
+            Fields::Large(l) => l.table.scan_step(cursor, |k, x| f(k, x)),
         }
     }
 
     /// A random (field, value); `rand` yields random numbers.
     pub fn random(&self, mut rand: impl FnMut() -> u64) -> Option<(&[u8], &[u8])> {
         match &self.fields {
-            Fields::Small(v) if v.is_empty() => None,
-            Fields::Small(v) => {
-                let (f, x) = &v[(rand() % v.len() as u64) as usize];
-                Some((f, x))
-            }
-            Fields::Large(t) => t.fair_random(rand).map(|(f, x)| (&f[..], &x[..])),
+            Fields::Small(_) if self.is_empty() => None,
+            Fields::Small(_) => self.iter().nth((rand() % self.len() as u64) as usize),
+            Fields::Large(l) => l.table.fair_random(rand).map(|(f, x)| (&f[..], &x[..])),
         }
     }
 
     pub fn mem(&self) -> usize {
         match &self.fields {
-            Fields::Small(v) => alloc_size(v.capacity() * PAIR) + self.bytes,
-            Fields::Large(t) => t.len() * node_overhead::<Vec<u8>>() + self.bytes,
+            Fields::Small(p) => p.mem(),
+            Fields::Large(l) => {
+                alloc_size(std::mem::size_of::<Large>())
+                    + l.table.len() * node_overhead::<Key>()
+                    + l.bytes
+            }
         }
     }
 
@@ -203,11 +216,16 @@ impl Hash {
     }
 
     pub fn recount(&self) -> usize {
-        let large = self.large();
-        self.iter().map(|(f, v)| elem_mem(large, f, v)).sum()
+        match &self.fields {
+            Fields::Small(p) => p.mem(),
+            Fields::Large(_) => self.iter().map(|(f, v)| elem_mem(f, v)).sum(),
+        }
     }
 
     pub fn counted(&self) -> usize {
-        self.bytes
+        match &self.fields {
+            Fields::Small(p) => p.mem(),
+            Fields::Large(l) => l.bytes,
+        }
     }
 }

@@ -25,6 +25,7 @@ pub mod key;
 pub mod keyspace;
 pub mod list;
 pub mod memory;
+pub mod pack;
 pub mod ranked;
 pub mod set;
 pub mod table;

@@ -45,11 +45,15 @@ impl Default for EncodingLimits {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
-    Str { data: Vec<u8>, enc: StrEnc },
+    Str {
+        data: Vec<u8>,
+        enc: StrEnc,
+    },
     // Collections are boxed so a `Value` (and so every key's entry) stays small: most keys
     // are strings.
     List(Box<List>),
-    Hash(Box<Hash>),
+    /// Not boxed: a `Hash` is three words and boxes its large form itself.
+    Hash(Hash),
     Set(Box<Set>),
     ZSet(Box<ZSet>),
 }
@@ -121,7 +125,7 @@ impl Value {
         match self {
             Value::Str { data, .. } => alloc_size(data.capacity()),
             Value::List(l) => alloc_size(std::mem::size_of::<List>()) + l.mem(),
-            Value::Hash(h) => alloc_size(std::mem::size_of::<Hash>()) + h.mem(),
+            Value::Hash(h) => h.mem(),
             Value::Set(s) => alloc_size(std::mem::size_of::<Set>()) + s.mem(),
             Value::ZSet(z) => alloc_size(std::mem::size_of::<ZSet>()) + z.mem(),
         }

@@ -137,7 +137,7 @@ mod tests {
                         let exists = g.get(&key, now).map(|e| std::mem::discriminant(&e.value));
                         let fresh = match kind {
                             0 => Value::List(Box::default()),
-                            1 => Value::Hash(Box::default()),
+                            1 => Value::Hash(crate::store::value::Hash::default()),
                             2 => Value::Set(Box::new(Set::new(&item))),
                             _ => Value::ZSet(Box::new(ZSet::new(&item, &limits))),
                         };

@@ -1,0 +1,194 @@
+//! A packed sequence of byte strings in one allocation: the idea of Redis's listpack, for the
+//! small encodings (a hash of a few fields costs one buffer, not two allocations per field).
+//!
+//! # Format
+//! Entries follow each other with no gaps: a length as a little-endian base-128 varint (one
+//! byte below 128, two below 16384, …; the high bit of a byte says another follows), then the
+//! bytes. The entry count (at most 2^32 - 1) is kept beside the buffer. The buffer is always
+//! exactly as long as its entries, as a listpack is reallocated on every change: small
+//! encodings trade a reallocation per write for having no slack. Positions are byte offsets of an entry's length; walking is linear, which
+//! is what the small encodings' limits (`*-max-listpack-entries`) bound.
+
+use super::memory::alloc_size;
+
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Pack {
+    /// Exactly sized: a boxed slice is two words where a `Vec` is three, which keeps a small
+    /// hash inside its key's entry (see `store::hash`).
+    buf: Box<[u8]>,
+    n: u32,
+}
+
+impl std::fmt::Debug for Pack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pack({} entries, {} bytes)", self.n, self.buf.len())
+    }
+}
+
+fn varint_len(mut v: usize) -> usize {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: usize) {
+    while v >= 0x80 {
+        out.push((v as u8 & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// The entry at `off`: (its bytes' start, its end).
+fn entry_at(buf: &[u8], off: usize) -> (usize, usize) {
+    let (mut len, mut shift, mut i) = (0usize, 0, off);
+    loop {
+        let b = buf[i];
+        len |= ((b & 0x7f) as usize) << shift;
+        i += 1;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    (i, i + len)
+}
+
+/// Entries with their offsets.
+pub struct Entries<'a> {
+    buf: &'a [u8],
+    off: usize,
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = (usize, &'a [u8]);
+    fn next(&mut self) -> Option<(usize, &'a [u8])> {
+        if self.off >= self.buf.len() {
+            return None;
+        }
+        let at = self.off;
+        let (s, e) = entry_at(self.buf, at);
+        self.off = e;
+        Some((at, &self.buf[s..e]))
+    }
+}
+
+impl Pack {
+    pub fn len(&self) -> usize {
+        self.n as usize
+    }
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+    /// Heap bytes held.
+    pub fn mem(&self) -> usize {
+        alloc_size(self.buf.len())
+    }
+    /// Edit the buffer as a vector; it is boxed back to its exact length.
+    fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        let r = f(&mut v);
+        self.buf = v.into_boxed_slice();
+        r
+    }
+    /// Every entry with its offset, in order.
+    pub fn entries(&self) -> Entries<'_> {
+        Entries {
+            buf: &self.buf,
+            off: 0,
+        }
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.entries().map(|(_, v)| v)
+    }
+    /// Append entries.
+    pub fn push(&mut self, items: &[&[u8]]) {
+        let need: usize = items.iter().map(|v| varint_len(v.len()) + v.len()).sum();
+        self.edit(|buf| {
+            buf.reserve_exact(need);
+            for v in items {
+                put_varint(buf, v.len());
+                buf.extend_from_slice(v);
+            }
+        });
+        self.n += items.len() as u32;
+    }
+    /// Insert entries before the entry at `off` (or at the end when `off` is the length).
+    pub fn insert_at(&mut self, off: usize, items: &[&[u8]]) {
+        let mut enc = Vec::new();
+        for v in items {
+            put_varint(&mut enc, v.len());
+            enc.extend_from_slice(v);
+        }
+        self.edit(|buf| {
+            buf.reserve_exact(enc.len());
+            buf.splice(off..off, enc);
+        });
+        self.n += items.len() as u32;
+    }
+    /// Replace the entry at `off` with `v`.
+    pub fn replace_at(&mut self, off: usize, v: &[u8]) {
+        let (_, end) = entry_at(&self.buf, off);
+        let mut enc = Vec::with_capacity(varint_len(v.len()) + v.len());
+        put_varint(&mut enc, v.len());
+        enc.extend_from_slice(v);
+        let grow = enc.len().saturating_sub(end - off);
+        self.edit(|buf| {
+            buf.reserve_exact(grow);
+            buf.splice(off..end, enc);
+        });
+    }
+    /// Remove `count` entries starting at the one at `off`.
+    pub fn remove_at(&mut self, off: usize, count: usize) {
+        let mut end = off;
+        for _ in 0..count {
+            end = entry_at(&self.buf, end).1;
+        }
+        self.edit(|buf| buf.drain(off..end).for_each(drop));
+        self.n -= count as u32;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_through_edits() {
+        let mut p = Pack::default();
+        let long = vec![7u8; 300];
+        p.push(&[b"a", b"", &long, b"\x00\xff"]);
+        assert_eq!(p.len(), 4);
+        let got: Vec<&[u8]> = p.iter().collect();
+        assert_eq!(got, vec![&b"a"[..], b"", &long[..], b"\x00\xff"]);
+        let off = p.entries().nth(2).unwrap().0;
+        p.replace_at(off, b"short");
+        let off = p.entries().nth(1).unwrap().0;
+        p.remove_at(off, 1);
+        p.insert_at(0, &[b"first"]);
+        let got: Vec<&[u8]> = p.iter().collect();
+        assert_eq!(got, vec![&b"first"[..], b"a", b"short", b"\x00\xff"]);
+        assert_eq!(p.len(), 4);
+        let end = p.buf.len();
+        p.insert_at(end, &[b"last"]);
+        assert_eq!(p.iter().last(), Some(&b"last"[..]));
+        let off = p.entries().next().unwrap().0;
+        p.remove_at(off, 5);
+        assert!(p.is_empty() && p.iter().next().is_none());
+    }
+
+    #[test]
+    fn lengths_of_every_varint_size() {
+        for n in [0usize, 127, 128, 16383, 16384, 70000] {
+            let v = vec![1u8; n];
+            let mut p = Pack::default();
+            p.push(&[&v, b"x"]);
+            let got: Vec<&[u8]> = p.iter().collect();
+            assert_eq!(got, vec![&v[..], b"x"]);
+            assert_eq!(p.buf.len(), varint_len(n) + n + 2);
+        }
+    }
+}
