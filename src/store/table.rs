@@ -16,8 +16,10 @@
 
 use super::key::Key;
 
+/// No stored hash: a key that fits inline compares as cheaply as a hash would, and the hash
+/// is recomputed (`store::hash_key`) only when the table resizes. That keeps a keyspace node
+/// in a smaller allocator class. Every caller hashes with `store::hash_key`.
 struct Node<V> {
-    hash: u64,
     key: Key,
     value: V,
     next: Option<Box<Node<V>>>,
@@ -55,7 +57,7 @@ impl<V: Clone> Clone for Table<V> {
         for b in &self.buckets {
             let mut cur = b.as_deref();
             while let Some(n) = cur {
-                t.insert_new(n.hash, n.key.clone(), n.value.clone());
+                t.insert_new(super::hash_key(&n.key), n.key.clone(), n.value.clone());
                 cur = n.next.as_deref();
             }
         }
@@ -101,7 +103,7 @@ impl<V> Table<V> {
         }
         let mut cur = self.buckets[self.index(hash)].as_deref();
         while let Some(n) = cur {
-            if n.hash == hash && n.key[..] == *key {
+            if n.key[..] == *key {
                 return Some(&n.value);
             }
             cur = n.next.as_deref();
@@ -116,7 +118,7 @@ impl<V> Table<V> {
         let i = self.index(hash);
         let mut cur = self.buckets[i].as_deref_mut();
         while let Some(n) = cur {
-            if n.hash == hash && n.key[..] == *key {
+            if n.key[..] == *key {
                 return Some(&mut n.value);
             }
             cur = n.next.as_deref_mut();
@@ -131,7 +133,7 @@ impl<V> Table<V> {
         }
         let mut cur = self.buckets[self.index(hash)].as_deref();
         while let Some(n) = cur {
-            if n.hash == hash && n.key[..] == *key {
+            if n.key[..] == *key {
                 return Some((&n.key, &n.value));
             }
             cur = n.next.as_deref();
@@ -158,7 +160,7 @@ impl<V> Table<V> {
         let remove = loop {
             match cur {
                 None => return Probe::Missing,
-                Some(n) if n.hash == hash && n.key[..] == *key => break remove_if(&n.value),
+                Some(n) if n.key[..] == *key => break remove_if(&n.value),
                 Some(n) => {
                     depth += 1;
                     cur = n.next.as_deref();
@@ -195,12 +197,7 @@ impl<V> Table<V> {
         }
         let i = self.index(hash);
         let next = self.buckets[i].take();
-        self.buckets[i] = Some(Box::new(Node {
-            hash,
-            key,
-            value,
-            next,
-        }));
+        self.buckets[i] = Some(Box::new(Node { key, value, next }));
         self.len += 1;
     }
 
@@ -222,7 +219,7 @@ impl<V> Table<V> {
         loop {
             match link {
                 None => return None,
-                Some(n) if n.hash == hash && n.key[..] == *key => {
+                Some(n) if n.key[..] == *key => {
                     let mut node = link.take().unwrap();
                     *link = node.next.take();
                     self.len -= 1;
@@ -249,7 +246,7 @@ impl<V> Table<V> {
         for mut head in old {
             while let Some(mut node) = head {
                 head = node.next.take();
-                let i = (node.hash as usize) & mask;
+                let i = (super::hash_key(&node.key) as usize) & mask;
                 node.next = self.buckets[i].take();
                 self.buckets[i] = Some(node);
             }
