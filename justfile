@@ -76,6 +76,11 @@ difftest SEEDS="5" N="3000":
     cargo build --release
     for s in $(seq 1 {{SEEDS}}); do python3 scripts/difftest.py --ferrokv target/release/ferrokv --seed $s --commands {{N}} --quiet --skip 'HELP'; done
 
+# Resident memory of 1M-element collections and 1M small hashes against redis-server.
+bench-mem *ARGS:
+    cargo build --release
+    python3 scripts/bench_mem.py {{ARGS}}
+
 # Load a million small keys and compare INFO used_memory growth with RSS growth.
 memcheck N="1000000":
     cargo build --release
@@ -95,7 +100,8 @@ fuzz SECONDS="60":
         RUSTC_BOOTSTRAP=1 cargo fuzz run resp_parser target/corpus/resp_parser corpus/resp_parser -- -max_total_time={{SECONDS}}
     fi
 
-# Throughput and CPU per operation against redis-server, interleaved (see scripts/bench.py).
+# Throughput and CPU per operation against redis-server, interleaved (see scripts/bench.py;
+# `just bench --suite collections` for the list, set, hash, sorted-set and BRPOP rows).
 bench *ARGS:
     cargo build --release
     python3 scripts/bench.py {{ARGS}}

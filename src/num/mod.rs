@@ -103,6 +103,11 @@ pub fn fmt_double(v: f64) -> String {
             "0".into()
         };
     }
+    // Integral values below 2^53 print as `%.17g` prints them, without the scientific
+    // round trip (scores are usually integers).
+    if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        return (v as i64).to_string();
+    }
     let sci = format!("{:.16e}", v);
     let (mant, exp) = sci.split_once('e').unwrap();
     let exp: i32 = exp.parse().unwrap();
@@ -146,6 +151,10 @@ mod tests {
         assert_eq!(fmt_double(0.1), "0.10000000000000001");
         assert_eq!(fmt_double(1e20), "1e+20");
         assert_eq!(fmt_double(123456.0), "123456");
+        assert_eq!(fmt_double(-42.0), "-42");
+        assert_eq!(fmt_double(9007199254740991.0), "9007199254740991");
+        assert_eq!(fmt_double(9007199254740992.0), "9007199254740992");
+        assert_eq!(fmt_double(1e17), "1e+17");
         assert_eq!(fmt_double(1e-5), "1.0000000000000001e-05");
         assert_eq!(fmt_double(f64::INFINITY), "inf");
     }
