@@ -37,7 +37,7 @@ pub fn write_entry(buf: &mut Vec<u8>, key: &[u8], e: &Entry) {
             return;
         }
         Value::List(l) => {
-            let items: Vec<&[u8]> = l.iter().map(|v| &v[..]).collect();
+            let items: Vec<&[u8]> = l.iter().collect();
             chunks(buf, b"RPUSH", key, &items);
         }
         Value::Set(s) => {

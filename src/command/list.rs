@@ -104,9 +104,9 @@ fn push(ctx: &mut Ctx, args: &[Bytes], left: bool, only_existing: bool) -> Outco
     let n = write(ctx, &args[1], !only_existing, |l| {
         for a in &args[2..] {
             if left {
-                l.push_front(a.to_vec());
+                l.push_front(a);
             } else {
-                l.push_back(a.to_vec());
+                l.push_back(a);
             }
         }
         l.len()
@@ -197,7 +197,7 @@ fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         None => ctx.out.array(0),
         Some((l, (s, e))) => {
             ctx.out.array(e - s + 1);
-            for v in l.iter().skip(s).take(e - s + 1) {
+            for v in l.range(s, e + 1) {
                 ctx.out.bulk(v);
             }
         }
@@ -220,7 +220,7 @@ fn lset(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     // As Redis: the key is looked up (missing, wrong type) before the index is parsed.
     let index = int(&args[2]);
     let done = write(ctx, &args[1], false, |l| {
-        index.map(|index| resolve(index, l.len()).map(|i| l.set(i, args[3].to_vec())))
+        index.map(|index| resolve(index, l.len()).map(|i| l.set(i, &args[3])))
     })?;
     match done {
         None => Err(error::NO_SUCH_KEY),
@@ -277,7 +277,7 @@ fn linsert(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         let at = l.iter().position(|v| v == pivot);
         match at {
             Some(i) => {
-                l.insert(if after { i + 1 } else { i }, elem.to_vec());
+                l.insert(if after { i + 1 } else { i }, elem);
                 l.len() as i64
             }
             None => -1,
@@ -338,13 +338,18 @@ fn lpos(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let scan = if maxlen == 0 { len } else { maxlen.min(len) };
     let mut skip = rank.unsigned_abs() - 1;
     let mut found = Vec::new();
-    let positions: Box<dyn Iterator<Item = usize>> = if rank > 0 {
-        Box::new(0..scan)
+    let elems: Box<dyn Iterator<Item = (usize, &[u8])>> = if rank > 0 {
+        Box::new(l.iter().enumerate().take(scan))
     } else {
-        Box::new((len - scan..len).rev())
+        Box::new(
+            l.iter_rev()
+                .enumerate()
+                .take(scan)
+                .map(|(k, v)| (len - 1 - k, v)),
+        )
     };
-    for i in positions {
-        if l.get(i).is_some_and(|v| *v == args[2][..]) {
+    for (i, v) in elems {
+        if v == &args[2][..] {
             if skip > 0 {
                 skip -= 1;
                 continue;
@@ -412,9 +417,9 @@ fn lmove_generic(
     let pushed = v.clone();
     write(ctx, dst, true, move |l| {
         if to_left {
-            l.push_front(pushed)
+            l.push_front(&pushed)
         } else {
-            l.push_back(pushed)
+            l.push_back(&pushed)
         }
     })?;
     ctx.changed(src);

@@ -1,71 +1,147 @@
-//! Lists. Redis 7.0 reports every list as `quicklist`; so do we.
+//! Lists, as Redis 7.0's quicklist: a deque of packed nodes (`store::pack`), each holding up
+//! to [`NODE_ENTRIES`] elements and about [`NODE_BYTES`] bytes, so an element costs its bytes
+//! plus a length byte or two instead of an allocation of its own. Ends are O(1) amortised
+//! (a push or pop edits one small node); an index walks nodes from the nearer end, as
+//! Redis's quicklist does. Redis 7.0 reports every list as `quicklist`; so do we.
 
-use super::memory::alloc_size;
+use super::pack::Pack;
 use std::collections::VecDeque;
 
-/// Bytes of one slot of the deque (a `Vec<u8>` header).
-const SLOT: usize = std::mem::size_of::<Vec<u8>>();
+/// Most elements in one node.
+pub const NODE_ENTRIES: usize = 128;
+/// A node stops taking elements at its ends once it holds this many bytes (Redis's default
+/// `list-max-listpack-size -2` is 8 KB; smaller nodes make each edit's copy cheaper).
+pub const NODE_BYTES: usize = 4096;
 
-/// A list of byte strings with its memory kept incrementally: `bytes` is the sum of the
-/// elements' allocations, so measuring a list costs O(1) however long it is.
+/// Bytes of one node slot in the deque.
+const SLOT: usize = std::mem::size_of::<Pack>();
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct List {
-    items: VecDeque<Vec<u8>>,
+    nodes: VecDeque<Pack>,
+    len: usize,
+    /// The nodes' heap bytes, kept as they change (so measuring a list is O(1)).
     bytes: usize,
 }
 
+fn full(p: &Pack) -> bool {
+    p.len() >= NODE_ENTRIES || p.byte_len() >= NODE_BYTES
+}
+
 impl List {
+    /// Edit node `n`, keeping `bytes` up to date.
+    fn with_node<R>(&mut self, n: usize, f: impl FnOnce(&mut Pack) -> R) -> R {
+        let before = self.nodes[n].mem();
+        let r = f(&mut self.nodes[n]);
+        self.bytes = self.bytes + self.nodes[n].mem() - before;
+        r
+    }
+
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.len
     }
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.len == 0
     }
-    pub fn push_front(&mut self, v: Vec<u8>) {
-        self.bytes += alloc_size(v.capacity());
-        self.items.push_front(v);
+    pub fn push_front(&mut self, v: &[u8]) {
+        if self.nodes.front().is_none_or(full) {
+            self.nodes.push_front(Pack::default());
+        }
+        self.with_node(0, |p| p.insert_at(0, &[v]));
+        self.len += 1;
     }
-    pub fn push_back(&mut self, v: Vec<u8>) {
-        self.bytes += alloc_size(v.capacity());
-        self.items.push_back(v);
+    pub fn push_back(&mut self, v: &[u8]) {
+        if self.nodes.back().is_none_or(full) {
+            self.nodes.push_back(Pack::default());
+        }
+        let last = self.nodes.len() - 1;
+        self.with_node(last, |p| p.push(&[v]));
+        self.len += 1;
     }
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
-        let v = self.items.pop_front()?;
-        self.bytes -= alloc_size(v.capacity());
+        let v = self.nodes.front()?.get(0)?.to_vec();
+        self.with_node(0, |p| p.remove_at(0, 1));
+        if self.nodes[0].is_empty() {
+            self.nodes.pop_front();
+        }
+        self.len -= 1;
         Some(v)
     }
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
-        let v = self.items.pop_back()?;
-        self.bytes -= alloc_size(v.capacity());
+        let last = self.nodes.len().checked_sub(1)?;
+        let (off, v) = self.nodes[last].entries().last()?;
+        let v = v.to_vec();
+        self.with_node(last, |p| p.remove_at(off, 1));
+        if self.nodes[last].is_empty() {
+            self.nodes.pop_back();
+        }
+        self.len -= 1;
         Some(v)
     }
-    pub fn get(&self, i: usize) -> Option<&Vec<u8>> {
-        self.items.get(i)
+
+    /// The node holding position `i` and the position within it (walking from the nearer end).
+    fn locate(&self, i: usize) -> Option<(usize, usize)> {
+        if i >= self.len {
+            return None;
+        }
+        if i < self.len / 2 {
+            let mut i = i;
+            for (n, p) in self.nodes.iter().enumerate() {
+                if i < p.len() {
+                    return Some((n, i));
+                }
+                i -= p.len();
+            }
+        } else {
+            let mut back = self.len - 1 - i;
+            for (n, p) in self.nodes.iter().enumerate().rev() {
+                if back < p.len() {
+                    return Some((n, p.len() - 1 - back));
+                }
+                back -= p.len();
+            }
+        }
+        None
+    }
+
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        let (n, j) = self.locate(i)?;
+        self.nodes[n].get(j)
     }
     /// Replace element `i` (which must exist).
-    pub fn set(&mut self, i: usize, v: Vec<u8>) {
-        let old = std::mem::replace(&mut self.items[i], v);
-        self.bytes -= alloc_size(old.capacity());
-        self.bytes += alloc_size(self.items[i].capacity());
+    pub fn set(&mut self, i: usize, v: &[u8]) {
+        if let Some((n, j)) = self.locate(i) {
+            self.with_node(n, |p| p.replace_at(p.offset_of(j), v));
+        }
     }
     /// Insert `v` before position `i` (`i == len` appends).
-    pub fn insert(&mut self, i: usize, v: Vec<u8>) {
-        self.bytes += alloc_size(v.capacity());
-        self.items.insert(i, v);
+    pub fn insert(&mut self, i: usize, v: &[u8]) {
+        if i >= self.len {
+            return self.push_back(v);
+        }
+        let (n, j) = self.locate(i).expect("i < len");
+        self.with_node(n, |p| p.insert_at(p.offset_of(j), &[v]));
+        self.len += 1;
+        // A node grown past twice the limits by inserts in its middle is halved.
+        let p = &self.nodes[n];
+        if p.len() >= 2 * NODE_ENTRIES || p.byte_len() >= 2 * NODE_BYTES {
+            let half = p.len() / 2;
+            let tail = self.with_node(n, |p| p.split_off(half));
+            self.bytes += tail.mem();
+            self.nodes.insert(n + 1, tail);
+        }
     }
     /// Keep only positions `start..=end` (nothing when `start > end`).
     pub fn retain_range(&mut self, start: usize, end: usize) {
-        if start > end || start >= self.items.len() {
-            self.items.clear();
-            self.bytes = 0;
+        if start > end || start >= self.len {
+            *self = List::default();
             return;
         }
-        let end = end.min(self.items.len() - 1);
-        for v in self.items.drain(end + 1..) {
-            self.bytes -= alloc_size(v.capacity());
-        }
-        for v in self.items.drain(..start) {
-            self.bytes -= alloc_size(v.capacity());
+        let end = end.min(self.len - 1);
+        let kept: Vec<Vec<u8>> = self.range(start, end + 1).map(|v| v.to_vec()).collect();
+        *self = List::default();
+        for v in &kept {
+            self.push_back(v);
         }
     }
     /// Remove elements equal to `elem`: the first `count` from the head (count > 0), from the
@@ -76,44 +152,74 @@ impl List {
         } else {
             count.unsigned_abs() as usize
         };
-        let mut removed = 0;
+        // Positions to drop, then one rebuild of the nodes that lost elements.
+        let mut drop: Vec<usize> = Vec::new();
         if count >= 0 {
-            let mut i = 0;
-            while i < self.items.len() && removed < limit {
-                if self.items[i] == elem {
-                    let v = self.items.remove(i).expect("in range");
-                    self.bytes -= alloc_size(v.capacity());
-                    removed += 1;
-                } else {
-                    i += 1;
+            for (i, v) in self.iter().enumerate() {
+                if drop.len() >= limit {
+                    break;
+                }
+                if v == elem {
+                    drop.push(i);
                 }
             }
         } else {
-            let mut i = self.items.len();
-            while i > 0 && removed < limit {
-                i -= 1;
-                if self.items[i] == elem {
-                    let v = self.items.remove(i).expect("in range");
-                    self.bytes -= alloc_size(v.capacity());
-                    removed += 1;
+            for (i, v) in self.iter_rev().enumerate() {
+                if drop.len() >= limit {
+                    break;
+                }
+                if v == elem {
+                    drop.push(self.len - 1 - i);
                 }
             }
+            drop.reverse();
         }
-        removed
+        if drop.is_empty() {
+            return 0;
+        }
+        let kept: Vec<Vec<u8>> = self
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| drop.binary_search(i).is_err())
+            .map(|(_, v)| v.to_vec())
+            .collect();
+        *self = List::default();
+        for v in &kept {
+            self.push_back(v);
+        }
+        drop.len()
     }
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Vec<u8>> + ExactSizeIterator {
-        self.items.iter()
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.nodes.iter().flat_map(|p| p.iter())
+    }
+    /// From the tail to the head.
+    pub fn iter_rev(&self) -> impl Iterator<Item = &[u8]> {
+        self.nodes
+            .iter()
+            .rev()
+            .flat_map(|p| p.iter().collect::<Vec<_>>().into_iter().rev())
+    }
+    /// Positions [start, end), starting at the node that holds `start`.
+    pub fn range(&self, start: usize, end: usize) -> impl Iterator<Item = &[u8]> {
+        let end = end.min(self.len);
+        let (first, skip) = self.locate(start).unwrap_or((self.nodes.len(), 0));
+        self.nodes
+            .iter()
+            .skip(first)
+            .flat_map(|p| p.iter())
+            .skip(skip)
+            .take(end.saturating_sub(start))
     }
     /// Bytes held, by the allocator model in `memory`.
     pub fn mem(&self) -> usize {
-        alloc_size(self.items.capacity() * SLOT) + self.bytes
+        super::memory::alloc_size(self.nodes.capacity() * SLOT) + self.counted()
     }
     pub fn encoding(&self) -> &'static str {
         "quicklist"
     }
-    /// The bytes counted for the elements, recounted (for invariant checks).
+    /// The nodes' bytes, recounted (for invariant checks).
     pub fn recount(&self) -> usize {
-        self.items.iter().map(|v| alloc_size(v.capacity())).sum()
+        self.nodes.iter().map(|p| p.mem()).sum()
     }
     pub fn counted(&self) -> usize {
         self.bytes

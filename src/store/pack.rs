@@ -104,6 +104,29 @@ impl Pack {
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
         self.entries().map(|(_, v)| v)
     }
+    /// Bytes of the entries (lengths included).
+    pub fn byte_len(&self) -> usize {
+        self.buf.len()
+    }
+    /// Offset of entry `i` (the end of the buffer when `i` is the length).
+    pub fn offset_of(&self, i: usize) -> usize {
+        self.entries().nth(i).map_or(self.buf.len(), |(o, _)| o)
+    }
+    /// Entry `i`, walking from the start.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        self.iter().nth(i)
+    }
+    /// Split off the entries from `i` on.
+    pub fn split_off(&mut self, i: usize) -> Pack {
+        let off = self.offset_of(i);
+        let tail = self.edit(|buf| buf.split_off(off));
+        let moved = self.n - i as u32;
+        self.n = i as u32;
+        Pack {
+            buf: tail.into_boxed_slice(),
+            n: moved,
+        }
+    }
     /// Append entries.
     pub fn push(&mut self, items: &[&[u8]]) {
         let need: usize = items.iter().map(|v| varint_len(v.len()) + v.len()).sum();

@@ -153,7 +153,7 @@ mod tests {
                                 if remove {
                                     l.pop_front();
                                 } else {
-                                    l.push_back(item.clone());
+                                    l.push_back(&item);
                                 }
                             }
                             Value::Hash(h) => {
