@@ -222,6 +222,12 @@ pub static SETTINGS: &[Setting] = &[
     s("stream-node-max-entries", "100", NONNEG),
     s("busy-reply-threshold", "5000", NONNEG),
     s("lua-time-limit", "5000", NONNEG),
+    // RESTORE always checks a payload whole (nothing is trusted), so the setting changes nothing.
+    s(
+        "sanitize-dump-payload",
+        "no",
+        Kind::Enum(&["no", "yes", "clients"]),
+    ),
     s("maxmemory-clients", "0", MEM),
     s("active-expire-effort", "1", Kind::Int { min: 1, max: 10 }),
     s("latency-monitor-threshold", "0", NONNEG),

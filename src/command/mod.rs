@@ -7,6 +7,7 @@
 //! context (`ctx.changed(key)`, and `ctx.log_as(...)` for a canonical form to propagate).
 
 pub mod connection;
+pub mod dump;
 pub mod error;
 pub mod expire;
 pub mod hash;
@@ -45,6 +46,7 @@ const FAMILIES: &[&[Cmd]] = &[
     list::COMMANDS,
     set::COMMANDS,
     transaction::COMMANDS,
+    dump::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

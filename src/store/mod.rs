@@ -27,6 +27,7 @@ pub mod list;
 pub mod memory;
 pub mod pack;
 pub mod ranked;
+pub mod rdb;
 pub mod set;
 pub mod table;
 pub mod value;
