@@ -17,6 +17,7 @@ pub mod keys;
 pub mod list;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod string;
 pub mod transaction;
 pub mod zset;
@@ -47,6 +48,7 @@ const FAMILIES: &[&[Cmd]] = &[
     set::COMMANDS,
     transaction::COMMANDS,
     dump::COMMANDS,
+    sort::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

@@ -1,0 +1,268 @@
+//! SORT and SORT_RO: the elements of a list, set or sorted set, ordered numerically or
+//! lexicographically, by themselves or by keys named after them (`BY weight_*`,
+//! `BY h_*->field`), with `LIMIT`, `GET` patterns and `STORE` (a list). BY and GET read keys
+//! no key spec names, so both commands lock their whole database (`Scope::Db`).
+
+use super::error;
+use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::table::{Begin, Find, KeySpec, Scope};
+use crate::engine::CmdError;
+use crate::num::parse_i64;
+use crate::store::value::List;
+use crate::store::Value;
+use bytes::Bytes;
+use std::cmp::Ordering;
+
+struct Opts {
+    desc: bool,
+    alpha: bool,
+    limit: (i64, i64),
+    by: Option<Bytes>,
+    /// BY names no key (no `*`): nothing is sorted.
+    dontsort: bool,
+    gets: Vec<Bytes>,
+    store: Option<Bytes>,
+}
+
+fn parse(args: &[Bytes], readonly: bool) -> Result<Opts, CmdError> {
+    let mut o = Opts {
+        desc: false,
+        alpha: false,
+        limit: (0, -1),
+        by: None,
+        dontsort: false,
+        gets: Vec::new(),
+        store: None,
+    };
+    let mut j = 2;
+    while j < args.len() {
+        let left = args.len() - j - 1;
+        let a = &args[j];
+        if is(a, "asc") {
+            o.desc = false;
+        } else if is(a, "desc") {
+            o.desc = true;
+        } else if is(a, "alpha") {
+            o.alpha = true;
+        } else if is(a, "limit") && left >= 2 {
+            let start = parse_i64(&args[j + 1]).ok_or(error::NOT_INTEGER)?;
+            let count = parse_i64(&args[j + 2]).ok_or(error::NOT_INTEGER)?;
+            o.limit = (start, count);
+            j += 2;
+        } else if !readonly && is(a, "store") && left >= 1 {
+            o.store = Some(args[j + 1].clone());
+            j += 1;
+        } else if is(a, "by") && left >= 1 {
+            o.dontsort = !args[j + 1].contains(&b'*');
+            o.by = Some(args[j + 1].clone());
+            j += 1;
+        } else if is(a, "get") && left >= 1 {
+            o.gets.push(args[j + 1].clone());
+            j += 1;
+        } else {
+            return Err(error::SYNTAX);
+        }
+        j += 1;
+    }
+    Ok(o)
+}
+
+/// What a BY or GET pattern names for element `e`: `#` is the element itself; `key*` a
+/// string key; `key*->field` a hash field. None when the key is missing or of another type,
+/// or the pattern has no `*`.
+fn lookup(ctx: &mut Ctx, pattern: &[u8], e: &[u8]) -> Option<Vec<u8>> {
+    if pattern == b"#" {
+        return Some(e.to_vec());
+    }
+    let star = pattern.iter().position(|&b| b == b'*')?;
+    let rest = &pattern[star + 1..];
+    let (post, field) = match rest.windows(2).position(|w| w == b"->") {
+        Some(i) if i + 2 < rest.len() => (&rest[..i], Some(&rest[i + 2..])),
+        _ => (rest, None),
+    };
+    let key = [&pattern[..star], e, post].concat();
+    let (db, now) = (ctx.client.db, ctx.now);
+    let entry = ctx.keys.shard(db, &key).get_read(&key, now)?;
+    match (&entry.value, field) {
+        (Value::Str { data, .. }, None) => Some(data.clone()),
+        (Value::Hash(h), Some(f)) => h.get(f).map(|v| v.to_vec()),
+        _ => None,
+    }
+}
+
+/// A weight read as Redis's `strtod` does (leading spaces skipped, the empty string is 0);
+/// None when it is not a number.
+fn weight(s: &[u8]) -> Option<f64> {
+    let t = s.trim_ascii_start();
+    if t.is_empty() {
+        return Some(0.0);
+    }
+    let v = crate::num::parse_f64(t)?;
+    let literal_inf = t.iter().any(|b| b.eq_ignore_ascii_case(&b'i'));
+    (!v.is_nan() && (v.is_finite() || literal_inf)).then_some(v)
+}
+
+fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Outcome {
+    let mut o = parse(args, readonly)?;
+    let (db, now) = (ctx.client.db, ctx.now);
+    let elems: Vec<Vec<u8>> = match ctx.keys.shard(db, &args[1]).get_read(&args[1], now) {
+        None => Vec::new(),
+        Some(e) => match &e.value {
+            Value::List(l) => l.iter().map(|v| v.to_vec()).collect(),
+            Value::Set(s) => {
+                // An unsorted set would store in an arbitrary order: sort it (as Redis).
+                if o.dontsort && o.store.is_some() {
+                    (o.dontsort, o.alpha, o.by) = (false, true, None);
+                }
+                s.iter().map(|m| m.to_vec()).collect()
+            }
+            Value::ZSet(z) => z.iter().map(|(_, m)| m.to_vec()).collect(),
+            _ => return Err(error::WRONGTYPE),
+        },
+    };
+    let is_zset_or_list = matches!(
+        ctx.keys
+            .shard(db, &args[1])
+            .get(&args[1], now)
+            .map(|e| &e.value),
+        Some(Value::List(_) | Value::ZSet(_))
+    );
+    let n = elems.len() as i64;
+    let start = o.limit.0.clamp(0, n);
+    let count = o.limit.1.clamp(-1, n);
+    let (mut start, mut end) = (start, if count < 0 { n - 1 } else { start + count - 1 });
+    if start >= n {
+        (start, end) = (n - 1, n - 2);
+    }
+    end = end.min(n - 1);
+    let mut order: Vec<Vec<u8>> = elems;
+    if o.dontsort {
+        // Native order, reversed for DESC (lists and sorted sets; a set as it iterates).
+        if o.desc && is_zset_or_list {
+            order.reverse();
+        }
+    } else {
+        // Weights first (BY keys are read once per element), then one sort.
+        let mut keyed: Vec<(Vec<u8>, Option<Vec<u8>>, f64)> = Vec::with_capacity(order.len());
+        for e in order {
+            let by = match &o.by {
+                Some(p) => lookup(ctx, p, &e),
+                None => Some(e.clone()),
+            };
+            let score = if o.alpha {
+                0.0
+            } else {
+                match &by {
+                    Some(v) => weight(v).ok_or(error::text(
+                        "ERR One or more scores can't be converted into double",
+                    ))?,
+                    None => 0.0,
+                }
+            };
+            keyed.push((e, by, score));
+        }
+        let by_pattern = o.by.is_some();
+        keyed.sort_by(|a, b| {
+            let c = if !o.alpha {
+                a.2.partial_cmp(&b.2)
+                    .unwrap_or(Ordering::Equal)
+                    .then_with(|| a.0.cmp(&b.0))
+            } else if by_pattern {
+                // A missing BY key sorts first.
+                a.1.cmp(&b.1)
+            } else {
+                a.0.cmp(&b.0)
+            };
+            if o.desc {
+                c.reverse()
+            } else {
+                c
+            }
+        });
+        order = keyed.into_iter().map(|k| k.0).collect();
+    }
+    let picked: &[Vec<u8>] = if end >= start && start >= 0 {
+        &order[start as usize..=end as usize]
+    } else {
+        &[]
+    };
+    // GET patterns, per element (a missing one is nil, or "" when stored).
+    let mut rows: Vec<Option<Vec<u8>>> = Vec::new();
+    for e in picked {
+        if o.gets.is_empty() {
+            rows.push(Some(e.clone()));
+        }
+        for g in &o.gets {
+            let v = lookup(ctx, g, e);
+            rows.push(v);
+        }
+    }
+    match o.store {
+        None => {
+            ctx.out.array(rows.len());
+            for r in &rows {
+                match r {
+                    Some(v) => ctx.out.bulk(v),
+                    None => ctx.out.null(),
+                }
+            }
+        }
+        Some(dst) => {
+            let shard = ctx.keys.shard(db, &dst);
+            if rows.is_empty() {
+                if shard.remove(&dst, now).is_some() {
+                    ctx.changed(&dst);
+                }
+            } else {
+                let mut l = List::default();
+                for r in &rows {
+                    l.push_back(r.as_deref().unwrap_or(b""));
+                }
+                shard.set(&dst, Value::List(Box::new(l)), 0, now);
+                ctx.changed(&dst);
+            }
+            ctx.out.int(rows.len() as i64);
+        }
+    }
+    Ok(())
+}
+
+fn sort(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    sort_generic(ctx, args, false)
+}
+fn sort_ro(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    sort_generic(ctx, args, true)
+}
+
+/// The sorted key, and the key after STORE.
+const SORT_KEYS: &[KeySpec] = &[
+    KeySpec::range(1, 1, 1),
+    KeySpec {
+        begin: Begin::Keyword {
+            word: "store",
+            from: 1,
+        },
+        find: Find::Range {
+            last: 0,
+            step: 1,
+            limit: 0,
+        },
+    },
+];
+
+pub static COMMANDS: &[Cmd] = &[
+    Cmd::new("sort", -2, WRITE | DENYOOM, "generic", sort)
+        .key_specs(SORT_KEYS)
+        .scope(Scope::Db)
+        .doc(
+            "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
+            "1.0.0",
+        ),
+    Cmd::new("sort_ro", -2, READONLY, "generic", sort_ro)
+        .keys(1, 1, 1)
+        .scope(Scope::Db)
+        .doc(
+            "Returns the sorted elements of a list, a set, or a sorted set.",
+            "7.0.0",
+        ),
+];
