@@ -234,13 +234,13 @@ fn sort_ro(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     sort_generic(ctx, args, true)
 }
 
-/// The sorted key, and the key after STORE.
+/// The sorted key, and the key after the last STORE (a STORE given twice stores to the last).
 const SORT_KEYS: &[KeySpec] = &[
     KeySpec::range(1, 1, 1),
     KeySpec {
         begin: Begin::Keyword {
             word: "store",
-            from: 1,
+            from: -2,
         },
         find: Find::Range {
             last: 0,
