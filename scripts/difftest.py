@@ -272,6 +272,79 @@ class Gen:
     def db(self):
         return self.pick(["0", "1", "2", "15", "16", "-1", "abc", "1.5", ""])
 
+    def idx(self):
+        return self.pick(["0", "1", "-1", "-2", "2", "5", "-100", "100", "abc", "9223372036854775807"])
+
+    def score(self):
+        return self.pick(["1", "2.5", "-inf", "+inf", "(1", "(2.5", "0", "-1", "abc", "(", "3", "nan"])
+
+    def lex(self):
+        return self.pick(["-", "+", "[m", "(m", "[n", "(o", "[", "m", "[\x00"])
+
+    def member(self):
+        return self.pick(["m", "n", "o", "", "m\x00", "1", "2", "10"])
+
+    def collection(self):
+        """Reads and writes of every collection family, on the same keys as the rest."""
+        r, k, m = self.r, self.key, self.member
+        forms = [
+            lambda: [self.pick(["LPUSHX", "RPUSHX"]), k(), self.val()],
+            lambda: [self.pick(["LPOP", "RPOP"]), k()] + ([self.pick(["0", "1", "3", "-1", "abc"])] if r.random() < 0.5 else []),
+            lambda: ["LRANGE", k(), self.idx(), self.idx()],
+            lambda: ["LINDEX", k(), self.idx()],
+            lambda: ["LSET", k(), self.idx(), self.val()],
+            lambda: ["LREM", k(), self.pick(["0", "1", "-1", "2", "abc"]), self.val()],
+            lambda: ["LTRIM", k(), self.idx(), self.idx()],
+            lambda: ["LINSERT", k(), self.pick(["BEFORE", "AFTER", "after", "BOGUS"]), self.val(), self.val()],
+            lambda: ["LPOS", k(), self.val()] + self.pick([[], ["RANK", self.pick(["1", "-1", "0", "2"])], ["COUNT", self.pick(["0", "2"])], ["MAXLEN", "1"]]),
+            lambda: ["LMOVE", k(), k(), self.pick(["LEFT", "RIGHT"]), self.pick(["LEFT", "RIGHT", "UP"])],
+            lambda: ["RPOPLPUSH", k(), k()],
+            lambda: ["LMPOP", self.pick(["1", "2", "0", "abc"]), k(), k(), self.pick(["LEFT", "RIGHT", "MID"])] + self.pick([[], ["COUNT", "2"], ["COUNT", "0"]]),
+            lambda: ["HGET", k(), self.pick(["f", "g", "h", ""])],
+            lambda: ["HMGET", k(), "f", "g"],
+            lambda: ["HDEL", k(), "f", self.pick(["g", "h"])],
+            lambda: ["HEXISTS", k(), "f"],
+            lambda: ["HSTRLEN", k(), self.pick(["f", "g"])],
+            lambda: ["HINCRBY", k(), self.pick(["f", "n"]), self.num()],
+            lambda: ["HINCRBYFLOAT", k(), self.pick(["f", "n"]), self.num()],
+            lambda: ["HSETNX", k(), self.pick(["f", "g", "x"]), self.val()],
+            lambda: ["@sorted", "HKEYS", k()],
+            lambda: ["@sorted", "HVALS", k()],
+            lambda: ["SISMEMBER", k(), self.val()],
+            lambda: ["SMISMEMBER", k(), self.val(), self.val()],
+            lambda: ["SREM", k(), self.val(), self.val()],
+            lambda: ["SMOVE", k(), k(), self.val()],
+            lambda: ["@sorted", "SMEMBERS", k()],
+            lambda: ["@sorted", self.pick(["SINTER", "SUNION", "SDIFF"]), k(), k()],
+            lambda: [self.pick(["SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE"]), k(), k(), k()],
+            lambda: ["SINTERCARD", self.pick(["2", "1", "0"]), k(), k()] + self.pick([[], ["LIMIT", "1"], ["LIMIT", "-1"]]),
+            lambda: ["ZSCORE", k(), m()],
+            lambda: ["ZMSCORE", k(), m(), m()],
+            lambda: ["ZINCRBY", k(), self.score(), m()],
+            lambda: ["ZREM", k(), m(), m()],
+            lambda: [self.pick(["ZRANK", "ZREVRANK"]), k(), m()],
+            lambda: ["ZCOUNT", k(), self.score(), self.score()],
+            lambda: ["ZLEXCOUNT", k(), self.lex(), self.lex()],
+            lambda: ["ZRANGE", k(), self.idx(), self.idx()] + self.pick([[], ["WITHSCORES"], ["REV"], ["REV", "WITHSCORES"]]),
+            lambda: ["ZRANGE", k(), self.score(), self.score(), "BYSCORE"] + self.pick([[], ["REV"], ["LIMIT", "1", "2"], ["WITHSCORES"]]),
+            lambda: ["ZRANGE", k(), self.lex(), self.lex(), "BYLEX"] + self.pick([[], ["REV"], ["LIMIT", "0", "1"]]),
+            lambda: [self.pick(["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]), k(), self.score(), self.score()] + self.pick([[], ["WITHSCORES"], ["LIMIT", "0", "2"]]),
+            lambda: [self.pick(["ZRANGEBYLEX", "ZREVRANGEBYLEX"]), k(), self.lex(), self.lex()],
+            lambda: ["ZRANGESTORE", k(), k(), self.idx(), self.idx()],
+            lambda: [self.pick(["ZPOPMIN", "ZPOPMAX"]), k()] + ([self.pick(["1", "2", "0", "-1"])] if r.random() < 0.5 else []),
+            lambda: [self.pick(["ZREMRANGEBYRANK"]), k(), self.idx(), self.idx()],
+            lambda: [self.pick(["ZREMRANGEBYSCORE"]), k(), self.score(), self.score()],
+            lambda: [self.pick(["ZREMRANGEBYLEX"]), k(), self.lex(), self.lex()],
+            lambda: [self.pick(["ZUNION", "ZINTER", "ZDIFF"]), "2", k(), k()] + self.pick([[], ["WITHSCORES"]]),
+            lambda: [self.pick(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"]), k(), "2", k(), k()] + self.pick([[], ["WEIGHTS", "2", "3"], ["AGGREGATE", "MAX"]]),
+            lambda: ["ZINTERCARD", "2", k(), k()],
+            lambda: ["ZMPOP", "2", k(), k(), self.pick(["MIN", "MAX"])],
+            lambda: ["ZSCAN", k(), "0"],
+            lambda: ["SORT", k()] + self.pick([[], ["ALPHA"], ["DESC"], ["LIMIT", "0", "2"], ["ALPHA", "STORE", "k3"]]),
+            lambda: ["DUMP", k()] if False else ["EXISTS", k()],
+        ]
+        return self.pick(forms)()
+
     def command(self):
         r = self.r
         k = self.key
@@ -437,7 +510,9 @@ class Gen:
                 a.append("m")
             return a
         if c < 88:
-            return [self.pick(["LLEN", "SCARD", "HLEN", "ZCARD"]), k()] + ([k()] if r.random() < 0.05 else [])
+            if r.random() < 0.15:
+                return [self.pick(["LLEN", "SCARD", "HLEN", "ZCARD"]), k()] + ([k()] if r.random() < 0.05 else [])
+            return self.collection()
         # more string traffic on fewer keys
         if c < 92:
             return ["SET", self.pick(["k1", "k2", "n1"]), self.num()] + self.set_opts()

@@ -207,8 +207,13 @@ fn lrange(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 
 /// `LINDEX key index`
 fn lindex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    // As Redis: the key is looked up (missing: nil; wrong type) before the index is parsed.
+    let Some(l) = read!(ctx, &args[1])? else {
+        ctx.out.null();
+        return Ok(());
+    };
     let index = int(&args[2])?;
-    match read!(ctx, &args[1])?.and_then(|l| resolve(index, l.len()).and_then(|i| l.get(i))) {
+    match resolve(index, l.len()).and_then(|i| l.get(i)) {
         Some(v) => ctx.out.bulk(v),
         None => ctx.out.null(),
     }

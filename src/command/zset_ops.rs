@@ -53,6 +53,11 @@ fn set_op(
         return Err(error::SYNTAX);
     }
     let keys = &args[first..first + n];
+    // As Redis: the sources' types are checked before the options are parsed.
+    let mut sources = Vec::with_capacity(n);
+    for k in keys {
+        sources.push(source(ctx, k)?);
+    }
     let mut weights = vec![1.0; n];
     let mut aggregate = 0u8; // 0 sum, 1 min, 2 max
     let mut withscores = false;
@@ -82,10 +87,6 @@ fn set_op(
             return Err(error::SYNTAX);
         }
         j += 1;
-    }
-    let mut sources = Vec::with_capacity(n);
-    for k in keys {
-        sources.push(source(ctx, k)?);
     }
     let combine = |acc: f64, v: f64| -> f64 {
         let r = match aggregate {
