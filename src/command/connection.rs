@@ -13,6 +13,13 @@ fn ping(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() > 2 {
         return Err(error::wrong_arity("ping"));
     }
+    // A RESP2 client in subscribed mode gets PING's reply as a message-like array.
+    if ctx.client.sub.is_some() && !ctx.out.resp3() {
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(args.get(1).map_or(&b""[..], |m| &m[..]));
+        return Ok(());
+    }
     match args.get(1) {
         Some(m) => ctx.out.bulk(m),
         None => ctx.out.simple("PONG"),

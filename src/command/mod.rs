@@ -15,6 +15,7 @@ pub mod info;
 pub mod introspect;
 pub mod keys;
 pub mod list;
+pub mod pubsub;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -49,6 +50,7 @@ const FAMILIES: &[&[Cmd]] = &[
     transaction::COMMANDS,
     dump::COMMANDS,
     sort::COMMANDS,
+    pubsub::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

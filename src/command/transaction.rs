@@ -68,6 +68,7 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.client.multi = None;
     ctx.client.multi_aborted = false;
     ctx.client.watching = None;
+    ctx.client.sub = None;
     ctx.client.db = 0;
     ctx.client.proto = Protocol::Resp2;
     ctx.out.proto = Protocol::Resp2;

@@ -258,6 +258,30 @@ impl State {
                 return self.reject(i, &e);
             }
         };
+        if self.client.sub.is_some() && self.client.proto == crate::resp::Protocol::Resp2 {
+            let name = engine.registry.cmds[idx].name;
+            if !matches!(
+                name,
+                "subscribe"
+                    | "psubscribe"
+                    | "ssubscribe"
+                    | "unsubscribe"
+                    | "punsubscribe"
+                    | "sunsubscribe"
+                    | "ping"
+                    | "quit"
+                    | "reset"
+            ) {
+                let e = CmdError::owned(
+                    ErrKind::Err,
+                    format!(
+                        "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                        engine.registry.fullnames[idx]
+                    ),
+                );
+                return self.reject(Some(idx), &e);
+            }
+        }
         if self.client.multi.is_some() && !self.loading {
             match engine.registry.cmds[idx].name {
                 "exec" => return self.exec(engine, idx, args),

@@ -86,6 +86,45 @@ pub struct ClientState {
     pub multi_aborted: bool,
     /// The keys this client WATCHes.
     pub watching: Option<super::watch::Watching>,
+    /// Channels, patterns and shard channels this client is subscribed to.
+    pub sub: Option<Box<Subscriptions>>,
+}
+
+/// A subscribed client's side of pub/sub; dropping it (RESET, disconnect) unsubscribes all.
+pub struct Subscriptions {
+    pub registry: Arc<super::pubsub::PubSub>,
+    pub mailbox: Arc<super::pubsub::Mailbox>,
+    /// The queue's receiving end, until the connection takes it.
+    pub rx: Option<tokio::sync::mpsc::UnboundedReceiver<super::pubsub::Message>>,
+    pub channels: std::collections::BTreeSet<bytes::Bytes>,
+    pub patterns: std::collections::BTreeSet<bytes::Bytes>,
+    pub shard: std::collections::BTreeSet<bytes::Bytes>,
+}
+
+impl Subscriptions {
+    /// Channels plus patterns (what SUBSCRIBE and PSUBSCRIBE replies count).
+    pub fn count(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.count() == 0 && self.shard.is_empty()
+    }
+}
+
+impl Drop for Subscriptions {
+    fn drop(&mut self) {
+        use super::pubsub::Space;
+        let id = self.mailbox.client_id;
+        for c in &self.channels {
+            self.registry.unsubscribe(Space::Channel, c, id);
+        }
+        for p in &self.patterns {
+            self.registry.unsubscribe(Space::Pattern, p, id);
+        }
+        for c in &self.shard {
+            self.registry.unsubscribe(Space::Shard, c, id);
+        }
+    }
 }
 
 impl ClientState {
@@ -100,6 +139,7 @@ impl ClientState {
             multi: None,
             multi_aborted: false,
             watching: None,
+            sub: None,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod evict;
 pub mod expire;
 pub mod locks;
 pub mod metrics;
+pub mod pubsub;
 pub mod session;
 pub mod shutdown;
 pub mod sink;
@@ -84,6 +85,8 @@ pub struct Engine {
     pub blocking: blocking::Blocking,
     /// Who WATCHes which keys.
     pub watches: Arc<watch::Watches>,
+    /// Pub/sub subscriptions and delivery.
+    pub pubsub: Arc<pubsub::PubSub>,
 }
 
 /// Settings read on hot paths, mirrored from `Config` whenever it changes, so no command
@@ -162,6 +165,7 @@ impl Engine {
             taps: Default::default(),
             blocking: Default::default(),
             watches: Default::default(),
+            pubsub: Default::default(),
         });
         engine.refresh_hot();
         engine

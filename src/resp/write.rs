@@ -100,6 +100,15 @@ impl ReplyBuf {
         }
     }
 
+    /// An out-of-band push of `len` items (pub/sub; RESP2: an array).
+    pub fn push(&mut self, len: usize) {
+        if self.resp3() {
+            self.int_line(b'>', len as i64);
+        } else {
+            self.int_line(b'*', len as i64);
+        }
+    }
+
     pub fn set(&mut self, len: usize) {
         if self.resp3() {
             self.int_line(b'~', len as i64);

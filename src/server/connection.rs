@@ -6,6 +6,7 @@
 //! yielding to other tasks, so one client pipelining heavily cannot starve the rest.
 
 use crate::engine::blocking::Unblock;
+use crate::engine::pubsub::Message;
 use crate::engine::{Batch, ClientInfo, ClientState, Engine};
 use crate::resp::RequestParser;
 use bytes::BytesMut;
@@ -13,6 +14,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Commands executed per wake-up before the task yields.
 pub const MAX_COMMANDS_PER_WAKE: usize = 1024;
@@ -32,6 +34,8 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
     parser.unauthenticated = needs_auth;
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let stats = &engine.stats;
+    // Pub/sub messages for this client, once it subscribes.
+    let mut inbox: Option<UnboundedReceiver<Message>> = None;
     'conn: loop {
         let mut ran = 0;
         let mut close = false;
@@ -125,7 +129,14 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
         if buf.capacity() - buf.len() < READ_CHUNK / 2 {
             buf.reserve(READ_CHUNK);
         }
+        if let Some(rx) = batch.client().sub.as_mut().and_then(|s| s.rx.take()) {
+            inbox = Some(rx);
+        }
         tokio::select! {
+            m = async { inbox.as_mut().expect("guarded").recv().await }, if inbox.is_some() => match m {
+                Some(m) => deliver(&mut batch, m, inbox.as_mut().expect("guarded")),
+                None => inbox = None,
+            },
             r = socket.read_buf(&mut buf) => match r {
                 Ok(0) | Err(_) => break 'conn,
                 Ok(n) => {
@@ -142,6 +153,35 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
         }
     }
     let _ = socket.shutdown().await;
+}
+
+/// Write `first` and whatever else is queued (up to a bound) as pushes in the client's
+/// protocol; the replies go out with the next write.
+fn deliver(batch: &mut Batch, first: Message, rx: &mut UnboundedReceiver<Message>) {
+    let mailbox = batch.client().sub.as_ref().map(|s| s.mailbox.clone());
+    let proto = batch.client().proto;
+    let out = batch.out();
+    out.proto = proto;
+    let mut next = Some(first);
+    let mut n = 0;
+    while let Some(m) = next {
+        out.push(if m.pattern.is_some() { 4 } else { 3 });
+        out.bulk(m.kind.as_bytes());
+        if let Some(p) = &m.pattern {
+            out.bulk(p);
+        }
+        out.bulk(&m.channel);
+        out.bulk(&m.payload);
+        if let Some(mb) = &mailbox {
+            mb.taken(&m);
+        }
+        n += 1;
+        next = if n < MAX_COMMANDS_PER_WAKE && out.buf.len() < MAX_PENDING_OUTPUT {
+            rx.try_recv().ok()
+        } else {
+            None
+        };
+    }
 }
 
 enum Waited {

@@ -1,0 +1,185 @@
+//! Pub/sub: who listens to which channels, patterns and shard channels, and delivery.
+//!
+//! A subscribed client owns a [`Mailbox`]: publishers push messages into its unbounded queue
+//! and its connection task writes them out in its own protocol (RESP2 arrays, RESP3 pushes).
+//! Messages from one publisher arrive in publish order (one queue per subscriber, pushed
+//! under the registry's lock). A subscriber that does not read is disconnected once its queue
+//! holds more than [`OUTPUT_HARD_LIMIT`] bytes (Redis's `client-output-buffer-limit pubsub`
+//! hard limit, 32 MB), so it cannot grow the server's memory without bound.
+
+use crate::store::glob::glob_match;
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Bytes queued for one subscriber beyond which it is disconnected.
+pub const OUTPUT_HARD_LIMIT: usize = 32 * 1024 * 1024;
+
+/// One delivered message.
+#[derive(Debug)]
+pub struct Message {
+    /// `message`, `pmessage` or `smessage`.
+    pub kind: &'static str,
+    pub pattern: Option<Bytes>,
+    pub channel: Bytes,
+    pub payload: Bytes,
+}
+
+impl Message {
+    fn size(&self) -> usize {
+        self.channel.len() + self.payload.len() + self.pattern.as_ref().map_or(0, |p| p.len()) + 48
+    }
+}
+
+/// A subscriber's queue, shared by the registry and the client.
+pub struct Mailbox {
+    pub client_id: u64,
+    tx: mpsc::UnboundedSender<Message>,
+    /// Bytes queued and not yet taken by the connection.
+    pending: AtomicUsize,
+    /// Set when the subscriber went over the limit (the connection then closes).
+    on_overflow: Box<dyn Fn() + Send + Sync>,
+}
+
+impl Mailbox {
+    pub fn new(
+        client_id: u64,
+        on_overflow: Box<dyn Fn() + Send + Sync>,
+    ) -> (Arc<Mailbox>, mpsc::UnboundedReceiver<Message>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let m = Mailbox {
+            client_id,
+            tx,
+            pending: AtomicUsize::new(0),
+            on_overflow,
+        };
+        (Arc::new(m), rx)
+    }
+
+    fn deliver(&self, m: Message) -> bool {
+        let size = m.size();
+        if self.pending.fetch_add(size, Ordering::Relaxed) + size > OUTPUT_HARD_LIMIT {
+            (self.on_overflow)();
+            return false;
+        }
+        self.tx.send(m).is_ok()
+    }
+
+    /// The connection took a message of `m`'s size out of the queue.
+    pub fn taken(&self, m: &Message) {
+        self.pending.fetch_sub(m.size(), Ordering::Relaxed);
+    }
+}
+
+type Subs = BTreeMap<u64, Arc<Mailbox>>;
+
+#[derive(Default)]
+struct Registry {
+    channels: HashMap<Bytes, Subs>,
+    patterns: HashMap<Bytes, Subs>,
+    shard: HashMap<Bytes, Subs>,
+}
+
+#[derive(Default)]
+pub struct PubSub {
+    reg: Mutex<Registry>,
+}
+
+/// Which namespace a subscription lives in.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Space {
+    Channel,
+    Pattern,
+    Shard,
+}
+
+impl PubSub {
+    fn map(reg: &mut Registry, s: Space) -> &mut HashMap<Bytes, Subs> {
+        match s {
+            Space::Channel => &mut reg.channels,
+            Space::Pattern => &mut reg.patterns,
+            Space::Shard => &mut reg.shard,
+        }
+    }
+
+    pub fn subscribe(&self, s: Space, name: &Bytes, mb: &Arc<Mailbox>) {
+        let mut reg = self.reg.lock();
+        PubSub::map(&mut reg, s)
+            .entry(name.clone())
+            .or_default()
+            .insert(mb.client_id, mb.clone());
+    }
+
+    pub fn unsubscribe(&self, s: Space, name: &Bytes, client_id: u64) {
+        let mut reg = self.reg.lock();
+        let m = PubSub::map(&mut reg, s);
+        if let Some(subs) = m.get_mut(name) {
+            subs.remove(&client_id);
+            if subs.is_empty() {
+                m.remove(name);
+            }
+        }
+    }
+
+    /// Deliver to the channel's subscribers and the matching patterns' (or, for shard
+    /// channels, the shard subscribers); how many received it.
+    pub fn publish(&self, shard: bool, channel: &Bytes, payload: &Bytes) -> usize {
+        let reg = self.reg.lock();
+        let mut n = 0;
+        let (direct, kind) = if shard {
+            (&reg.shard, "smessage")
+        } else {
+            (&reg.channels, "message")
+        };
+        if let Some(subs) = direct.get(channel) {
+            for mb in subs.values() {
+                n += mb.deliver(Message {
+                    kind,
+                    pattern: None,
+                    channel: channel.clone(),
+                    payload: payload.clone(),
+                }) as usize;
+            }
+        }
+        if !shard {
+            for (pat, subs) in &reg.patterns {
+                if glob_match(pat, channel, false) {
+                    for mb in subs.values() {
+                        n += mb.deliver(Message {
+                            kind: "pmessage",
+                            pattern: Some(pat.clone()),
+                            channel: channel.clone(),
+                            payload: payload.clone(),
+                        }) as usize;
+                    }
+                }
+            }
+        }
+        n
+    }
+
+    /// Active channels (or shard channels) matching `pattern` (all without one).
+    pub fn channels(&self, shard: bool, pattern: Option<&[u8]>) -> Vec<Bytes> {
+        let reg = self.reg.lock();
+        let m = if shard { &reg.shard } else { &reg.channels };
+        m.keys()
+            .filter(|c| pattern.is_none_or(|p| glob_match(p, c, false)))
+            .cloned()
+            .collect()
+    }
+
+    /// Subscribers of `channel`.
+    pub fn numsub(&self, shard: bool, channel: &[u8]) -> usize {
+        let reg = self.reg.lock();
+        let m = if shard { &reg.shard } else { &reg.channels };
+        m.get(channel).map_or(0, |s| s.len())
+    }
+
+    /// Patterns with at least one subscriber.
+    pub fn numpat(&self) -> usize {
+        self.reg.lock().patterns.len()
+    }
+}
