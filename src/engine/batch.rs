@@ -467,7 +467,9 @@ impl State {
         // The clock is read once the command's shards are locked: two commands on one key
         // then see times in the order they ran (a reading taken before waiting for a lock
         // could be older than one another client already acted on).
-        if !self.loading {
+        // Inside an atomic unit time stands still at its start (as Redis fixes the clock for
+        // a whole EXEC), so a key cannot expire between two of its commands.
+        if !self.loading && !self.in_atomic {
             self.now = engine.store.now();
         }
         let mut fx = Effects {
@@ -489,8 +491,12 @@ impl State {
             (cmd.handler)(&mut ctx, args)
         };
         // Keys the command found expired were removed before it changed anything: their
-        // DELs go first.
-        keys.flush_expired();
+        // DELs go first (inside a transaction, into its block, where they happened).
+        if self.in_atomic {
+            keys.flush_expired_into(Some(records));
+        } else {
+            keys.flush_expired();
+        }
         match result {
             Err(e) => {
                 debug_assert!(
@@ -609,6 +615,9 @@ impl State {
             LockSet::new(engine, &mut slots)
         };
         let mut records = Records::new();
+        if !self.loading {
+            self.now = engine.store.now();
+        }
         self.in_atomic = true;
         for (args, r) in cmds.iter().zip(resolved) {
             self.out.proto = self.client.proto;

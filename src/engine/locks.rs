@@ -186,6 +186,12 @@ impl<'s> LockSet<'s> {
     /// Raise the keyspace events of the keys the held shards expired, now, while their locks
     /// are held (the dispatcher calls this before propagating a command's own records).
     pub fn flush_expired(&mut self) {
+        self.flush_expired_into(None)
+    }
+
+    /// As `flush_expired`; with `records`, the DELs are added there (in order, for a
+    /// transaction that propagates as one block) instead of being appended at once.
+    pub fn flush_expired_into(&mut self, mut records: Option<&mut Vec<(usize, Vec<Vec<u8>>)>>) {
         if std::mem::replace(&mut self.clean, true) {
             return;
         }
@@ -203,13 +209,22 @@ impl<'s> LockSet<'s> {
             }
             let db = *s as usize / SHARDS;
             for key in g.take_expired() {
+                let to_sink = match records.as_deref_mut() {
+                    Some(r) => {
+                        if sink.is_some() {
+                            r.push((db, vec![b"DEL".to_vec(), key.to_vec()]));
+                        }
+                        None
+                    }
+                    None => sink.as_deref(),
+                };
                 self.engine.raise(
                     Event {
                         db,
                         key: Bytes::copy_from_slice(&key),
                         kind: EventKind::Expired,
                     },
-                    sink.as_deref(),
+                    to_sink,
                 );
             }
         }
