@@ -70,7 +70,7 @@ pub struct Blocked {
 }
 
 /// Canonical records of one command, or of a transaction.
-type Records = Vec<(usize, Vec<Vec<u8>>)>;
+pub(crate) type Records = Vec<(usize, Vec<Vec<u8>>)>;
 
 impl Batch {
     pub fn new(engine: Arc<Engine>, client: ClientState) -> Batch {

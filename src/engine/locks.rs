@@ -191,7 +191,7 @@ impl<'s> LockSet<'s> {
 
     /// As `flush_expired`; with `records`, the DELs are added there (in order, for a
     /// transaction that propagates as one block) instead of being appended at once.
-    pub fn flush_expired_into(&mut self, mut records: Option<&mut Vec<(usize, Vec<Vec<u8>>)>>) {
+    pub fn flush_expired_into(&mut self, mut records: Option<&mut super::batch::Records>) {
         if std::mem::replace(&mut self.clean, true) {
             return;
         }
