@@ -285,6 +285,21 @@ pub fn rng(ctx: &Ctx) -> impl FnMut() -> u64 {
 }
 
 /// `HRANDFIELD key [count [WITHVALUES]]`
+/// The count of HRANDFIELD, SRANDMEMBER and ZRANDMEMBER: Redis's range checks (halved when
+/// pairs are returned), plus our bound on repeated picks (`error::MAX_RANDOM_REPLY`).
+pub(super) fn random_count(a: &[u8], pairs: bool) -> Result<i64, CmdError> {
+    let n = parse_i64(a).ok_or(error::NOT_INTEGER)?;
+    if n < -i64::MAX {
+        return Err(error::COUNT_RANGE);
+    }
+    let out_of_range = (n < 0 && n.unsigned_abs() > error::MAX_RANDOM_REPLY)
+        || (pairs && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n));
+    if out_of_range {
+        return Err(error::text("ERR value is out of range"));
+    }
+    Ok(n)
+}
+
 fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() > 4 || (args.len() == 4 && !is(&args[3], "withvalues")) {
         return Err(error::SYNTAX);
@@ -292,19 +307,7 @@ fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let withvalues = args.len() == 4;
     let count = match args.get(2) {
         None => None,
-        Some(a) => {
-            let n = parse_i64(a).ok_or(error::NOT_INTEGER)?;
-            if n < -i64::MAX {
-                return Err(error::COUNT_RANGE);
-            }
-            if n < 0 && n.unsigned_abs() > error::MAX_RANDOM_REPLY {
-                return Err(error::text("ERR value is out of range"));
-            }
-            if withvalues && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
-                return Err(error::text("ERR value is out of range"));
-            }
-            Some(n)
-        }
+        Some(a) => Some(random_count(a, withvalues)?),
     };
     let mut next = rng(ctx);
     let resp3 = ctx.out.resp3();

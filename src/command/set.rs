@@ -260,16 +260,7 @@ fn srandmember(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     }
     let count = match args.get(2) {
         None => None,
-        Some(a) => {
-            let n = parse_i64(a).ok_or(error::NOT_INTEGER)?;
-            if n < -i64::MAX {
-                return Err(error::COUNT_RANGE);
-            }
-            if n < 0 && n.unsigned_abs() > error::MAX_RANDOM_REPLY {
-                return Err(error::text("ERR value is out of range"));
-            }
-            Some(n)
-        }
+        Some(a) => Some(super::hash::random_count(a, false)?),
     };
     let mut next = rng(ctx);
     let out = &mut *ctx.out;

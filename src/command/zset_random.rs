@@ -1,11 +1,11 @@
 //! Sorted-set reads that do not follow the order: ZRANDMEMBER and ZSCAN.
 
 use super::error;
-use super::hash::rng;
+use super::hash::{random_count, rng};
 use super::keys::{parse_cursor, scan_options};
 use super::zset::{read, read_in};
 use super::{is, Ctx, Outcome};
-use crate::num::{fmt_double, parse_i64};
+use crate::num::fmt_double;
 use crate::store::glob::glob_match;
 use bytes::Bytes;
 
@@ -15,14 +15,14 @@ pub(super) fn zrandmember(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() > 4 || (args.len() == 4 && !is(&args[3], "withscores")) {
         // Redis parses the count before the syntax check.
         if let Some(a) = args.get(2) {
-            count_arg(a, false)?;
+            random_count(a, false)?;
         }
         return Err(error::SYNTAX);
     }
     let withscores = args.len() == 4;
     let count = match args.get(2) {
         None => None,
-        Some(a) => Some(count_arg(a, withscores)?),
+        Some(a) => Some(random_count(a, withscores)?),
     };
     let mut next = rng(ctx);
     let resp3 = ctx.out.resp3();
@@ -76,21 +76,6 @@ pub(super) fn zrandmember(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         }
     }
     Ok(())
-}
-
-/// ZRANDMEMBER's count: Redis's range checks, plus our bound on repeated picks.
-fn count_arg(a: &[u8], withscores: bool) -> Result<i64, crate::engine::CmdError> {
-    let n = parse_i64(a).ok_or(error::NOT_INTEGER)?;
-    if n < -i64::MAX {
-        return Err(error::COUNT_RANGE);
-    }
-    if withscores && !(-(i64::MAX / 2)..=i64::MAX / 2).contains(&n) {
-        return Err(error::text("ERR value is out of range"));
-    }
-    if n < 0 && n.unsigned_abs() > error::MAX_RANDOM_REPLY {
-        return Err(error::text("ERR value is out of range"));
-    }
-    Ok(n)
 }
 
 /// A score as Redis's listpack holds it (`d2string`, then stored as an integer when it reads

@@ -76,18 +76,8 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
                 .store(batch.now(), Ordering::Relaxed);
         }
         parser.unauthenticated = !batch.client().authenticated;
-        let out = batch.out();
-        if !out.buf.is_empty() {
-            stats
-                .net_output_bytes
-                .fetch_add(out.buf.len() as u64, Ordering::Relaxed);
-            if socket.write_all(&out.buf).await.is_err() {
-                break;
-            }
-            out.buf.clear();
-            if out.buf.capacity() > BUFFER_KEEP {
-                out.buf = BytesMut::with_capacity(READ_CHUNK);
-            }
+        if !flush(&mut batch, &mut socket, stats).await {
+            break;
         }
         if close || info.killed.load(Ordering::Relaxed) {
             break;
@@ -107,15 +97,8 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
                 Waited::Served => {}
                 Waited::Gone => break 'conn,
             }
-            let out = batch.out();
-            if !out.buf.is_empty() {
-                stats
-                    .net_output_bytes
-                    .fetch_add(out.buf.len() as u64, Ordering::Relaxed);
-                if socket.write_all(&out.buf).await.is_err() {
-                    break;
-                }
-                out.buf.clear();
+            if !flush(&mut batch, &mut socket, stats).await {
+                break;
             }
             continue;
         }
@@ -153,6 +136,30 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
         }
     }
     let _ = socket.shutdown().await;
+}
+
+/// Write the replies gathered so far (counting them), releasing a grown buffer; false when
+/// the socket is gone.
+async fn flush(
+    batch: &mut Batch,
+    socket: &mut TcpStream,
+    stats: &crate::engine::stats::Stats,
+) -> bool {
+    let out = batch.out();
+    if out.buf.is_empty() {
+        return true;
+    }
+    stats
+        .net_output_bytes
+        .fetch_add(out.buf.len() as u64, Ordering::Relaxed);
+    if socket.write_all(&out.buf).await.is_err() {
+        return false;
+    }
+    out.buf.clear();
+    if out.buf.capacity() > BUFFER_KEEP {
+        out.buf = BytesMut::with_capacity(READ_CHUNK);
+    }
+    true
 }
 
 /// Write `first` and whatever else is queued (up to a bound) as pushes in the client's
