@@ -2,6 +2,7 @@
 
 use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::notify::{self, Ev};
 use crate::num::parse_i64;
 use crate::store::rdb::{self, Refused};
 use bytes::Bytes;
@@ -77,7 +78,7 @@ fn restore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if at != 0 && at <= now {
         // Already expired: only the replaced key goes (logged as a DEL).
         if replace && shard.remove(key, now).is_some() {
-            ctx.changed(key);
+            ctx.changed(key, notify::DEL);
             ctx.log_as(|| vec![vec![b"DEL".to_vec(), key.to_vec()]]);
         }
         ctx.out.ok();
@@ -91,7 +92,7 @@ fn restore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if let Some(f) = freq {
         shard.update(key, now, |e| e.freq = f as u8);
     }
-    ctx.changed(key);
+    ctx.changed(key, Ev::generic("restore"));
     ctx.log_as(|| {
         vec![vec![
             b"RESTORE".to_vec(),

@@ -2,6 +2,7 @@
 
 use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::notify::{self, Ev};
 use crate::num::parse_i64;
 use bytes::Bytes;
 
@@ -76,18 +77,19 @@ fn expire_generic(ctx: &mut Ctx, args: &[Bytes], base: u64, seconds: bool, name:
             return Ok(());
         }
     }
-    let record = if when <= now as i64 {
+    let (record, ev) = if when <= now as i64 {
         shard.remove(key, now);
-        vec![b"DEL".to_vec(), key.to_vec()]
+        (vec![b"DEL".to_vec(), key.to_vec()], notify::DEL)
     } else {
         shard.set_expire(key, when as u64, now);
-        vec![
+        let r = vec![
             b"PEXPIREAT".to_vec(),
             key.to_vec(),
             when.to_string().into_bytes(),
-        ]
+        ];
+        (r, notify::EXPIRE)
     };
-    ctx.changed(key);
+    ctx.changed(key, ev);
     ctx.log_as(|| vec![record]);
     ctx.out.int(1);
     Ok(())
@@ -165,7 +167,7 @@ fn persist(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         shard.set_expire(key, 0, now);
     }
     if had {
-        ctx.changed(key);
+        ctx.changed(key, Ev::generic("persist"));
     }
     ctx.out.int(had as i64);
     Ok(())

@@ -3,6 +3,7 @@
 use super::error;
 use super::keys::parse_cursor;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::notify::Ev;
 use crate::engine::{CmdError, LockSet};
 use crate::num::longdouble::LongDouble;
 use crate::num::parse_i64;
@@ -84,7 +85,7 @@ fn hset_generic(ctx: &mut Ctx, args: &[Bytes], name: &str) -> Outcome {
             .count()
     })?
     .unwrap_or(0);
-    ctx.changed(&args[1]);
+    ctx.changed(&args[1], Ev::hash("hset"));
     if name == "hmset" {
         ctx.out.ok();
     } else {
@@ -111,7 +112,7 @@ fn hsetnx(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     write(ctx, &args[1], true, |h| {
         h.insert(&args[2], &args[3], &limits)
     })?;
-    ctx.changed(&args[1]);
+    ctx.changed(&args[1], Ev::hash("hset"));
     ctx.log_as(|| {
         vec![vec![
             b"HSET".to_vec(),
@@ -206,7 +207,7 @@ fn hdel(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     })?
     .unwrap_or(0);
     if n > 0 {
-        ctx.changed(&args[1]);
+        ctx.removed_from(&args[1], Ev::hash("hdel"));
     }
     ctx.out.int(n as i64);
     Ok(())
@@ -225,7 +226,7 @@ fn hincrby(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     write(ctx, &args[1], true, |h| {
         h.insert(&args[2], text.as_bytes(), &limits)
     })?;
-    ctx.changed(&args[1]);
+    ctx.changed(&args[1], Ev::hash("hincrby"));
     ctx.out.int(new);
     Ok(())
 }
@@ -248,7 +249,7 @@ fn hincrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let text = sum.to_human_string().into_bytes();
     let limits = ctx.engine.hot.limits.read().clone();
     write(ctx, &args[1], true, |h| h.insert(&args[2], &text, &limits))?;
-    ctx.changed(&args[1]);
+    ctx.changed(&args[1], Ev::hash("hincrbyfloat"));
     ctx.log_as(|| {
         vec![vec![
             b"HSET".to_vec(),

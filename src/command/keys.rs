@@ -2,6 +2,7 @@
 
 use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::notify::{self, Ev};
 use crate::engine::table::Scope;
 use crate::engine::CmdError;
 use crate::num::parse_i64;
@@ -18,7 +19,7 @@ fn del(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let mut n = 0;
     for k in &args[1..] {
         if ctx.keys.shard(db, k).remove(k, now).is_some() {
-            ctx.changed(k);
+            ctx.changed(k, notify::DEL);
             n += 1;
         }
     }
@@ -87,8 +88,8 @@ fn rename_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Outcome {
         .remove(src, now)
         .expect("checked above");
     ctx.keys.shard(db, dst).put_entry(dst, entry, now);
-    ctx.changed(src);
-    ctx.changed(dst);
+    ctx.changed(src, Ev::generic("rename_from"));
+    ctx.changed(dst, Ev::generic("rename_to"));
     if nx {
         ctx.out.int(1)
     } else {
@@ -185,7 +186,7 @@ fn copy(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         return Ok(());
     }
     dshard.put_entry(dst, entry, now);
-    ctx.changed_in(dst_db, dst);
+    ctx.changed_in(dst_db, dst, Ev::generic("copy_to"));
     ctx.out.int(1);
     Ok(())
 }
@@ -211,8 +212,8 @@ fn move_(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         .remove(key, now)
         .expect("checked above");
     ctx.keys.shard(dst_db, key).put_entry(key, entry, now);
-    ctx.changed_in(src_db, key);
-    ctx.changed_in(dst_db, key);
+    ctx.changed_in(src_db, key, Ev::generic("move_from"));
+    ctx.changed_in(dst_db, key, Ev::generic("move_to"));
     ctx.out.int(1);
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::notify::Ev;
 use crate::engine::table::KeySpec;
 use crate::engine::{CmdError, LockSet};
 use crate::num::parse_i64;
@@ -112,7 +113,7 @@ fn push(ctx: &mut Ctx, args: &[Bytes], left: bool, only_existing: bool) -> Outco
         l.len()
     })?;
     if n.is_some() {
-        ctx.changed(&args[1]);
+        ctx.changed(&args[1], Ev::list(if left { "lpush" } else { "rpush" }));
     }
     ctx.out.int(n.unwrap_or(0) as i64);
     Ok(())
@@ -161,7 +162,7 @@ fn pop(ctx: &mut Ctx, args: &[Bytes], left: bool) -> Outcome {
         return Ok(());
     };
     if !popped.is_empty() {
-        ctx.changed(&args[1]);
+        ctx.removed_from(&args[1], Ev::list(if left { "lpop" } else { "rpop" }));
     }
     match count {
         None => ctx.out.bulk(&popped[0]),
@@ -232,7 +233,7 @@ fn lset(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         Some(Err(e)) => Err(e),
         Some(Ok(None)) => Err(error::text("ERR index out of range")),
         Some(Ok(Some(()))) => {
-            ctx.changed(&args[1]);
+            ctx.changed(&args[1], Ev::list("lset"));
             ctx.out.ok();
             Ok(())
         }
@@ -244,7 +245,7 @@ fn lrem(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let count = int(&args[2])?;
     let n = write(ctx, &args[1], false, |l| l.remove_matching(&args[3], count))?.unwrap_or(0);
     if n > 0 {
-        ctx.changed(&args[1]);
+        ctx.removed_from(&args[1], Ev::list("lrem"));
     }
     ctx.out.int(n as i64);
     Ok(())
@@ -261,8 +262,9 @@ fn ltrim(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         }
         l.len() != before
     })?;
-    if changed == Some(true) {
-        ctx.changed(&args[1]);
+    // Redis counts a trim as a change (WATCH, notifications) even when nothing went.
+    if changed.is_some() {
+        ctx.removed_from(&args[1], Ev::list("ltrim"));
     }
     ctx.out.ok();
     Ok(())
@@ -289,7 +291,7 @@ fn linsert(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         }
     })?;
     if n.is_some_and(|n| n > 0) {
-        ctx.changed(&args[1]);
+        ctx.changed(&args[1], Ev::list("linsert"));
     }
     ctx.out.int(n.unwrap_or(0));
     Ok(())
@@ -427,8 +429,9 @@ fn lmove_generic(
             l.push_back(&pushed)
         }
     })?;
-    ctx.changed(src);
-    ctx.changed(dst);
+    // Redis names the push first, then the pop (and the source's `del`).
+    ctx.changed(dst, Ev::list(if to_left { "lpush" } else { "rpush" }));
+    ctx.removed_from(src, Ev::list(if from_left { "lpop" } else { "rpop" }));
     ctx.out.bulk(&v);
     Ok(())
 }
@@ -476,7 +479,7 @@ fn lmpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             r => r?,
         };
         let Some(popped) = popped else { continue };
-        ctx.changed(key);
+        ctx.removed_from(key, Ev::list(if left { "lpop" } else { "rpop" }));
         let n = popped.len();
         ctx.log_as(|| {
             let cmd: &[u8] = if left { b"LPOP" } else { b"RPOP" };
@@ -562,7 +565,7 @@ fn bpop(ctx: &mut Ctx, args: &[Bytes], left: bool) -> Outcome {
     })?
     .flatten()
     .expect("a list is never empty");
-    ctx.changed(key);
+    ctx.removed_from(key, Ev::list(if left { "lpop" } else { "rpop" }));
     ctx.log_as(|| {
         let cmd: &[u8] = if left { b"LPOP" } else { b"RPOP" };
         vec![vec![cmd.to_vec(), key.to_vec()]]

@@ -6,6 +6,7 @@
 //! and return Ok, or return a typed error (see [`error`]). Changes are reported through the
 //! context (`ctx.changed(key)`, and `ctx.log_as(...)` for a canonical form to propagate).
 
+pub mod client;
 pub mod connection;
 pub mod dump;
 pub mod error;

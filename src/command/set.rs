@@ -4,6 +4,7 @@ use super::error;
 use super::hash::rng;
 use super::keys::parse_cursor;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::notify::{self, Ev};
 use crate::engine::table::KeySpec;
 use crate::engine::{CmdError, LockSet};
 use crate::num::parse_i64;
@@ -53,8 +54,8 @@ fn write<R>(
 }
 
 /// Replace whatever is at `key` with `set` (deleting `key` when `set` is empty), as the
-/// `*STORE` commands do. Returns the size stored.
-fn store(ctx: &mut Ctx, key: &Bytes, set: Set) -> usize {
+/// `*STORE` commands do (notified as `ev`, or `del`). Returns the size stored.
+fn store(ctx: &mut Ctx, key: &Bytes, set: Set, ev: Ev) -> usize {
     let now = ctx.now;
     let n = set.len();
     let shard = ctx.keys.shard(ctx.client.db, key);
@@ -62,8 +63,10 @@ fn store(ctx: &mut Ctx, key: &Bytes, set: Set) -> usize {
     if n > 0 {
         shard.set(key, Value::Set(Box::new(set)), 0, now);
     }
-    if n > 0 || existed {
-        ctx.changed(key);
+    if n > 0 {
+        ctx.changed(key, ev);
+    } else if existed {
+        ctx.changed(key, notify::DEL);
     }
     n
 }
@@ -128,7 +131,7 @@ fn sadd(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         })
         .unwrap_or(0);
     if added > 0 {
-        ctx.changed(&args[1]);
+        ctx.changed(&args[1], Ev::set("sadd"));
     }
     ctx.out.int(added as i64);
     Ok(())
@@ -141,7 +144,7 @@ fn srem(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     })?
     .unwrap_or(0);
     if n > 0 {
-        ctx.changed(&args[1]);
+        ctx.removed_from(&args[1], Ev::set("srem"));
     }
     ctx.out.int(n as i64);
     Ok(())
@@ -230,8 +233,13 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         })?
         .unwrap_or_default()
     };
-    ctx.changed(key);
     let whole = want == size;
+    match count {
+        None => ctx.removed_from(key, Ev::set("spop")),
+        // Redis names a pop of the whole set by its `del` alone.
+        Some(_) if whole => ctx.changed(key, notify::DEL),
+        Some(_) => ctx.changed(key, Ev::set("spop")),
+    }
     ctx.log_as(|| {
         if whole {
             vec![vec![b"DEL".to_vec(), key.to_vec()]]
@@ -335,18 +343,20 @@ fn smove(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         ctx.out.int(0);
         return Ok(());
     }
-    ctx.changed(src);
+    ctx.removed_from(src, Ev::set("srem"));
     let l = limits(ctx);
     let shard = ctx.keys.shard(db, dst);
     if dst_kind.is_none() {
         shard.set(dst, Value::Set(Box::new(Set::new(m))), 0, now);
     }
-    shard.update(dst, now, |e| {
-        if let Value::Set(s) = &mut e.value {
-            s.insert(m, &l);
-        }
+    let added = shard.update(dst, now, |e| match &mut e.value {
+        Value::Set(s) => s.insert(m, &l),
+        _ => false,
     });
-    ctx.changed(dst);
+    // The destination changed only if it did not hold the member already.
+    if added == Some(true) {
+        ctx.changed(dst, Ev::set("sadd"));
+    }
     ctx.out.int(1);
     Ok(())
 }
@@ -363,7 +373,7 @@ fn sinter_generic(ctx: &mut Ctx, keys: &[Bytes], dst: Option<&Bytes>) -> Outcome
     };
     match dst {
         Some(d) => {
-            let n = store(ctx, d, result);
+            let n = store(ctx, d, result, Ev::set("sinterstore"));
             ctx.out.int(n as i64);
         }
         None => reply_members(ctx, &result),
@@ -445,7 +455,8 @@ fn union_diff(ctx: &mut Ctx, keys: &[Bytes], dst: Option<&Bytes>, diff: bool) ->
     }
     match dst {
         Some(d) => {
-            let n = store(ctx, d, result);
+            let ev = Ev::set(if diff { "sdiffstore" } else { "sunionstore" });
+            let n = store(ctx, d, result, ev);
             ctx.out.int(n as i64);
         }
         None => reply_members(ctx, &result),

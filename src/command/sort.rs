@@ -5,6 +5,7 @@
 
 use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::notify::{self, Ev};
 use crate::engine::table::{Begin, Find, KeySpec, Scope};
 use crate::engine::CmdError;
 use crate::num::parse_i64;
@@ -211,7 +212,7 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Outcome {
             let shard = ctx.keys.shard(db, &dst);
             if rows.is_empty() {
                 if shard.remove(&dst, now).is_some() {
-                    ctx.changed(&dst);
+                    ctx.changed(&dst, notify::DEL);
                 }
             } else {
                 let mut l = List::default();
@@ -219,7 +220,7 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Outcome {
                     l.push_back(r.as_deref().unwrap_or(b""));
                 }
                 shard.set(&dst, Value::List(Box::new(l)), 0, now);
-                ctx.changed(&dst);
+                ctx.changed(&dst, Ev::list("sortstore"));
             }
             ctx.out.int(rows.len() as i64);
         }

@@ -2,6 +2,7 @@
 
 use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::notify::{self, Ev};
 use crate::engine::CmdError;
 use crate::num::longdouble::LongDouble;
 use crate::num::parse_i64;
@@ -168,7 +169,10 @@ fn set_generic(ctx: &mut Ctx, key: &Bytes, value: &[u8], opts: &SetOpts, at: u64
         at
     };
     shard.set_string(key, value, exp, now, plain);
-    ctx.changed(key);
+    ctx.changed(key, Ev::string("set"));
+    if at != 0 {
+        ctx.notify(key, notify::EXPIRE);
+    }
     // Propagated as a plain SET with an absolute expiry, whatever the options were.
     if !plain || at != 0 {
         ctx.log_as(|| vec![set_record(key, value, exp)]);
@@ -198,7 +202,7 @@ fn setnx(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         return Ok(());
     }
     shard.set(&args[1], Value::string(args[2].to_vec()), 0, now);
-    ctx.changed(&args[1]);
+    ctx.changed(&args[1], Ev::string("set"));
     ctx.log_as(|| vec![set_record(&args[1], &args[2], 0)]);
     ctx.out.int(1);
     Ok(())
@@ -247,7 +251,7 @@ fn getdel(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         Some(v) => {
             ctx.out.bulk(v);
             shard.remove(&args[1], now);
-            ctx.changed(&args[1]);
+            ctx.changed(&args[1], notify::DEL);
             ctx.log_as(|| vec![vec![b"DEL".to_vec(), args[1].to_vec()]]);
         }
         None => ctx.out.null(),
@@ -282,15 +286,18 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     };
     ctx.out.bulk(&value);
     let shard = ctx.keys.shard(ctx.client.db, key);
-    let record = match opts.expire {
+    let (record, ev) = match opts.expire {
         ExpireOpt::ExAt | ExpireOpt::PxAt if at <= now => {
             shard.remove(key, now);
-            vec![b"DEL".to_vec(), key.to_vec()]
+            (vec![b"DEL".to_vec(), key.to_vec()], notify::DEL)
         }
         ExpireOpt::Persist => {
             if shard.get(key, now).is_some_and(|e| e.expire_at != 0) {
                 shard.set_expire(key, 0, now);
-                vec![b"PERSIST".to_vec(), key.to_vec()]
+                (
+                    vec![b"PERSIST".to_vec(), key.to_vec()],
+                    Ev::generic("persist"),
+                )
             } else {
                 return Ok(());
             }
@@ -298,14 +305,15 @@ fn getex(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         ExpireOpt::None => return Ok(()),
         _ => {
             shard.set_expire(key, at, now);
-            vec![
+            let r = vec![
                 b"PEXPIREAT".to_vec(),
                 key.to_vec(),
                 at.to_string().into_bytes(),
-            ]
+            ];
+            (r, notify::EXPIRE)
         }
     };
-    ctx.changed(key);
+    ctx.changed(key, ev);
     ctx.log_as(|| vec![record]);
     Ok(())
 }
@@ -346,7 +354,7 @@ fn mset_generic(ctx: &mut Ctx, args: &[Bytes], nx: bool) -> Outcome {
         ctx.keys
             .shard(db, &pair[0])
             .set_string(&pair[0], &pair[1], 0, now, true);
-        ctx.changed(&pair[0]);
+        ctx.changed(&pair[0], Ev::string("set"));
     }
     if nx {
         ctx.log_as(|| {
@@ -396,7 +404,7 @@ fn append(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
                 .unwrap_or(0)
         }
     };
-    ctx.changed(key);
+    ctx.changed(key, Ev::string("append"));
     ctx.out.int(new_len as i64);
     Ok(())
 }
@@ -495,7 +503,7 @@ fn setrange(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             n
         }
     };
-    ctx.changed(key);
+    ctx.changed(key, Ev::string("setrange"));
     ctx.out.int(new_len as i64);
     Ok(())
 }
@@ -536,7 +544,7 @@ fn incr_by(ctx: &mut Ctx, key: &Bytes, by: i64) -> Outcome {
             by
         }
     };
-    ctx.changed(key);
+    ctx.changed(key, Ev::string("incrby"));
     ctx.out.int(n);
     Ok(())
 }
@@ -583,7 +591,7 @@ fn incrbyfloat(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if updated.is_none() {
         shard.set(key, Value::plain_string(text.clone()), 0, now);
     }
-    ctx.changed(key);
+    ctx.changed(key, Ev::string("incrbyfloat"));
     ctx.log_as(|| {
         vec![vec![
             b"SET".to_vec(),

@@ -69,6 +69,7 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.client.multi_aborted = false;
     ctx.client.watching = None;
     ctx.client.sub = None;
+    ctx.client.reply = crate::engine::client::ReplyMode::On;
     ctx.client.db = 0;
     ctx.client.proto = Protocol::Resp2;
     ctx.out.proto = Protocol::Resp2;

@@ -10,6 +10,7 @@ use super::zset_range::{
     zremrangebylex, zremrangebyrank, zremrangebyscore, zrevrange, zrevrangebylex, zrevrangebyscore,
 };
 use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::notify::Ev;
 use crate::engine::table::KeySpec;
 use crate::engine::{CmdError, LockSet};
 use crate::num::{parse_f64, parse_i64};
@@ -131,7 +132,7 @@ fn zadd(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
                 }
             }
         });
-        ctx.changed(key);
+        ctx.changed(key, Ev::zset(if incr { "zincr" } else { "zadd" }));
     }
     if incr {
         match last {
@@ -238,7 +239,7 @@ fn zincrby(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             z.insert(&args[3], new, &limits);
         }
     });
-    ctx.changed(&args[1]);
+    ctx.changed(&args[1], Ev::zset("zincr"));
     ctx.out.double(new);
     Ok(())
 }
@@ -250,7 +251,7 @@ fn zrem(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     })?
     .unwrap_or(0);
     if n > 0 {
-        ctx.changed(&args[1]);
+        ctx.removed_from(&args[1], Ev::zset("zrem"));
     }
     ctx.out.int(n as i64);
     Ok(())
@@ -317,7 +318,7 @@ fn pop_from(
         picked
     })?;
     if popped.as_ref().is_some_and(|p| !p.is_empty()) {
-        ctx.changed(key);
+        ctx.removed_from(key, Ev::zset(if max { "zpopmax" } else { "zpopmin" }));
     }
     Ok(popped)
 }

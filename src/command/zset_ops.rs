@@ -3,6 +3,7 @@
 use super::error;
 use super::zset_range::{int, reply_range};
 use super::{is, Ctx, Outcome};
+use crate::engine::notify::{self, Ev};
 use crate::engine::CmdError;
 use crate::num::{parse_f64, parse_i64};
 use crate::store::value::ZSet;
@@ -159,7 +160,12 @@ fn set_op(
     match dst {
         None => reply_range(ctx, &items, withscores),
         Some(d) => {
-            let n = store_zset(ctx, d, items);
+            let ev = Ev::zset(match op {
+                SetOp::Union => "zunionstore",
+                SetOp::Inter => "zinterstore",
+                SetOp::Diff => "zdiffstore",
+            });
+            let n = store_zset(ctx, d, items, ev);
             ctx.out.int(n as i64);
         }
     }
@@ -233,8 +239,9 @@ pub(super) fn zintercard(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 }
 
 /// Replace `dst` with a sorted set of `items` (sorted, distinct members); no items deletes
-/// it. Raises the change when anything changed; returns the number stored.
-pub(super) fn store_zset(ctx: &mut Ctx, dst: &Bytes, items: Vec<(f64, Vec<u8>)>) -> usize {
+/// it. Raises the change (named `ev`, or `del`) when anything changed; returns the number
+/// stored.
+pub(super) fn store_zset(ctx: &mut Ctx, dst: &Bytes, items: Vec<(f64, Vec<u8>)>, ev: Ev) -> usize {
     let now = ctx.now;
     let limits = ctx.engine.hot.limits.read().clone();
     let shard = ctx.keys.shard(ctx.client.db, dst);
@@ -246,8 +253,10 @@ pub(super) fn store_zset(ctx: &mut Ctx, dst: &Bytes, items: Vec<(f64, Vec<u8>)>)
         }
         shard.set(dst, Value::ZSet(Box::new(z)), 0, now);
     }
-    if !items.is_empty() || existed {
-        ctx.changed(dst);
+    if !items.is_empty() {
+        ctx.changed(dst, ev);
+    } else if existed {
+        ctx.changed(dst, notify::DEL);
     }
     items.len()
 }

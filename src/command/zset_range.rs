@@ -7,6 +7,7 @@ use super::error;
 use super::zset::{read, write};
 use super::zset_ops::store_zset;
 use super::{is, Ctx, Outcome};
+use crate::engine::notify::Ev;
 use crate::engine::CmdError;
 use crate::num::{parse_f64, parse_i64};
 use crate::store::value::ZSet;
@@ -298,7 +299,7 @@ pub(super) fn zrangestore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         Some(z) => select(z, &r.sel, r.rev, r.limit),
         None => Vec::new(),
     };
-    let n = store_zset(ctx, &args[1], items);
+    let n = store_zset(ctx, &args[1], items, Ev::zset("zrangestore"));
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -325,13 +326,18 @@ pub(super) fn zlexcount(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 }
 
 fn remrange(ctx: &mut Ctx, args: &[Bytes], sel: Sel) -> Outcome {
+    let ev = Ev::zset(match sel {
+        Sel::Rank(..) => "zremrangebyrank",
+        Sel::Score(..) => "zremrangebyscore",
+        Sel::Lex(..) => "zremrangebylex",
+    });
     let n = write(ctx, &args[1], |z| {
         let (lo, hi) = span(z, &sel);
         z.remove_span(lo, hi)
     })?
     .unwrap_or(0);
     if n > 0 {
-        ctx.changed(&args[1]);
+        ctx.removed_from(&args[1], ev);
     }
     ctx.out.int(n as i64);
     Ok(())

@@ -13,12 +13,13 @@
 //!    go first), propagate the command's records, raise its keyspace events.
 //! 6. Release the locks; count statistics and the slow log (never while loading).
 
-use super::client::ClientState;
+use super::client::{ClientState, ReplyMode};
 use super::ctx::{CmdError, Ctx, Effects, ErrKind};
 use super::errors as crate_error;
 use super::events::{Event, EventKind};
 use super::flags;
 use super::locks::{slot, LockSet, Slots};
+use super::notify;
 use super::sink::Sink;
 use super::stats::{LocalStats, FAILED, REJECTED};
 use super::table::{Begin, Find, KeySpec, Scope};
@@ -249,6 +250,38 @@ impl State {
     }
 
     fn execute(&mut self, engine: &Engine, args: &[Bytes]) {
+        let mark = self.out.buf.len();
+        self.execute_one(engine, args);
+        if self.client.reply != ReplyMode::On {
+            self.quiet(mark, args);
+        }
+    }
+
+    /// `CLIENT REPLY OFF|SKIP`: drop the reply of the command just run (pub/sub
+    /// confirmations excepted, which Redis sends as pushes whatever the mode), then move
+    /// a pending SKIP on to the next command.
+    fn quiet(&mut self, mark: usize, args: &[Bytes]) {
+        let push = [
+            "subscribe",
+            "psubscribe",
+            "ssubscribe",
+            "unsubscribe",
+            "punsubscribe",
+            "sunsubscribe",
+        ]
+        .iter()
+        .any(|n| args[0].eq_ignore_ascii_case(n.as_bytes()));
+        if matches!(self.client.reply, ReplyMode::Off | ReplyMode::Skip) && !push {
+            self.out.buf.truncate(mark);
+        }
+        self.client.reply = match self.client.reply {
+            ReplyMode::Skip => ReplyMode::On,
+            ReplyMode::SkipNext => ReplyMode::Skip,
+            m => m,
+        };
+    }
+
+    fn execute_one(&mut self, engine: &Engine, args: &[Bytes]) {
         self.out.proto = self.client.proto;
         let idx = match self.check(engine, args) {
             Ok(i) => i,
@@ -472,11 +505,26 @@ impl State {
         if !self.loading && !self.in_atomic {
             self.now = engine.store.now();
         }
+        let notify_flags = engine.notify_flags();
         let mut fx = Effects {
             logging: self.sink.is_some(),
             track_keys: engine.wants_key_events(),
+            notify: notify_flags,
             ..Effects::default()
         };
+        // For `new` notifications: the command's keys that do not exist before it runs.
+        let mut absent: Vec<&Bytes> = Vec::new();
+        if notify_flags & notify::NEW != 0 && cmd.flags & flags::WRITE != 0 {
+            for spec in cmd.keys {
+                spec.each(args, |k| {
+                    let sh = keys.shard(db, k);
+                    let live = sh.contains_raw(k) && !sh.peek_expired(k, self.now);
+                    if !live && !absent.contains(&k) {
+                        absent.push(k);
+                    }
+                });
+            }
+        }
         let result = {
             let mut ctx = Ctx {
                 engine,
@@ -519,6 +567,14 @@ impl State {
                             None => records.push((db, args.iter().map(|a| a.to_vec()).collect())),
                         }
                     }
+                }
+                for k in absent {
+                    if keys.shard(db, k).contains_raw(k) {
+                        engine.notify(notify_flags, notify::Ev::new(notify::NEW, "new"), db, k);
+                    }
+                }
+                for (kdb, key, ev) in fx.notes.drain(..) {
+                    engine.notify(notify_flags, ev, kdb, &key);
                 }
                 let sink = self.sink.as_deref();
                 for (kdb, key) in fx.modified.drain(..) {

@@ -88,6 +88,21 @@ pub struct ClientState {
     pub watching: Option<super::watch::Watching>,
     /// Channels, patterns and shard channels this client is subscribed to.
     pub sub: Option<Box<Subscriptions>>,
+    /// `CLIENT REPLY`: whether replies are sent.
+    pub reply: ReplyMode,
+}
+
+/// `CLIENT REPLY ON|OFF|SKIP`. Pub/sub pushes (messages and (un)subscribe confirmations) are
+/// sent whatever the mode, as in Redis.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReplyMode {
+    #[default]
+    On,
+    Off,
+    /// `CLIENT REPLY SKIP` was just run: the next command's reply is dropped.
+    SkipNext,
+    /// This command's reply is dropped.
+    Skip,
 }
 
 /// A subscribed client's side of pub/sub; dropping it (RESET, disconnect) unsubscribes all.
@@ -140,6 +155,7 @@ impl ClientState {
             multi_aborted: false,
             watching: None,
             sub: None,
+            reply: ReplyMode::On,
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::client::ClientState;
 use super::locks::LockSet;
+use super::notify::Ev;
 use super::Engine;
 use crate::resp::ReplyBuf;
 use crate::store::Shard;
@@ -107,6 +108,10 @@ pub struct Effects {
     /// Something consumes keyspace events of modified keys: record them (they are not
     /// recorded otherwise; expiry and eviction events are always raised).
     pub track_keys: bool,
+    /// The enabled keyspace-notification flags (`engine::notify`; 0 when off).
+    pub notify: u16,
+    /// Notifications to publish, in order, each with its database (only enabled ones).
+    pub notes: Vec<(usize, Bytes, Ev)>,
 }
 
 /// What a blocking command waits for.
@@ -172,17 +177,44 @@ impl Ctx<'_, '_> {
         self.keys.shard(db, key)
     }
 
-    /// Record a change to `key` in the client's database.
-    pub fn changed(&mut self, key: &Bytes) {
+    /// Record a change to `key` in the client's database, named `ev` for keyspace
+    /// notifications.
+    pub fn changed(&mut self, key: &Bytes, ev: Ev) {
         let db = self.client.db;
-        self.changed_in(db, key);
+        self.changed_in(db, key, ev);
     }
 
-    /// Record a change to `key` in database `db`.
-    pub fn changed_in(&mut self, db: usize, key: &Bytes) {
+    /// Record a change to `key` in database `db`, named `ev`.
+    pub fn changed_in(&mut self, db: usize, key: &Bytes, ev: Ev) {
         self.fx.dirty += 1;
         if self.fx.track_keys {
             self.fx.modified.push((db, key.clone()));
+        }
+        self.notify_in(db, key, ev);
+    }
+
+    /// A further notification for a key already recorded as changed (`del` once a
+    /// collection is emptied, `expire` after `SET … EX`).
+    pub fn notify(&mut self, key: &Bytes, ev: Ev) {
+        let db = self.client.db;
+        self.notify_in(db, key, ev);
+    }
+
+    /// Record that elements were taken out of `key`'s collection (named `ev`), with the
+    /// `del` Redis adds when that emptied it (the store deleted the key).
+    pub fn removed_from(&mut self, key: &Bytes, ev: Ev) {
+        self.changed(key, ev);
+        if self.fx.notify & super::notify::GENERIC != 0 {
+            let db = self.client.db;
+            if !self.keys.shard(db, key).contains_raw(key) {
+                self.notify_in(db, key, super::notify::DEL);
+            }
+        }
+    }
+
+    pub fn notify_in(&mut self, db: usize, key: &Bytes, ev: Ev) {
+        if self.fx.notify & ev.class != 0 {
+            self.fx.notes.push((db, key.clone(), ev));
         }
     }
 

@@ -6,12 +6,14 @@
 //! - (a) the propagation sink: expired and evicted keys are logged as `DEL`, as Redis does,
 //!   so a replay (which never expires or evicts on its own) ends with the same data;
 //! - (b) WATCH invalidation (`engine::watch`), (c) waking clients blocked on a key
-//!   (`engine::blocking`); (d) `notify-keyspace-events` is to be attached here.
+//!   (`engine::blocking`); (d) the `expired` and
+//!   `evicted` keyspace notifications (`engine::notify`).
 //!
 //! Events of commands are raised by the dispatcher from the handler's effects, after the
 //! command's records were propagated; events of expiry are raised before them (see
 //! `LockSet::flush_expired`), since the expiry happened first.
 
+use super::notify::{self, Ev};
 use super::sink::Sink;
 use super::Engine;
 use bytes::Bytes;
@@ -67,6 +69,15 @@ impl Engine {
             }
             EventKind::Flushed => {}
             EventKind::Expired | EventKind::Evicted => {
+                let flags = self.notify_flags();
+                if flags != 0 {
+                    let named = if ev.kind == EventKind::Expired {
+                        Ev::new(notify::EXPIRED, "expired")
+                    } else {
+                        Ev::new(notify::EVICTED, "evicted")
+                    };
+                    self.notify(flags, named, ev.db, &ev.key);
+                }
                 self.watches
                     .touch(ev.db, &ev.key, ev.kind == EventKind::Expired);
                 if let Some(s) = sink {

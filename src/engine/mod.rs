@@ -23,6 +23,7 @@ pub mod evict;
 pub mod expire;
 pub mod locks;
 pub mod metrics;
+pub mod notify;
 pub mod pubsub;
 pub mod session;
 pub mod shutdown;
@@ -100,6 +101,8 @@ pub struct Hot {
     /// `slowlog-log-slower-than` (microseconds; negative = off) and `slowlog-max-len`.
     pub slowlog_threshold: AtomicI64,
     pub slowlog_max: AtomicU64,
+    /// `notify-keyspace-events` as flags (`engine::notify`).
+    pub notify: AtomicU64,
     pub proto_max_bulk_len: AtomicU64,
     pub query_buffer_limit: AtomicU64,
     /// The `*-max-listpack-*` / `set-max-intset-entries` limits collections convert at.
@@ -153,6 +156,7 @@ impl Engine {
                 samples: AtomicU64::new(5),
                 slowlog_threshold: AtomicI64::new(10_000),
                 slowlog_max: AtomicU64::new(128),
+                notify: AtomicU64::new(0),
                 proto_max_bulk_len: AtomicU64::new(512 * 1024 * 1024),
                 query_buffer_limit: AtomicU64::new(1024 * 1024 * 1024),
                 limits: RwLock::new(Default::default()),
@@ -216,6 +220,10 @@ impl Engine {
         h.maxclients
             .store(c.get_u64("maxclients"), Ordering::Relaxed);
         h.maxmemory.store(c.get_u64("maxmemory"), Ordering::Relaxed);
+        h.notify.store(
+            notify::parse_flags(c.get("notify-keyspace-events")) as u64,
+            Ordering::Relaxed,
+        );
     }
 
     /// The `Arc` this engine lives in (for work handed to other threads).

@@ -1,0 +1,299 @@
+//! `CLIENT` subcommands: naming, listing and killing connections, pausing, reply modes.
+
+use super::connection::{valid_name, BAD_NAME, CONN};
+use super::error;
+use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::num::parse_i64;
+use bytes::Bytes;
+
+fn client_id(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    ctx.out.int(ctx.client.info.id as i64);
+    Ok(())
+}
+
+fn client_setname(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    if !valid_name(&args[2]) {
+        return Err(BAD_NAME);
+    }
+    *ctx.client.info.name.lock() = args[2].to_vec();
+    ctx.out.ok();
+    Ok(())
+}
+
+fn client_getname(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    let name = ctx.client.info.name.lock().clone();
+    if name.is_empty() {
+        ctx.out.null();
+    } else {
+        ctx.out.bulk(&name);
+    }
+    Ok(())
+}
+
+/// `CLIENT SETINFO LIB-NAME|LIB-VER value` (Redis 7.2; clients such as redis-py send it).
+fn client_setinfo(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let slot = if is(&args[2], "lib-name") {
+        &ctx.client.info.lib_name
+    } else if is(&args[2], "lib-ver") {
+        &ctx.client.info.lib_ver
+    } else {
+        return Err(error::msg(format!(
+            "ERR Unrecognized option '{}'",
+            String::from_utf8_lossy(&args[2])
+        )));
+    };
+    if !valid_name(&args[3]) {
+        return Err(error::msg(format!(
+            "ERR {} cannot contain spaces, newlines or special characters.",
+            String::from_utf8_lossy(&args[2]).to_ascii_uppercase()
+        )));
+    }
+    *slot.lock() = args[3].to_vec();
+    ctx.out.ok();
+    Ok(())
+}
+
+fn client_info(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    let line = format!("{}\n", ctx.client.info.describe(ctx.now));
+    ctx.out.verbatim(line.as_bytes());
+    Ok(())
+}
+
+/// `CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]`
+fn client_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let mut ids: Option<Vec<u64>> = None;
+    let mut type_ok = true;
+    let mut j = 2;
+    while j < args.len() {
+        if is(&args[j], "type") && j + 1 < args.len() {
+            let t = String::from_utf8_lossy(&args[j + 1]).to_ascii_lowercase();
+            match t.as_str() {
+                "normal" => type_ok = true,
+                "master" | "replica" | "slave" | "pubsub" => type_ok = false,
+                _ => return Err(error::msg(format!("ERR Unknown client type '{t}'"))),
+            }
+            j += 2;
+        } else if is(&args[j], "id") && j + 1 < args.len() {
+            let mut list = Vec::new();
+            for a in &args[j + 1..] {
+                match parse_i64(a) {
+                    Some(id) if id > 0 => list.push(id as u64),
+                    _ => return Err(error::text("ERR Invalid client ID")),
+                }
+            }
+            ids = Some(list);
+            j = args.len();
+        } else {
+            return Err(error::SYNTAX);
+        }
+    }
+    let clients: Vec<_> = ctx.engine.clients.lock().values().cloned().collect();
+    let mut text = String::new();
+    if type_ok {
+        for c in clients {
+            if ids.as_ref().is_some_and(|ids| !ids.contains(&c.id)) {
+                continue;
+            }
+            text.push_str(&c.describe(ctx.now));
+            text.push('\n');
+        }
+    }
+    ctx.out.verbatim(text.as_bytes());
+    Ok(())
+}
+
+/// `CLIENT KILL ip:port` or `CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]
+/// [TYPE type] [USER name]`
+fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let clients: Vec<_> = ctx.engine.clients.lock().values().cloned().collect();
+    let me = ctx.client.info.id;
+    if args.len() == 3 {
+        let addr = String::from_utf8_lossy(&args[2]);
+        return match clients.iter().find(|c| c.addr == addr) {
+            Some(c) => {
+                if c.id == me {
+                    ctx.client.close = true;
+                } else {
+                    c.kill();
+                }
+                ctx.out.ok();
+                Ok(())
+            }
+            None => Err(error::text("ERR No such client")),
+        };
+    }
+    if args.len() % 2 == 1 {
+        return Err(error::SYNTAX);
+    }
+    let (mut id, mut addr, mut laddr, mut user) = (None, None, None, None);
+    let mut skipme = true;
+    let mut type_normal = true;
+    for pair in args[2..].chunks(2) {
+        let v = String::from_utf8_lossy(&pair[1]).into_owned();
+        if is(&pair[0], "id") {
+            match parse_i64(&pair[1]) {
+                Some(n) if n > 0 => id = Some(n as u64),
+                _ => return Err(error::text("ERR client-id should be greater than 0")),
+            }
+        } else if is(&pair[0], "addr") {
+            addr = Some(v);
+        } else if is(&pair[0], "laddr") {
+            laddr = Some(v);
+        } else if is(&pair[0], "user") {
+            user = Some(v);
+        } else if is(&pair[0], "type") {
+            match v.to_ascii_lowercase().as_str() {
+                "normal" => type_normal = true,
+                "master" | "replica" | "slave" | "pubsub" => type_normal = false,
+                _ => return Err(error::msg(format!("ERR Unknown client type '{v}'"))),
+            }
+        } else if is(&pair[0], "skipme") {
+            match v.to_ascii_lowercase().as_str() {
+                "yes" => skipme = true,
+                "no" => skipme = false,
+                _ => return Err(error::SYNTAX),
+            }
+        } else {
+            return Err(error::SYNTAX);
+        }
+    }
+    let mut killed = 0;
+    for c in clients {
+        let matches = type_normal
+            && id.is_none_or(|i| i == c.id)
+            && addr.as_ref().is_none_or(|a| *a == c.addr)
+            && laddr.as_ref().is_none_or(|a| *a == c.laddr)
+            && user.as_ref().is_none_or(|u| u == "default");
+        if !matches || (skipme && c.id == me) {
+            continue;
+        }
+        if c.id == me {
+            ctx.client.close = true;
+        } else {
+            c.kill();
+        }
+        killed += 1;
+    }
+    ctx.out.int(killed);
+    Ok(())
+}
+
+fn client_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    super::server::help(
+        ctx,
+        "CLIENT",
+        &[
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "SETINFO <LIB-NAME|LIB-VER> <value>",
+            "    Set client meta attr. Options are:",
+            "    * LIB-NAME: the client lib name.",
+            "    * LIB-VER: the client lib version.",
+        ],
+    )
+}
+
+/// `CLIENT UNBLOCK client-id [TIMEOUT|ERROR]`
+fn client_unblock(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let id = parse_i64(&args[2]).ok_or(error::NOT_INTEGER)?;
+    let how = match args.get(3) {
+        None => crate::engine::blocking::Unblock::Timeout,
+        Some(a) if is(a, "timeout") => crate::engine::blocking::Unblock::Timeout,
+        Some(a) if is(a, "error") => crate::engine::blocking::Unblock::Error,
+        Some(_) => {
+            return Err(error::text(
+                "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let done = id > 0 && ctx.engine.blocking.unblock_client(id as u64, how);
+    ctx.out.int(done as i64);
+    Ok(())
+}
+
+/// `CLIENT NO-EVICT on|off`: accepted (nothing is evicted per client here).
+fn client_no_evict(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    if is(&args[2], "on") || is(&args[2], "off") {
+        ctx.out.ok();
+        Ok(())
+    } else {
+        Err(error::SYNTAX)
+    }
+}
+
+/// `CLIENT REPLY ON|OFF|SKIP`: only ON replies.
+fn client_reply(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    use crate::engine::client::ReplyMode;
+    if is(&args[2], "on") {
+        ctx.client.reply = ReplyMode::On;
+        ctx.out.ok();
+    } else if is(&args[2], "off") {
+        ctx.client.reply = ReplyMode::Off;
+    } else if is(&args[2], "skip") {
+        if ctx.client.reply != ReplyMode::Off {
+            ctx.client.reply = ReplyMode::SkipNext;
+        }
+    } else {
+        return Err(error::SYNTAX);
+    }
+    Ok(())
+}
+
+pub static SUBS: &[Cmd] = &[
+    Cmd::new("reply", 3, CONN, "connection", client_reply).doc(
+        "Instructs the server whether to reply to commands.",
+        "3.2.0",
+    ),
+    Cmd::new("id", 2, CONN, "connection", client_id)
+        .doc("Returns the unique client ID of the connection.", "5.0.0"),
+    Cmd::new("setname", 3, CONN, "connection", client_setname)
+        .doc("Sets the connection name.", "2.6.9"),
+    Cmd::new("getname", 2, CONN, "connection", client_getname)
+        .doc("Returns the name of the connection.", "2.6.9"),
+    Cmd::new("setinfo", 4, CONN, "connection", client_setinfo).doc(
+        "Sets information specific to the client or connection.",
+        "7.2.0",
+    ),
+    Cmd::new("info", 2, CONN, "connection", client_info)
+        .doc("Returns information about the connection.", "6.2.0"),
+    Cmd::new("list", -2, ADMIN | CONN, "connection", client_list)
+        .doc("Lists open connections.", "2.4.0"),
+    Cmd::new("kill", -3, ADMIN | CONN, "connection", client_kill)
+        .doc("Terminates open connections.", "2.4.0"),
+    Cmd::new("unblock", -3, ADMIN | CONN, "connection", client_unblock).doc(
+        "Unblocks a client blocked by a blocking command from a different connection.",
+        "5.0.0",
+    ),
+    Cmd::new("no-evict", 3, ADMIN | CONN, "connection", client_no_evict)
+        .doc("Sets the client eviction mode of the connection.", "7.0.0"),
+    Cmd::new("help", 2, LOADING | STALE, "connection", client_help).doc(
+        "Returns helpful text about the different subcommands.",
+        "5.0.0",
+    ),
+];
