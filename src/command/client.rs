@@ -265,7 +265,43 @@ fn client_reply(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     Ok(())
 }
 
+/// `CLIENT PAUSE timeout [WRITE|ALL]` (milliseconds; see `engine::pause`).
+fn client_pause(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    use crate::engine::pause::PauseKind;
+    let kind = match args.get(3) {
+        None => PauseKind::All,
+        Some(a) if is(a, "write") => PauseKind::Write,
+        Some(a) if is(a, "all") => PauseKind::All,
+        Some(_) => return Err(error::text("ERR CLIENT PAUSE mode must be WRITE or ALL")),
+    };
+    let ms =
+        parse_i64(&args[2]).ok_or(error::text("ERR timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(error::text("ERR timeout is negative"));
+    }
+    let end = match ms {
+        0 => 0,
+        ms => (ctx.now as i64)
+            .checked_add(ms)
+            .ok_or(error::text("ERR timeout is out of range"))? as u64,
+    };
+    ctx.engine.pause.pause(kind, end, &ctx.engine.store);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// `CLIENT UNPAUSE`
+fn client_unpause(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    ctx.engine.pause.unpause(&ctx.engine.store);
+    ctx.out.ok();
+    Ok(())
+}
+
 pub static SUBS: &[Cmd] = &[
+    Cmd::new("pause", -3, ADMIN | CONN, "connection", client_pause)
+        .doc("Suspends commands processing.", "3.0.0"),
+    Cmd::new("unpause", 2, ADMIN | CONN, "connection", client_unpause)
+        .doc("Resumes processing of clients that were paused.", "6.2.0"),
     Cmd::new("reply", 3, CONN, "connection", client_reply).doc(
         "Instructs the server whether to reply to commands.",
         "3.2.0",

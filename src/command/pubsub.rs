@@ -217,7 +217,7 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new(
         "publish",
         3,
-        PUBSUB | LOADING | STALE | FAST,
+        PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
         "pubsub",
         publish,
     )
@@ -225,7 +225,7 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new(
         "spublish",
         3,
-        PUBSUB | LOADING | STALE | FAST,
+        PUBSUB | LOADING | STALE | FAST | MAY_REPLICATE,
         "pubsub",
         spublish,
     )

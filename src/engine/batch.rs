@@ -68,6 +68,8 @@ pub struct Blocked {
     pub deadline: Option<Instant>,
     /// The reply on timeout is a null array (else a null bulk).
     pub null_array: bool,
+    /// Postponed by `CLIENT PAUSE` (no keys): run again when the pause is over.
+    pub paused: bool,
 }
 
 /// Canonical records of one command, or of a transaction.
@@ -315,6 +317,16 @@ impl State {
                 return self.reject(Some(idx), &e);
             }
         }
+        if !self.loading && engine.pause.maybe_on() && self.is_paused(engine, idx) {
+            self.blocked = Some(Blocked {
+                args: args.to_vec(),
+                keys: Vec::new(),
+                deadline: None,
+                null_array: false,
+                paused: true,
+            });
+            return;
+        }
         if self.client.multi.is_some() && !self.loading {
             match engine.registry.cmds[idx].name {
                 "exec" => return self.exec(engine, idx, args),
@@ -356,6 +368,25 @@ impl State {
         drop(gate);
         if self.blocked.is_none() {
             self.account(engine, idx, args, ok);
+        }
+    }
+
+    /// Whether `CLIENT PAUSE` postpones command `idx` now (see `engine::pause`).
+    fn is_paused(&self, engine: &Engine, idx: usize) -> bool {
+        use super::pause::PauseKind;
+        let covered =
+            |i: usize| engine.registry.cmds[i].flags & (flags::WRITE | flags::MAY_REPLICATE) != 0;
+        match engine.pause.current(engine.store.now(), &engine.store) {
+            PauseKind::Off => false,
+            PauseKind::All => true,
+            PauseKind::Write => {
+                covered(idx)
+                    || (engine.registry.cmds[idx].name == "exec"
+                        && self.client.multi.as_ref().is_some_and(|q| {
+                            q.iter()
+                                .any(|a| engine.registry.resolve(a).is_ok_and(covered))
+                        }))
+            }
         }
     }
 
@@ -596,6 +627,7 @@ impl State {
                             deadline: (b.timeout_ms > 0)
                                 .then(|| now + std::time::Duration::from_millis(b.timeout_ms)),
                             null_array: b.null_array,
+                            paused: false,
                         });
                     }
                     for d in rare.flushed {

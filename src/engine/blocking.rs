@@ -130,12 +130,13 @@ impl Blocking {
     /// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: true when the client was blocked.
     pub fn unblock_client(&self, id: u64, how: Unblock) -> bool {
         match self.by_client.lock().get(&id) {
-            Some(w) => {
+            // A client postponed by CLIENT PAUSE (no keys) is not blocked in this sense.
+            Some(w) if !w.keys.is_empty() => {
                 *w.unblocked.lock() = Some(how);
                 w.notify.notify_one();
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 }

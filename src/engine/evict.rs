@@ -24,6 +24,10 @@ pub fn make_room(engine: &Engine, now: u64) -> bool {
     if max == 0 || store.used_memory() <= max {
         return true;
     }
+    // Paused clients: the dataset stays as it is (as in Redis, commands go on).
+    if engine.pause.current(now, store) != super::pause::PauseKind::Off {
+        return true;
+    }
     let policy = *engine.hot.policy.read();
     let samples = engine.hot.samples.load(Ordering::Relaxed) as usize;
     let mut seed = now ^ store.used_memory().rotate_left(17);

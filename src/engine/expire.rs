@@ -39,6 +39,9 @@ pub struct Cursor {
 /// Run one time-boxed cycle; returns the keys removed.
 pub fn cycle(engine: &Engine, at: &mut Cursor, budget: Duration) -> usize {
     let store = &engine.store;
+    if engine.pause.current(store.now(), store) != super::pause::PauseKind::Off {
+        return 0;
+    }
     let start = Instant::now();
     let total_shards = store.databases() * SHARDS;
     let mut removed = 0;

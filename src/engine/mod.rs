@@ -24,6 +24,7 @@ pub mod expire;
 pub mod locks;
 pub mod metrics;
 pub mod notify;
+pub mod pause;
 pub mod pubsub;
 pub mod session;
 pub mod shutdown;
@@ -88,6 +89,8 @@ pub struct Engine {
     pub watches: Arc<watch::Watches>,
     /// Pub/sub subscriptions and delivery.
     pub pubsub: Arc<pubsub::PubSub>,
+    /// `CLIENT PAUSE`.
+    pub pause: pause::Pause,
 }
 
 /// Settings read on hot paths, mirrored from `Config` whenever it changes, so no command
@@ -170,6 +173,7 @@ impl Engine {
             blocking: Default::default(),
             watches: Default::default(),
             pubsub: Default::default(),
+            pause: Default::default(),
         });
         engine.refresh_hot();
         engine

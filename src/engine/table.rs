@@ -37,6 +37,8 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 12;
     /// Key positions depend on the arguments (a `numkeys` or keyword spec).
     pub const MOVABLEKEYS: u32 = 1 << 13;
+    /// Not a write, but propagated (PUBLISH): paused by `CLIENT PAUSE WRITE`.
+    pub const MAY_REPLICATE: u32 = 1 << 14;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -49,6 +51,7 @@ pub mod flags {
         (LOADING, "loading"),
         (STALE, "stale"),
         (NO_AUTH, "no_auth"),
+        (MAY_REPLICATE, "may_replicate"),
         (FAST, "fast"),
         (NO_MULTI, "no_multi"),
         (MOVABLEKEYS, "movablekeys"),

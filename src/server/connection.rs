@@ -210,7 +210,7 @@ async fn wait_blocked(
     mut b: crate::engine::batch::Blocked,
 ) -> Waited {
     let blocking = &engine.blocking;
-    let waiter = blocking.block(info.id, b.keys.clone());
+    let mut waiter = blocking.block(info.id, b.keys.clone());
     let result = loop {
         let sleep = async {
             match b.deadline {
@@ -220,6 +220,7 @@ async fn wait_blocked(
         };
         tokio::select! {
             _ = waiter.notify.notified() => {}
+            _ = engine.pause.changed_or_over(&engine.store), if b.paused => {}
             _ = sleep => {
                 batch.time_out(&b);
                 break Waited::Served;
@@ -242,15 +243,26 @@ async fn wait_blocked(
             break Waited::Served;
         }
         batch.begin();
-        batch.retry(&b.args);
+        if b.paused {
+            batch.execute(&b.args);
+        } else {
+            batch.retry(&b.args);
+        }
         let again = batch.take_blocked();
         if let Some((sink, seq)) = batch.end() {
             sink.wait_durable(seq).await;
         }
         match again {
-            Some(next) => {
+            // Still waiting, for the same reason.
+            Some(next) if next.paused == b.paused => {
                 b.keys = next.keys;
                 blocking.rearm(&waiter);
+            }
+            // A postponed command now waits for keys (or the other way round).
+            Some(next) => {
+                blocking.finish(&waiter);
+                waiter = blocking.block(info.id, next.keys.clone());
+                b = next;
             }
             None => break Waited::Served,
         }

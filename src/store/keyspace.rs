@@ -169,9 +169,16 @@ fn live<'a>(
     key: &[u8],
     now: u64,
 ) -> Option<&'a mut Entry> {
-    match keys.probe(h, key, |e| is_expired(e, now)) {
+    let held = counters.expiry_held.load(Ordering::Relaxed);
+    match keys.probe(h, key, |e| !held && is_expired(e, now)) {
         Probe::Missing => None,
-        Probe::Found(_, e) => Some(e),
+        Probe::Found(_, e) => {
+            if held && is_expired(e, now) {
+                None
+            } else {
+                Some(e)
+            }
+        }
         Probe::Removed(k, e) => {
             account_removed(ttls, counters, h, &k, &e);
             note_expired(stats, expired, k);
@@ -251,6 +258,9 @@ impl Shard {
 
     /// Remove `key` if it has expired; true when it did.
     fn expire_if_needed(&mut self, h: u64, key: &[u8], now: u64) -> bool {
+        if self.counters.expiry_held.load(Ordering::Relaxed) {
+            return false;
+        }
         match self.keys.probe(h, key, |e| is_expired(e, now)) {
             Probe::Removed(k, e) => {
                 self.account_removed(h, &k, &e);

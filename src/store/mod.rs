@@ -63,6 +63,9 @@ pub struct Counters {
     pub lfu_decay_time: AtomicU32,
     /// The eviction policy is an LFU one: accesses update the LFU counter.
     pub lfu: std::sync::atomic::AtomicBool,
+    /// Clients are paused (`CLIENT PAUSE`): expired keys read as missing but stay, so the
+    /// dataset does not change until the pause ends.
+    pub expiry_held: std::sync::atomic::AtomicBool,
 }
 
 pub struct Store {
