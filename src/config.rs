@@ -333,13 +333,17 @@ fn normalize_events(value: &str) -> Result<String, String> {
             _ => return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
         }
     }
+    // Redis's order: the classes (or `A`, which then hides `n`), then K, E and m.
     let mut out = String::new();
     if EVENT_CLASSES.chars().all(|c| set.contains(&c)) {
         out.push('A');
     } else {
         out.extend(EVENT_CLASSES.chars().filter(|c| set.contains(c)));
+        if set.contains(&'n') {
+            out.push('n');
+        }
     }
-    out.extend("KEmn".chars().filter(|c| set.contains(c)));
+    out.extend("KEm".chars().filter(|c| set.contains(c)));
     Ok(out)
 }
 

@@ -3,8 +3,11 @@
 use super::connection::{valid_name, BAD_NAME, CONN};
 use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::client::{flag, ClientInfo};
+use crate::engine::CmdError;
 use crate::num::parse_i64;
 use bytes::Bytes;
+use std::sync::atomic::Ordering;
 
 fn client_id(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.out.int(ctx.client.info.id as i64);
@@ -54,24 +57,49 @@ fn client_setinfo(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 }
 
 fn client_info(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
-    let line = format!("{}\n", ctx.client.info.describe(ctx.now));
+    let line = format!(
+        "{}\n",
+        ctx.client
+            .info
+            .describe(ctx.now, &ctx.engine.registry.fullnames)
+    );
     ctx.out.verbatim(line.as_bytes());
     Ok(())
+}
+
+/// The client type `CLIENT LIST TYPE` and `CLIENT KILL TYPE` filter on: as Redis, a client
+/// with subscriptions is `pubsub`, any other `normal` (there are no replicas or masters).
+fn client_type(c: &ClientInfo) -> &'static str {
+    if c.flags.load(Ordering::Relaxed) & flag::PUBSUB != 0 {
+        "pubsub"
+    } else {
+        "normal"
+    }
+}
+
+/// A `TYPE` argument: the type it names (replica and master match no client here).
+fn type_arg(a: &[u8]) -> Result<&'static str, CmdError> {
+    let t = String::from_utf8_lossy(a).to_ascii_lowercase();
+    match t.as_str() {
+        "normal" => Ok("normal"),
+        "pubsub" => Ok("pubsub"),
+        "master" => Ok("master"),
+        "replica" | "slave" => Ok("replica"),
+        _ => Err(error::msg(format!(
+            "ERR Unknown client type '{}'",
+            String::from_utf8_lossy(a)
+        ))),
+    }
 }
 
 /// `CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id ...]`
 fn client_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let mut ids: Option<Vec<u64>> = None;
-    let mut type_ok = true;
+    let mut kind = None;
     let mut j = 2;
     while j < args.len() {
         if is(&args[j], "type") && j + 1 < args.len() {
-            let t = String::from_utf8_lossy(&args[j + 1]).to_ascii_lowercase();
-            match t.as_str() {
-                "normal" => type_ok = true,
-                "master" | "replica" | "slave" | "pubsub" => type_ok = false,
-                _ => return Err(error::msg(format!("ERR Unknown client type '{t}'"))),
-            }
+            kind = Some(type_arg(&args[j + 1])?);
             j += 2;
         } else if is(&args[j], "id") && j + 1 < args.len() {
             let mut list = Vec::new();
@@ -89,14 +117,14 @@ fn client_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     }
     let clients: Vec<_> = ctx.engine.clients.lock().values().cloned().collect();
     let mut text = String::new();
-    if type_ok {
-        for c in clients {
-            if ids.as_ref().is_some_and(|ids| !ids.contains(&c.id)) {
-                continue;
-            }
-            text.push_str(&c.describe(ctx.now));
-            text.push('\n');
+    for c in clients {
+        if ids.as_ref().is_some_and(|ids| !ids.contains(&c.id))
+            || kind.is_some_and(|k| k != client_type(&c))
+        {
+            continue;
         }
+        text.push_str(&c.describe(ctx.now, &ctx.engine.registry.fullnames));
+        text.push('\n');
     }
     ctx.out.verbatim(text.as_bytes());
     Ok(())
@@ -125,9 +153,8 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() % 2 == 1 {
         return Err(error::SYNTAX);
     }
-    let (mut id, mut addr, mut laddr, mut user) = (None, None, None, None);
+    let (mut id, mut addr, mut laddr, mut kind) = (None, None, None, None);
     let mut skipme = true;
-    let mut type_normal = true;
     for pair in args[2..].chunks(2) {
         let v = String::from_utf8_lossy(&pair[1]).into_owned();
         if is(&pair[0], "id") {
@@ -140,13 +167,12 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         } else if is(&pair[0], "laddr") {
             laddr = Some(v);
         } else if is(&pair[0], "user") {
-            user = Some(v);
-        } else if is(&pair[0], "type") {
-            match v.to_ascii_lowercase().as_str() {
-                "normal" => type_normal = true,
-                "master" | "replica" | "slave" | "pubsub" => type_normal = false,
-                _ => return Err(error::msg(format!("ERR Unknown client type '{v}'"))),
+            // The only user is `default`: every client is logged in as it.
+            if v != "default" {
+                return Err(error::msg(format!("ERR No such user '{v}'")));
             }
+        } else if is(&pair[0], "type") {
+            kind = Some(type_arg(&pair[1])?);
         } else if is(&pair[0], "skipme") {
             match v.to_ascii_lowercase().as_str() {
                 "yes" => skipme = true,
@@ -159,11 +185,10 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     }
     let mut killed = 0;
     for c in clients {
-        let matches = type_normal
+        let matches = kind.is_none_or(|k| k == client_type(&c))
             && id.is_none_or(|i| i == c.id)
             && addr.as_ref().is_none_or(|a| *a == c.addr)
-            && laddr.as_ref().is_none_or(|a| *a == c.laddr)
-            && user.as_ref().is_none_or(|u| u == "default");
+            && laddr.as_ref().is_none_or(|a| *a == c.laddr);
         if !matches || (skipme && c.id == me) {
             continue;
         }
@@ -239,12 +264,36 @@ fn client_unblock(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 
 /// `CLIENT NO-EVICT on|off`: accepted (nothing is evicted per client here).
 fn client_no_evict(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    if is(&args[2], "on") || is(&args[2], "off") {
-        ctx.out.ok();
-        Ok(())
+    let on = on_off(&args[2])?;
+    ctx.client.set_flag(flag::NO_EVICT, on);
+    ctx.out.ok();
+    Ok(())
+}
+
+fn on_off(a: &[u8]) -> Result<bool, CmdError> {
+    if is(a, "on") {
+        Ok(true)
+    } else if is(a, "off") {
+        Ok(false)
     } else {
         Err(error::SYNTAX)
     }
+}
+
+/// `CLIENT NO-TOUCH on|off` (Redis 7.2): with it on, this client's commands other than
+/// TOUCH do not update the LRU clock or LFU counter of the keys they read.
+fn client_no_touch(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let on = on_off(&args[2])?;
+    ctx.client.no_touch = on;
+    ctx.client.set_flag(flag::NO_TOUCH, on);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// `CLIENT GETREDIR`: client-side caching is not offered, so no client redirects: -1.
+fn client_getredir(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    ctx.out.int(-1);
+    Ok(())
 }
 
 /// `CLIENT REPLY ON|OFF|SKIP`: only ON replies.
@@ -297,9 +346,56 @@ fn client_unpause(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     Ok(())
 }
 
+/// `MONITOR`: from now on this connection receives every command the server runs (see
+/// `engine::monitor`).
+fn monitor(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    use crate::engine::monitor::Monitoring;
+    use crate::engine::pubsub::Mailbox;
+    if ctx.atomic {
+        return Err(error::text(
+            "ERR MONITOR isn't allowed for DENY BLOCKING client",
+        ));
+    }
+    // Already monitoring: nothing to do and, as in Redis, no reply.
+    if ctx.client.monitor.is_some() {
+        return Ok(());
+    }
+    let info = ctx.client.info.clone();
+    let (mailbox, rx) = Mailbox::new(info.id, Box::new(move || info.kill()));
+    ctx.engine.monitors.add(mailbox.clone());
+    ctx.client.monitor = Some(Box::new(Monitoring {
+        registry: ctx.engine.monitors.clone(),
+        mailbox,
+        rx: Some(rx),
+    }));
+    ctx.client.set_flag(flag::MONITOR, true);
+    ctx.out.ok();
+    Ok(())
+}
+
+pub static COMMANDS: &[Cmd] = &[Cmd::new(
+    "monitor",
+    1,
+    ADMIN | NOSCRIPT | LOADING | STALE,
+    "server",
+    monitor,
+)
+.doc(
+    "Listens for all requests received by the server in real-time.",
+    "1.0.0",
+)];
+
 pub static SUBS: &[Cmd] = &[
     Cmd::new("pause", -3, ADMIN | CONN, "connection", client_pause)
         .doc("Suspends commands processing.", "3.0.0"),
+    Cmd::new("no-touch", 3, CONN, "connection", client_no_touch).doc(
+        "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+        "7.2.0",
+    ),
+    Cmd::new("getredir", 2, CONN, "connection", client_getredir).doc(
+        "Returns the client ID to which the connection's tracking notifications are redirected.",
+        "6.0.0",
+    ),
     Cmd::new("unpause", 2, ADMIN | CONN, "connection", client_unpause)
         .doc("Resumes processing of clients that were paused.", "6.2.0"),
     Cmd::new("reply", 3, CONN, "connection", client_reply).doc(

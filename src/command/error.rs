@@ -44,6 +44,14 @@ pub const COUNT_RANGE: CmdError = err(
 pub const NO_SCRIPT: CmdError = err("ERR This instance has no scripting support");
 
 /// A generic error with a built text (`ERR …`).
+/// Redis's `addReplySubcommandSyntaxError`: a subcommand given the wrong arguments.
+pub fn subcommand_syntax(args: &[bytes::Bytes], container: &str) -> CmdError {
+    msg(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {container} HELP.",
+        String::from_utf8_lossy(&args[1])
+    ))
+}
+
 pub fn msg(text: String) -> CmdError {
     CmdError::err(text)
 }

@@ -133,10 +133,7 @@ fn memory_malloc_stats(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 
 fn slowlog_get(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() > 3 {
-        let name = String::from_utf8_lossy(&args[1]).into_owned();
-        return Err(error::msg(format!(
-            "ERR unknown subcommand or wrong number of arguments for '{name}'. Try SLOWLOG HELP."
-        )));
+        return Err(error::subcommand_syntax(args, "SLOWLOG"));
     }
     let count = match args.get(2) {
         None => 10,

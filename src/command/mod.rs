@@ -42,6 +42,7 @@ const FAMILIES: &[&[Cmd]] = &[
     keys::COMMANDS,
     expire::COMMANDS,
     connection::COMMANDS,
+    client::COMMANDS,
     server::COMMANDS,
     introspect::COMMANDS,
     zset::COMMANDS,

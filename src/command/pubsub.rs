@@ -61,6 +61,7 @@ fn subscribe_generic(ctx: &mut Ctx, args: &[Bytes], space: Space, kind: &str) ->
         let n = count(s, space);
         confirm(ctx, kind, Some(name), n);
     }
+    ctx.client.publish_state();
     Ok(())
 }
 
@@ -93,6 +94,7 @@ fn unsubscribe_generic(ctx: &mut Ctx, args: &[Bytes], space: Space, kind: &str) 
     if ctx.client.sub.as_ref().is_some_and(|s| s.is_empty()) {
         ctx.client.sub = None;
     }
+    ctx.client.publish_state();
     Ok(())
 }
 
@@ -127,6 +129,9 @@ fn spublish(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 }
 
 fn channels_generic(ctx: &mut Ctx, args: &[Bytes], shard: bool) -> Outcome {
+    if args.len() > 3 {
+        return Err(error::subcommand_syntax(args, "PUBSUB"));
+    }
     let mut list = ctx
         .engine
         .pubsub

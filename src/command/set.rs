@@ -234,12 +234,7 @@ fn spop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         .unwrap_or_default()
     };
     let whole = want == size;
-    match count {
-        None => ctx.removed_from(key, Ev::set("spop")),
-        // Redis names a pop of the whole set by its `del` alone.
-        Some(_) if whole => ctx.changed(key, notify::DEL),
-        Some(_) => ctx.changed(key, Ev::set("spop")),
-    }
+    ctx.removed_from(key, Ev::set("spop"));
     ctx.log_as(|| {
         if whole {
             vec![vec![b"DEL".to_vec(), key.to_vec()]]

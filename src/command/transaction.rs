@@ -14,6 +14,7 @@ fn multi(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     }
     ctx.client.multi = Some(Vec::new());
     ctx.client.multi_aborted = false;
+    ctx.client.publish_state();
     ctx.out.ok();
     Ok(())
 }
@@ -29,6 +30,7 @@ fn discard(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     }
     ctx.client.multi_aborted = false;
     ctx.client.watching = None;
+    ctx.client.publish_state();
     ctx.out.ok();
     Ok(())
 }
@@ -69,6 +71,14 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.client.multi_aborted = false;
     ctx.client.watching = None;
     ctx.client.sub = None;
+    ctx.client.monitor = None;
+    ctx.client.no_touch = false;
+    ctx.client
+        .set_flag(crate::engine::client::flag::MONITOR, false);
+    ctx.client
+        .set_flag(crate::engine::client::flag::NO_TOUCH, false);
+    ctx.client
+        .set_flag(crate::engine::client::flag::NO_EVICT, false);
     ctx.client.reply = crate::engine::client::ReplyMode::On;
     ctx.client.db = 0;
     ctx.client.proto = Protocol::Resp2;
@@ -82,6 +92,7 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
         .info
         .resp
         .store(2, std::sync::atomic::Ordering::Relaxed);
+    ctx.client.publish_state();
     ctx.out.simple("RESET");
     Ok(())
 }

@@ -286,8 +286,14 @@ impl State {
     fn execute_one(&mut self, engine: &Engine, args: &[Bytes]) {
         self.out.proto = self.client.proto;
         let idx = match self.check(engine, args) {
-            Ok(i) => i,
+            Ok(i) => {
+                self.client.info.cmd.store(i + 1, Ordering::Relaxed);
+                i
+            }
             Err((i, e)) => {
+                if let Some(i) = i {
+                    self.client.info.cmd.store(i + 1, Ordering::Relaxed);
+                }
                 // A command refused while queueing fails the transaction.
                 self.client.multi_aborted |= self.client.multi.is_some();
                 return self.reject(i, &e);
@@ -316,6 +322,14 @@ impl State {
                 );
                 return self.reject(Some(idx), &e);
             }
+        }
+        if self.client.monitor.is_some()
+            && engine.registry.cmds[idx].flags
+                & (flags::WRITE | flags::READONLY | flags::MAY_REPLICATE)
+                != 0
+        {
+            let e = CmdError::new(ErrKind::Err, "ERR Replica can't interact with the keyspace");
+            return self.reject(Some(idx), &e);
         }
         if !self.loading && engine.pause.maybe_on() && self.is_paused(engine, idx) {
             self.blocked = Some(Blocked {
@@ -411,6 +425,7 @@ impl State {
         if let Some(q) = self.client.multi.as_mut() {
             q.push(args.to_vec());
         }
+        self.client.publish_state();
         self.out.simple("QUEUED");
     }
 
@@ -420,11 +435,14 @@ impl State {
     fn exec(&mut self, engine: &Engine, idx: usize, args: &[Bytes]) {
         let queued = self.client.multi.take().unwrap_or_default();
         let watching = self.client.watching.take();
+        self.client.publish_state();
         if std::mem::take(&mut self.client.multi_aborted) {
             let e = CmdError::owned(
                 ErrKind::ExecAbort,
                 "EXECABORT Transaction discarded because of previous errors.".into(),
             );
+            // EXEC itself ran (and failed): monitors see it, as in Redis.
+            self.feed_monitors(engine, idx, args);
             return self.reject(Some(idx), &e);
         }
         if let Some(w) = &watching {
@@ -567,7 +585,8 @@ impl State {
                 loading: self.loading,
                 atomic: self.in_atomic,
             };
-            (cmd.handler)(&mut ctx, args)
+            let no_touch = ctx.client.no_touch && cmd.name != "touch";
+            crate::store::keyspace::without_touch(no_touch, || (cmd.handler)(&mut ctx, args))
         };
         // Keys the command found expired were removed before it changed anything: their
         // DELs go first (inside a transaction, into its block, where they happened).
@@ -670,6 +689,16 @@ impl State {
                 .record(args, micros, self.now, &info.addr, &name, max);
         }
         self.local.latency.push((idx, elapsed));
+        self.feed_monitors(engine, idx, args);
+    }
+
+    /// Show a command that ran to the `MONITOR` clients (administrative ones excepted).
+    fn feed_monitors(&self, engine: &Engine, idx: usize, args: &[Bytes]) {
+        if engine.monitors.any() && engine.registry.cmds[idx].flags & flags::ADMIN == 0 {
+            engine
+                .monitors
+                .feed(self.client.db, &self.client.info.addr, args);
+        }
     }
 
     /// Run several commands as one atomic unit (a transaction, a script, a `MULTI … EXEC`

@@ -19,7 +19,21 @@ pub struct ClientInfo {
     pub lib_ver: Mutex<Vec<u8>>,
     pub db: AtomicUsize,
     pub resp: AtomicUsize,
-    pub last_cmd: Mutex<String>,
+    /// The last command looked up (its registry index + 1; 0: none yet), for `cmd=`.
+    pub cmd: AtomicUsize,
+    /// The socket's file descriptor (-1 for in-process sessions).
+    pub fd: i64,
+    /// Bytes in the query buffer while its requests run (`qbuf=`).
+    pub qbuf: AtomicUsize,
+    /// What `publish_state` copies from the connection's own state.
+    pub sub: AtomicUsize,
+    pub psub: AtomicUsize,
+    pub ssub: AtomicUsize,
+    /// Commands queued in MULTI (-1: not in MULTI), and their argument bytes.
+    pub multi: std::sync::atomic::AtomicI64,
+    pub multi_mem: AtomicUsize,
+    /// `flag::*` bits.
+    pub flags: std::sync::atomic::AtomicU32,
     pub last_interaction_ms: AtomicU64,
     /// Set by `CLIENT KILL`; the connection closes when it sees it.
     pub killed: AtomicBool,
@@ -38,11 +52,25 @@ impl ClientInfo {
             lib_ver: Mutex::new(Vec::new()),
             db: AtomicUsize::new(0),
             resp: AtomicUsize::new(2),
-            last_cmd: Mutex::new("NULL".into()),
+            cmd: AtomicUsize::new(0),
+            fd: -1,
+            qbuf: AtomicUsize::new(0),
+            sub: AtomicUsize::new(0),
+            psub: AtomicUsize::new(0),
+            ssub: AtomicUsize::new(0),
+            multi: std::sync::atomic::AtomicI64::new(-1),
+            multi_mem: AtomicUsize::new(0),
+            flags: std::sync::atomic::AtomicU32::new(0),
             last_interaction_ms: AtomicU64::new(now_ms),
             killed: AtomicBool::new(false),
             kill_notify: Notify::new(),
         }
+    }
+
+    /// The socket's file descriptor, for `fd=`.
+    pub fn with_fd(mut self, fd: i64) -> ClientInfo {
+        self.fd = fd;
+        self
     }
 
     pub fn kill(&self) {
@@ -50,22 +78,70 @@ impl ClientInfo {
         self.kill_notify.notify_one();
     }
 
-    /// One `CLIENT LIST` / `CLIENT INFO` line (without the newline), in Redis's field order.
-    pub fn describe(&self, now_ms: u64) -> String {
+    /// One `CLIENT LIST` / `CLIENT INFO` line (without the newline), in Redis 7.0's field
+    /// order. `names` are the registry's full command names (for `cmd=`). Buffer sizes are
+    /// this server's own: `qbuf` is the query buffer while its requests run, and the output
+    /// side (`obl oll omem`) is written out per batch, so it reads 0 between batches.
+    pub fn describe(&self, now_ms: u64, names: &[String]) -> String {
+        let ld = |a: &AtomicUsize| a.load(Ordering::Relaxed);
         let age = now_ms.saturating_sub(self.created_ms) / 1000;
         let idle = now_ms.saturating_sub(self.last_interaction_ms.load(Ordering::Relaxed)) / 1000;
+        let cmd = match ld(&self.cmd) {
+            0 => "NULL",
+            i => names.get(i - 1).map_or("NULL", |n| n.as_str()),
+        };
+        let qbuf = ld(&self.qbuf);
+        let multi_mem = ld(&self.multi_mem);
         format!(
-            "id={} addr={} laddr={} fd=8 name={} age={age} idle={idle} flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=1024 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+            "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={} argv-mem=0 multi-mem={multi_mem} rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={cmd} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
+            self.fd,
             String::from_utf8_lossy(&self.name.lock()),
-            self.db.load(Ordering::Relaxed),
-            self.last_cmd.lock(),
-            self.resp.load(Ordering::Relaxed),
-            String::from_utf8_lossy(&self.lib_name.lock()),
-            String::from_utf8_lossy(&self.lib_ver.lock()),
+            flag::letters(self.flags.load(Ordering::Relaxed)),
+            ld(&self.db),
+            ld(&self.sub),
+            ld(&self.psub),
+            ld(&self.ssub),
+            self.multi.load(Ordering::Relaxed),
+            qbuf.next_power_of_two().max(16 * 1024) - qbuf,
+            1024 + qbuf + multi_mem,
+            ld(&self.resp),
         )
+    }
+}
+
+/// The `flags=` letters of `CLIENT LIST`.
+pub mod flag {
+    pub const PUBSUB: u32 = 1;
+    pub const MULTI: u32 = 1 << 1;
+    pub const BLOCKED: u32 = 1 << 2;
+    pub const DIRTY_CAS: u32 = 1 << 3;
+    pub const NO_EVICT: u32 = 1 << 4;
+    pub const NO_TOUCH: u32 = 1 << 5;
+    pub const MONITOR: u32 = 1 << 6;
+
+    /// In Redis's order; `N` when none is set.
+    pub fn letters(f: u32) -> String {
+        let mut s = String::new();
+        for (bit, c) in [
+            (MONITOR, 'O'),
+            (PUBSUB, 'P'),
+            (MULTI, 'x'),
+            (BLOCKED, 'b'),
+            (DIRTY_CAS, 'd'),
+            (NO_EVICT, 'e'),
+            (NO_TOUCH, 'T'),
+        ] {
+            if f & bit != 0 {
+                s.push(c);
+            }
+        }
+        if s.is_empty() {
+            s.push('N');
+        }
+        s
     }
 }
 
@@ -90,6 +166,10 @@ pub struct ClientState {
     pub sub: Option<Box<Subscriptions>>,
     /// `CLIENT REPLY`: whether replies are sent.
     pub reply: ReplyMode,
+    /// `CLIENT NO-TOUCH on`: commands other than TOUCH leave keys' access times alone.
+    pub no_touch: bool,
+    /// In `MONITOR` mode.
+    pub monitor: Option<Box<super::monitor::Monitoring>>,
 }
 
 /// `CLIENT REPLY ON|OFF|SKIP`. Pub/sub pushes (messages and (un)subscribe confirmations) are
@@ -143,6 +223,46 @@ impl Drop for Subscriptions {
 }
 
 impl ClientState {
+    /// Copy what `CLIENT LIST` shows of this state into the shared `info` (called where
+    /// subscriptions or the transaction change, not per command).
+    pub fn publish_state(&self) {
+        let i = &self.info;
+        let (c, p, s) = self.sub.as_ref().map_or((0, 0, 0), |s| {
+            (s.channels.len(), s.patterns.len(), s.shard.len())
+        });
+        i.sub.store(c, Ordering::Relaxed);
+        i.psub.store(p, Ordering::Relaxed);
+        i.ssub.store(s, Ordering::Relaxed);
+        let (n, mem) = self.multi.as_ref().map_or((-1, 0), |q| {
+            let mem = q.iter().flatten().map(|a| a.len()).sum::<usize>();
+            (q.len() as i64, mem)
+        });
+        i.multi.store(n, Ordering::Relaxed);
+        i.multi_mem.store(mem, Ordering::Relaxed);
+        let dirty = self.watching.as_ref().is_some_and(|w| w.is_dirty());
+        let mut f =
+            i.flags.load(Ordering::Relaxed) & !(flag::PUBSUB | flag::MULTI | flag::DIRTY_CAS);
+        if c + p + s > 0 {
+            f |= flag::PUBSUB;
+        }
+        if n >= 0 {
+            f |= flag::MULTI;
+        }
+        if dirty && n >= 0 {
+            f |= flag::DIRTY_CAS;
+        }
+        i.flags.store(f, Ordering::Relaxed);
+    }
+
+    /// Set or clear one of the `flags=` bits the connection owns.
+    pub fn set_flag(&self, bit: u32, on: bool) {
+        if on {
+            self.info.flags.fetch_or(bit, Ordering::Relaxed);
+        } else {
+            self.info.flags.fetch_and(!bit, Ordering::Relaxed);
+        }
+    }
+
     pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> ClientState {
         ClientState {
             info,
@@ -156,6 +276,8 @@ impl ClientState {
             watching: None,
             sub: None,
             reply: ReplyMode::On,
+            no_touch: false,
+            monitor: None,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod evict;
 pub mod expire;
 pub mod locks;
 pub mod metrics;
+pub mod monitor;
 pub mod notify;
 pub mod pause;
 pub mod pubsub;
@@ -91,6 +92,8 @@ pub struct Engine {
     pub pubsub: Arc<pubsub::PubSub>,
     /// `CLIENT PAUSE`.
     pub pause: pause::Pause,
+    /// `MONITOR` clients.
+    pub monitors: Arc<monitor::Monitors>,
 }
 
 /// Settings read on hot paths, mirrored from `Config` whenever it changes, so no command
@@ -174,6 +177,7 @@ impl Engine {
             watches: Default::default(),
             pubsub: Default::default(),
             pause: Default::default(),
+            monitors: Default::default(),
         });
         engine.refresh_hot();
         engine

@@ -4,8 +4,9 @@
 //! and its connection task writes them out in its own protocol (RESP2 arrays, RESP3 pushes).
 //! Messages from one publisher arrive in publish order (one queue per subscriber, pushed
 //! under the registry's lock). A subscriber that does not read is disconnected once its queue
-//! holds more than [`OUTPUT_HARD_LIMIT`] bytes (Redis's `client-output-buffer-limit pubsub`
-//! hard limit, 32 MB), so it cannot grow the server's memory without bound.
+//! holds more than [`OUTPUT_HARD_LIMIT`] bytes, or more than [`OUTPUT_SOFT_LIMIT`] for
+//! [`OUTPUT_SOFT_SECONDS`] (Redis's default `client-output-buffer-limit pubsub 32mb 8mb 60`),
+//! so it cannot grow the server's memory without bound.
 
 use crate::store::glob::glob_match;
 use bytes::Bytes;
@@ -17,6 +18,20 @@ use tokio::sync::mpsc;
 
 /// Bytes queued for one subscriber beyond which it is disconnected.
 pub const OUTPUT_HARD_LIMIT: usize = 32 * 1024 * 1024;
+/// Bytes queued beyond which a subscriber is disconnected if it stays above for
+/// [`OUTPUT_SOFT_SECONDS`].
+pub const OUTPUT_SOFT_LIMIT: usize = 8 * 1024 * 1024;
+pub const OUTPUT_SOFT_SECONDS: u64 = 60;
+
+/// Milliseconds on a monotonic clock (since first use), for the soft limit.
+fn mono_ms() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START
+        .get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_millis() as u64
+        + 1
+}
 
 /// One delivered message.
 #[derive(Debug)]
@@ -40,6 +55,8 @@ pub struct Mailbox {
     tx: mpsc::UnboundedSender<Message>,
     /// Bytes queued and not yet taken by the connection.
     pending: AtomicUsize,
+    /// When the queue went over the soft limit (`mono_ms`; 0: it is under).
+    soft_since: std::sync::atomic::AtomicU64,
     /// Set when the subscriber went over the limit (the connection then closes).
     on_overflow: Box<dyn Fn() + Send + Sync>,
 }
@@ -54,18 +71,38 @@ impl Mailbox {
             client_id,
             tx,
             pending: AtomicUsize::new(0),
+            soft_since: std::sync::atomic::AtomicU64::new(0),
             on_overflow,
         };
         (Arc::new(m), rx)
     }
 
-    fn deliver(&self, m: Message) -> bool {
+    /// Queue `m`; false when the subscriber is gone or went over a limit (it is then
+    /// disconnected and the message dropped).
+    pub(crate) fn deliver(&self, m: Message) -> bool {
         let size = m.size();
-        if self.pending.fetch_add(size, Ordering::Relaxed) + size > OUTPUT_HARD_LIMIT {
+        let pending = self.pending.fetch_add(size, Ordering::Relaxed) + size;
+        if pending > OUTPUT_HARD_LIMIT || self.soft_exceeded(pending) {
             (self.on_overflow)();
             return false;
         }
         self.tx.send(m).is_ok()
+    }
+
+    /// Whether the queue has stayed over the soft limit for too long.
+    fn soft_exceeded(&self, pending: usize) -> bool {
+        if pending <= OUTPUT_SOFT_LIMIT {
+            self.soft_since.store(0, Ordering::Relaxed);
+            return false;
+        }
+        let now = mono_ms();
+        match self
+            .soft_since
+            .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed)
+        {
+            Ok(_) => false,
+            Err(since) => now.saturating_sub(since) > OUTPUT_SOFT_SECONDS * 1000,
+        }
     }
 
     /// The connection took a message of `m`'s size out of the queue.

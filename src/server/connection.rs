@@ -6,7 +6,8 @@
 //! yielding to other tasks, so one client pipelining heavily cannot starve the rest.
 
 use crate::engine::blocking::Unblock;
-use crate::engine::pubsub::Message;
+use crate::engine::monitor::MONITOR_KIND;
+use crate::engine::pubsub::{Mailbox, Message};
 use crate::engine::{Batch, ClientInfo, ClientState, Engine};
 use crate::resp::RequestParser;
 use bytes::BytesMut;
@@ -36,11 +37,15 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
     let stats = &engine.stats;
     // Pub/sub messages for this client, once it subscribes.
     let mut inbox: Option<UnboundedReceiver<Message>> = None;
+    // Lines for this client once it runs MONITOR.
+    let mut monitor_inbox: Option<UnboundedReceiver<Message>> = None;
     'conn: loop {
         let mut ran = 0;
         let mut close = false;
         let mut blocked = None;
         batch.begin();
+        // As Redis's `qbuf`: the whole buffer read while its requests run.
+        info.qbuf.store(buf.len(), Ordering::Relaxed);
         loop {
             match parser.parse(&mut buf) {
                 Ok(Some(args)) => {
@@ -68,6 +73,7 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
                 }
             }
         }
+        info.qbuf.store(buf.len(), Ordering::Relaxed);
         if let Some((sink, seq)) = batch.end() {
             sink.wait_durable(seq).await;
         }
@@ -115,10 +121,23 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
         if let Some(rx) = batch.client().sub.as_mut().and_then(|s| s.rx.take()) {
             inbox = Some(rx);
         }
+        if let Some(rx) = batch.client().monitor.as_mut().and_then(|m| m.rx.take()) {
+            monitor_inbox = Some(rx);
+        }
         tokio::select! {
             m = async { inbox.as_mut().expect("guarded").recv().await }, if inbox.is_some() => match m {
-                Some(m) => deliver(&mut batch, m, inbox.as_mut().expect("guarded")),
+                Some(m) => {
+                    let mb = batch.client().sub.as_ref().map(|s| s.mailbox.clone());
+                    deliver(&mut batch, m, inbox.as_mut().expect("guarded"), mb)
+                }
                 None => inbox = None,
+            },
+            m = async { monitor_inbox.as_mut().expect("guarded").recv().await }, if monitor_inbox.is_some() => match m {
+                Some(m) => {
+                    let mb = batch.client().monitor.as_ref().map(|s| s.mailbox.clone());
+                    deliver(&mut batch, m, monitor_inbox.as_mut().expect("guarded"), mb)
+                }
+                None => monitor_inbox = None,
             },
             r = socket.read_buf(&mut buf) => match r {
                 Ok(0) | Err(_) => break 'conn,
@@ -164,21 +183,30 @@ async fn flush(
 
 /// Write `first` and whatever else is queued (up to a bound) as pushes in the client's
 /// protocol; the replies go out with the next write.
-fn deliver(batch: &mut Batch, first: Message, rx: &mut UnboundedReceiver<Message>) {
-    let mailbox = batch.client().sub.as_ref().map(|s| s.mailbox.clone());
+fn deliver(
+    batch: &mut Batch,
+    first: Message,
+    rx: &mut UnboundedReceiver<Message>,
+    mailbox: Option<Arc<Mailbox>>,
+) {
     let proto = batch.client().proto;
     let out = batch.out();
     out.proto = proto;
     let mut next = Some(first);
     let mut n = 0;
     while let Some(m) = next {
-        out.push(if m.pattern.is_some() { 4 } else { 3 });
-        out.bulk(m.kind.as_bytes());
-        if let Some(p) = &m.pattern {
-            out.bulk(p);
+        if m.kind == MONITOR_KIND {
+            // Monitor lines are ASCII (arguments are escaped).
+            out.simple(std::str::from_utf8(&m.payload).unwrap_or_default());
+        } else {
+            out.push(if m.pattern.is_some() { 4 } else { 3 });
+            out.bulk(m.kind.as_bytes());
+            if let Some(p) = &m.pattern {
+                out.bulk(p);
+            }
+            out.bulk(&m.channel);
+            out.bulk(&m.payload);
         }
-        out.bulk(&m.channel);
-        out.bulk(&m.payload);
         if let Some(mb) = &mailbox {
             mb.taken(&m);
         }
@@ -211,6 +239,9 @@ async fn wait_blocked(
 ) -> Waited {
     let blocking = &engine.blocking;
     let mut waiter = blocking.block(info.id, b.keys.clone());
+    batch
+        .client()
+        .set_flag(crate::engine::client::flag::BLOCKED, true);
     let result = loop {
         let sleep = async {
             match b.deadline {
@@ -268,5 +299,8 @@ async fn wait_blocked(
         }
     };
     blocking.finish(&waiter);
+    batch
+        .client()
+        .set_flag(crate::engine::client::flag::BLOCKED, false);
     result
 }

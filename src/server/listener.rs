@@ -69,12 +69,13 @@ async fn accept_loop(shared: Arc<Engine>, listener: TcpListener, done: mpsc::Sen
             continue;
         }
         let id = shared.next_client_id();
-        let info = Arc::new(ClientInfo::new(
-            id,
-            addr.to_string(),
-            laddr.clone(),
-            shared.store.now(),
-        ));
+        let fd = {
+            use std::os::fd::AsRawFd;
+            socket.as_raw_fd() as i64
+        };
+        let info = Arc::new(
+            ClientInfo::new(id, addr.to_string(), laddr.clone(), shared.store.now()).with_fd(fd),
+        );
         shared.clients.lock().insert(id, info.clone());
         let shared = shared.clone();
         let done = done.clone();

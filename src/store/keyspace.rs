@@ -65,6 +65,9 @@ impl Entry {
 
     /// Record an access: the LRU clock, and the LFU counter (decayed, then maybe bumped).
     fn touch(&mut self, now: u64, counters: &Counters, rand: u64) {
+        if NO_TOUCH.get() {
+            return;
+        }
         self.access = (now / 1000) as u32;
         // As in Redis, the LFU counter is kept only under an LFU policy (OBJECT FREQ answers
         // only then); other policies pay for the LRU clock alone.
@@ -85,6 +88,23 @@ impl Entry {
         self.freq = c;
         self.freq_minute = ((now / 60_000) & 0xFFFF) as u16;
     }
+}
+
+thread_local! {
+    /// Set while a `CLIENT NO-TOUCH` client's command runs on this thread: its lookups leave
+    /// the keys' LRU clock and LFU counter alone.
+    static NO_TOUCH: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f` with access recording off (`CLIENT NO-TOUCH`) when `on`.
+pub fn without_touch<R>(on: bool, f: impl FnOnce() -> R) -> R {
+    if !on {
+        return f();
+    }
+    NO_TOUCH.set(true);
+    let r = f();
+    NO_TOUCH.set(false);
+    r
 }
 
 /// Per-key bookkeeping bytes: the entry node and its share of the bucket array.
