@@ -28,7 +28,14 @@ pub enum Kind {
     /// Keyspace-notification classes (`notify-keyspace-events`), validated and normalised as
     /// Redis does.
     Events,
+    /// Bytes, or a percentage of `maxmemory` (`10%`, at most 100).
+    MemoryOrPercent,
 }
+
+/// Settings CONFIG GET shows only when asked for by exact name, as Redis's hidden configs:
+/// Redis's debugging ones, and ferrokv's own (fixed at startup), which Redis tools iterating
+/// `CONFIG GET *` would not know.
+pub const HIDDEN: &[&str] = &["key-load-delay", "metrics-addr"];
 
 pub struct Setting {
     pub name: &'static str,
@@ -100,8 +107,19 @@ pub const POLICIES: &[&str] = &[
 /// Every setting. Limits enforced by the server itself (protocol sizes) are documented in
 /// `resp::parse`; these are the ones an operator can see and change.
 pub static SETTINGS: &[Setting] = &[
-    fixed("bind", "127.0.0.1", Kind::Str),
-    fixed("port", "6379", Kind::Int { min: 0, max: 65535 }),
+    // Applied by rebinding the listeners (see `server::listener`).
+    s("bind", "127.0.0.1", Kind::Str),
+    s("port", "6379", Kind::Int { min: 0, max: 65535 }),
+    // There is no replication: always empty (so CONFIG GET answers as an unreplicated Redis).
+    Setting {
+        name: "replicaof",
+        alias: Some("slaveof"),
+        default: "",
+        kind: Kind::Str,
+        mutable: false,
+    },
+    // Hidden (only an exact CONFIG GET shows it): a debugging delay Redis has; accepted, unused.
+    s("key-load-delay", "0", INT),
     fixed("databases", "16", Kind::Int { min: 1, max: 1024 }),
     fixed("daemonize", "no", Kind::Bool),
     s("dir", ".", Kind::Str),
@@ -228,7 +246,7 @@ pub static SETTINGS: &[Setting] = &[
         "no",
         Kind::Enum(&["no", "yes", "clients"]),
     ),
-    s("maxmemory-clients", "0", MEM),
+    s("maxmemory-clients", "0", Kind::MemoryOrPercent),
     s("active-expire-effort", "1", Kind::Int { min: 1, max: 10 }),
     s("latency-monitor-threshold", "0", NONNEG),
     s("dbfilename", "dump.rdb", Kind::Str),
@@ -360,6 +378,16 @@ fn normalize(setting: &Setting, value: &str) -> Result<String, String> {
 fn normalize_kind(setting: &Setting, value: &str) -> Result<String, String> {
     match setting.kind {
         Kind::Events => normalize_events(value),
+        Kind::MemoryOrPercent => match value.strip_suffix('%') {
+            Some(n) => match n.parse::<u64>() {
+                Ok(p) if p <= 100 => Ok(format!("{p}%")),
+                Ok(_) => Err("percentage argument must be less or equal to 100".into()),
+                Err(_) => Err("argument must be a memory or percent value".into()),
+            },
+            None => parse_memory(value)
+                .map(|v| v.to_string())
+                .ok_or_else(|| "argument must be a memory or percent value".to_string()),
+        },
         Kind::Bool => match value.to_ascii_lowercase().as_str() {
             "yes" => Ok("yes".into()),
             "no" => Ok("no".into()),
@@ -470,7 +498,7 @@ impl Config {
     /// Every (name, value) whose name or alias matches the glob, as `CONFIG GET` lists them.
     pub fn matching(&self, pattern: &[u8]) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        for s in SETTINGS {
+        for s in SETTINGS.iter().filter(|s| !HIDDEN.contains(&s.name)) {
             if glob_match(pattern, s.name.as_bytes(), true) {
                 out.push((s.name, self.values[s.name].clone()));
             }

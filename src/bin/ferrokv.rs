@@ -74,26 +74,13 @@ fn main() {
 
 async fn serve(config: Config) -> i32 {
     let port = config.get_u64("port") as u16;
-    let binds: Vec<String> = config
-        .get("bind")
-        .split_whitespace()
-        .map(|b| b.trim_start_matches('-').to_string())
-        .collect();
-    let mut listeners = Vec::new();
-    for addr in &binds {
-        let host = if addr.contains(':') {
-            format!("[{addr}]")
-        } else {
-            addr.clone()
-        };
-        match TcpListener::bind(format!("{host}:{port}")).await {
-            Ok(l) => listeners.push(l),
-            Err(e) => {
-                tracing::error!("Could not create server TCP listening socket {addr}:{port}: {e}");
-                return 1;
-            }
+    let listeners = match server::listener::bind_all(config.get("bind"), port) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("Could not create server TCP listening socket {e}");
+            return 1;
         }
-    }
+    };
     let persistence = if config.get_bool("appendonly") {
         format!("aof (appendfsync {})", config.get("appendfsync"))
     } else {

@@ -156,6 +156,20 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 kv("blocked_clients", &shared.blocking.blocked_clients());
                 kv("tracking_clients", &0);
                 kv("clients_in_timeout_table", &0);
+                // Redis 7.2's count of clients with subscriptions, and the clients
+                // postponed by CLIENT PAUSE (also counted in blocked_clients, as in Redis).
+                let pubsub = shared
+                    .clients
+                    .lock()
+                    .values()
+                    .filter(|c| {
+                        c.flags.load(std::sync::atomic::Ordering::Relaxed)
+                            & crate::engine::client::flag::PUBSUB
+                            != 0
+                    })
+                    .count();
+                kv("pubsub_clients", &pubsub);
+                kv("paused_clients", &shared.blocking.paused_clients());
             }
             "memory" => {
                 let used = store.used_memory();

@@ -218,9 +218,37 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         }
         pairs.push((name, String::from_utf8_lossy(&p[1]).into_owned()));
     }
+    let (old_bind, old_port, old): (String, u64, Vec<(String, String)>) = {
+        let cfg = ctx.engine.config.read();
+        let old = pairs
+            .iter()
+            .map(|(n, _)| {
+                let canonical = crate::config::find(n).map_or(n.as_str(), |s| s.name);
+                (n.clone(), cfg.get(canonical).to_string())
+            })
+            .collect();
+        (cfg.get("bind").to_string(), cfg.get_u64("port"), old)
+    };
     let result = ctx.engine.config.write().set_runtime(&pairs);
     match result {
         Ok(()) => {
+            // Applying may fail (a port in use): then every setting of the command is put
+            // back, as Redis rolls back.
+            let (bind, port) = {
+                let cfg = ctx.engine.config.read();
+                (cfg.get("bind").to_string(), cfg.get_u64("port"))
+            };
+            if bind != old_bind || port != old_port {
+                if let Some(l) = ctx.engine.listen() {
+                    if let Err(e) = l.rebind(&bind, port as u16) {
+                        let _ = ctx.engine.config.write().set_runtime(&old);
+                        let name = if port != old_port { "port" } else { "bind" };
+                        return Err(error::msg(format!(
+                            "ERR CONFIG SET failed (possibly related to argument '{name}') - {e}"
+                        )));
+                    }
+                }
+            }
             ctx.engine.refresh_hot();
             // A lower maxmemory takes effect at once: evict down to it now (as Redis does),
             // once this command's locks are released.

@@ -49,6 +49,15 @@ impl Blocking {
         self.count.load(Ordering::Relaxed)
     }
 
+    /// Clients postponed by `CLIENT PAUSE` (parked on no key).
+    pub fn paused_clients(&self) -> usize {
+        self.by_client
+            .lock()
+            .values()
+            .filter(|w| w.keys.is_empty())
+            .count()
+    }
+
     /// Park `client_id` on `keys` (database, key); returns its waiter.
     pub fn block(&self, client_id: u64, keys: Vec<(usize, Bytes)>) -> Arc<Waiter> {
         let w = Arc::new(Waiter {

@@ -233,12 +233,12 @@ impl ClientState {
         i.sub.store(c, Ordering::Relaxed);
         i.psub.store(p, Ordering::Relaxed);
         i.ssub.store(s, Ordering::Relaxed);
-        let (n, mem) = self.multi.as_ref().map_or((-1, 0), |q| {
-            let mem = q.iter().flatten().map(|a| a.len()).sum::<usize>();
-            (q.len() as i64, mem)
-        });
+        let n = self.multi.as_ref().map_or(-1, |q| q.len() as i64);
         i.multi.store(n, Ordering::Relaxed);
-        i.multi_mem.store(mem, Ordering::Relaxed);
+        // Grown by the dispatcher as commands are queued.
+        if n < 0 {
+            i.multi_mem.store(0, Ordering::Relaxed);
+        }
         let dirty = self.watching.as_ref().is_some_and(|w| w.is_dirty());
         let mut f =
             i.flags.load(Ordering::Relaxed) & !(flag::PUBSUB | flag::MULTI | flag::DIRTY_CAS);

@@ -82,6 +82,7 @@ pub struct Engine {
     pub gate: RwLock<()>,
     /// Persistence controls (`BGREWRITEAOF`, `CONFIG SET appendonly`, `INFO persistence`).
     persistence: RwLock<Option<Arc<dyn Persistence>>>,
+    listen: RwLock<Option<Arc<dyn sink::Listen>>>,
     /// Listeners of keyspace events (see `events`).
     taps: events::Taps,
     /// Clients blocked on keys.
@@ -172,6 +173,7 @@ impl Engine {
             sink_on: AtomicBool::new(false),
             gate: RwLock::new(()),
             persistence: RwLock::new(None),
+            listen: RwLock::new(None),
             taps: Default::default(),
             blocking: Default::default(),
             watches: Default::default(),
@@ -263,6 +265,14 @@ impl Engine {
 
     pub fn set_persistence(&self, p: Option<Arc<dyn Persistence>>) {
         *self.persistence.write() = p;
+    }
+
+    pub fn listen(&self) -> Option<Arc<dyn sink::Listen>> {
+        self.listen.read().clone()
+    }
+
+    pub fn set_listen(&self, l: Option<Arc<dyn sink::Listen>>) {
+        *self.listen.write() = l;
     }
 
     pub fn next_client_id(&self) -> u64 {

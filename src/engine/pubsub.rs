@@ -118,6 +118,41 @@ struct Registry {
     channels: HashMap<Bytes, Subs>,
     patterns: HashMap<Bytes, Subs>,
     shard: HashMap<Bytes, Subs>,
+    /// The patterns by their literal prefix (the bytes before the first glob character), so a
+    /// publish tests only the patterns whose prefix starts its channel: with many patterns
+    /// (`user:1:*`, `user:2:*`, …) a message costs a few lookups, not a match per pattern.
+    by_prefix: HashMap<Bytes, Vec<Bytes>>,
+}
+
+/// The literal start of a glob pattern.
+fn literal_prefix(pat: &Bytes) -> Bytes {
+    let end = pat
+        .iter()
+        .position(|c| matches!(c, b'*' | b'?' | b'[' | b'\\'))
+        .unwrap_or(pat.len());
+    pat.slice(..end)
+}
+
+impl Registry {
+    /// The patterns that may match `channel` (their prefix starts it).
+    fn candidates<'a>(&'a self, channel: &'a [u8]) -> impl Iterator<Item = &'a Bytes> + 'a {
+        // Few distinct prefixes: test each; else look up each prefix of the channel.
+        let few = self.by_prefix.len() <= channel.len() + 1;
+        let scan = few.then(|| {
+            self.by_prefix
+                .iter()
+                .filter(move |(p, _)| channel.starts_with(p))
+                .flat_map(|(_, v)| v.iter())
+        });
+        let lookups = (!few).then(|| {
+            (0..=channel.len())
+                .filter_map(move |i| self.by_prefix.get(&channel[..i]))
+                .flatten()
+        });
+        scan.into_iter()
+            .flatten()
+            .chain(lookups.into_iter().flatten())
+    }
 }
 
 #[derive(Default)]
@@ -144,19 +179,35 @@ impl PubSub {
 
     pub fn subscribe(&self, s: Space, name: &Bytes, mb: &Arc<Mailbox>) {
         let mut reg = self.reg.lock();
-        PubSub::map(&mut reg, s)
-            .entry(name.clone())
+        let m = PubSub::map(&mut reg, s);
+        let new = !m.contains_key(name);
+        m.entry(name.clone())
             .or_default()
             .insert(mb.client_id, mb.clone());
+        if new && s == Space::Pattern {
+            reg.by_prefix
+                .entry(literal_prefix(name))
+                .or_default()
+                .push(name.clone());
+        }
     }
 
     pub fn unsubscribe(&self, s: Space, name: &Bytes, client_id: u64) {
         let mut reg = self.reg.lock();
         let m = PubSub::map(&mut reg, s);
-        if let Some(subs) = m.get_mut(name) {
-            subs.remove(&client_id);
-            if subs.is_empty() {
-                m.remove(name);
+        let Some(subs) = m.get_mut(name) else { return };
+        subs.remove(&client_id);
+        if !subs.is_empty() {
+            return;
+        }
+        m.remove(name);
+        if s == Space::Pattern {
+            let prefix = literal_prefix(name);
+            if let Some(v) = reg.by_prefix.get_mut(&prefix) {
+                v.retain(|p| p != name);
+                if v.is_empty() {
+                    reg.by_prefix.remove(&prefix);
+                }
             }
         }
     }
@@ -182,8 +233,11 @@ impl PubSub {
             }
         }
         if !shard {
-            for (pat, subs) in &reg.patterns {
+            for pat in reg.candidates(channel) {
                 if glob_match(pat, channel, false) {
+                    let Some(subs) = reg.patterns.get(pat) else {
+                        continue;
+                    };
                     for mb in subs.values() {
                         n += mb.deliver(Message {
                             kind: "pmessage",

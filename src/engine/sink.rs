@@ -45,6 +45,13 @@ pub struct PersistenceInfo {
     pub write_errors: u64,
 }
 
+/// The listening sockets, implemented by the `server` layer: `CONFIG SET port|bind`.
+pub trait Listen: Send + Sync {
+    /// Listen on `bind` (space-separated addresses) and `port` instead. On error the old
+    /// sockets stay and the reason is returned.
+    fn rebind(&self, bind: &str, port: u16) -> Result<(), String>;
+}
+
 /// Persistence controls, implemented by the `aof` layer.
 pub trait Persistence: Send + Sync {
     /// Switch the AOF on (snapshot the data into a new file, then log) or off.

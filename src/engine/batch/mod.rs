@@ -13,6 +13,8 @@
 //!    go first), propagate the command's records, raise its keyspace events.
 //! 6. Release the locks; count statistics and the slow log (never while loading).
 
+mod modes;
+mod transaction;
 use super::client::{ClientState, ReplyMode};
 use super::ctx::{CmdError, Ctx, Effects, ErrKind};
 use super::errors as crate_error;
@@ -259,30 +261,6 @@ impl State {
         }
     }
 
-    /// `CLIENT REPLY OFF|SKIP`: drop the reply of the command just run (pub/sub
-    /// confirmations excepted, which Redis sends as pushes whatever the mode), then move
-    /// a pending SKIP on to the next command.
-    fn quiet(&mut self, mark: usize, args: &[Bytes]) {
-        let push = [
-            "subscribe",
-            "psubscribe",
-            "ssubscribe",
-            "unsubscribe",
-            "punsubscribe",
-            "sunsubscribe",
-        ]
-        .iter()
-        .any(|n| args[0].eq_ignore_ascii_case(n.as_bytes()));
-        if matches!(self.client.reply, ReplyMode::Off | ReplyMode::Skip) && !push {
-            self.out.buf.truncate(mark);
-        }
-        self.client.reply = match self.client.reply {
-            ReplyMode::Skip => ReplyMode::On,
-            ReplyMode::SkipNext => ReplyMode::Skip,
-            m => m,
-        };
-    }
-
     fn execute_one(&mut self, engine: &Engine, args: &[Bytes]) {
         self.out.proto = self.client.proto;
         let idx = match self.check(engine, args) {
@@ -383,95 +361,6 @@ impl State {
         if self.blocked.is_none() {
             self.account(engine, idx, args, ok);
         }
-    }
-
-    /// Whether `CLIENT PAUSE` postpones command `idx` now (see `engine::pause`).
-    fn is_paused(&self, engine: &Engine, idx: usize) -> bool {
-        use super::pause::PauseKind;
-        let covered =
-            |i: usize| engine.registry.cmds[i].flags & (flags::WRITE | flags::MAY_REPLICATE) != 0;
-        match engine.pause.current(engine.store.now(), &engine.store) {
-            PauseKind::Off => false,
-            PauseKind::All => true,
-            PauseKind::Write => {
-                covered(idx)
-                    || (engine.registry.cmds[idx].name == "exec"
-                        && self.client.multi.as_ref().is_some_and(|q| {
-                            q.iter()
-                                .any(|a| engine.registry.resolve(a).is_ok_and(covered))
-                        }))
-            }
-        }
-    }
-
-    /// Inside MULTI: queue a checked command (Redis refuses `no-multi` commands, and any
-    /// command over `maxmemory`, here; a refusal fails the transaction).
-    fn queue(&mut self, engine: &Engine, idx: usize, args: &[Bytes]) {
-        let refuse = if engine.registry.cmds[idx].flags & flags::NO_MULTI != 0 {
-            Some(CmdError::owned(
-                ErrKind::Err,
-                "ERR Command not allowed inside a transaction".into(),
-            ))
-        } else if super::evict::over_maxmemory(engine) && !super::evict::make_room(engine, self.now)
-        {
-            Some(crate_error::OOM)
-        } else {
-            None
-        };
-        if let Some(e) = refuse {
-            self.client.multi_aborted = true;
-            return self.reject(Some(idx), &e);
-        }
-        if let Some(q) = self.client.multi.as_mut() {
-            q.push(args.to_vec());
-        }
-        self.client.publish_state();
-        self.out.simple("QUEUED");
-    }
-
-    /// `EXEC`: run the queued commands as one atomic unit, unless one was refused while
-    /// queueing (`EXECABORT`) or a watched key changed or expired (a null reply). Either
-    /// way the transaction and the watches end.
-    fn exec(&mut self, engine: &Engine, idx: usize, args: &[Bytes]) {
-        let queued = self.client.multi.take().unwrap_or_default();
-        let watching = self.client.watching.take();
-        self.client.publish_state();
-        if std::mem::take(&mut self.client.multi_aborted) {
-            let e = CmdError::owned(
-                ErrKind::ExecAbort,
-                "EXECABORT Transaction discarded because of previous errors.".into(),
-            );
-            // EXEC itself ran (and failed): monitors see it, as in Redis.
-            self.feed_monitors(engine, idx, args);
-            return self.reject(Some(idx), &e);
-        }
-        if let Some(w) = &watching {
-            if w.is_dirty() || self.watched_expired(engine, w) {
-                self.out.null_array();
-                self.account(engine, idx, args, true);
-                return;
-            }
-        }
-        drop(watching);
-        self.out.array(queued.len());
-        self.run_atomic(engine, &queued, false);
-        self.account(engine, idx, args, true);
-    }
-
-    /// A watched key that was live when watched has passed its TTL (Redis fails the EXEC
-    /// even before the key is removed).
-    fn watched_expired(&mut self, engine: &Engine, w: &super::watch::Watching) -> bool {
-        let mut slots = Slots::new();
-        for (db, k) in w.live_when_watched() {
-            slots.push(slot(db, k));
-        }
-        if slots.is_empty() {
-            return false;
-        }
-        let now = engine.store.now();
-        let mut locks = LockSet::new(engine, &mut slots);
-        w.live_when_watched()
-            .any(|(db, k)| locks.shard(db, k).peek_expired(k, now))
     }
 
     /// Lock what command `idx` needs for `args`.
@@ -690,15 +579,6 @@ impl State {
         }
         self.local.latency.push((idx, elapsed));
         self.feed_monitors(engine, idx, args);
-    }
-
-    /// Show a command that ran to the `MONITOR` clients (administrative ones excepted).
-    fn feed_monitors(&self, engine: &Engine, idx: usize, args: &[Bytes]) {
-        if engine.monitors.any() && engine.registry.cmds[idx].flags & flags::ADMIN == 0 {
-            engine
-                .monitors
-                .feed(self.client.db, &self.client.info.addr, args);
-        }
     }
 
     /// Run several commands as one atomic unit (a transaction, a script, a `MULTI … EXEC`
