@@ -17,6 +17,7 @@ pub mod introspect;
 pub mod keys;
 pub mod list;
 pub mod pubsub;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -53,6 +54,7 @@ const FAMILIES: &[&[Cmd]] = &[
     dump::COMMANDS,
     sort::COMMANDS,
     pubsub::COMMANDS,
+    scripting::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

@@ -99,6 +99,8 @@ pub struct Effects {
     pub dirty: u64,
     /// Records to propagate instead of the command as received (its canonical form).
     pub records: Option<Vec<Record>>,
+    /// Records each with its own database (a script that SELECTs), taking precedence.
+    pub tagged: Option<Vec<(usize, Record)>>,
     /// Keys changed, each with its database: one keyspace event each.
     pub modified: smallvec::SmallVec<[(usize, Bytes); 2]>,
     /// Effects few commands have (kept out of line so the common case stays small).

@@ -27,6 +27,7 @@ pub mod monitor;
 pub mod notify;
 pub mod pause;
 pub mod pubsub;
+pub mod script;
 pub mod session;
 pub mod shutdown;
 pub mod sink;
@@ -95,6 +96,8 @@ pub struct Engine {
     pub pause: pause::Pause,
     /// `MONITOR` clients.
     pub monitors: Arc<monitor::Monitors>,
+    /// The Lua VM and script cache.
+    pub scripts: script::Scripts,
 }
 
 /// Settings read on hot paths, mirrored from `Config` whenever it changes, so no command
@@ -180,6 +183,7 @@ impl Engine {
             pubsub: Default::default(),
             pause: Default::default(),
             monitors: Default::default(),
+            scripts: Default::default(),
         });
         engine.refresh_hot();
         engine

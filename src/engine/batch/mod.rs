@@ -500,7 +500,9 @@ impl State {
             Ok(()) => {
                 if fx.dirty > 0 {
                     self.local.changes += fx.dirty;
-                    if fx.logging {
+                    if let Some(t) = fx.tagged.take() {
+                        records.extend(t);
+                    } else if fx.logging {
                         match fx.records.take() {
                             Some(rs) => records.extend(rs.into_iter().map(|r| (db, r))),
                             None => records.push((db, args.iter().map(|a| a.to_vec()).collect())),

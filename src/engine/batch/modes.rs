@@ -52,7 +52,10 @@ impl State {
 
     /// Show a command that ran to the `MONITOR` clients (administrative ones excepted).
     pub(super) fn feed_monitors(&self, engine: &Engine, idx: usize, args: &[Bytes]) {
-        if engine.monitors.any() && engine.registry.cmds[idx].flags & flags::ADMIN == 0 {
+        let cmd = engine.registry.cmds[idx];
+        // Scripts show themselves, ahead of the commands they run (see `command::scripting`).
+        let script = matches!(cmd.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro");
+        if engine.monitors.any() && cmd.flags & flags::ADMIN == 0 && !script {
             engine
                 .monitors
                 .feed(self.client.db, &self.client.info.addr, args);

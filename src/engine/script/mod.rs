@@ -1,0 +1,136 @@
+//! Lua scripting (`EVAL`, `EVALSHA`, `SCRIPT`): one Lua 5.1 VM (the `mlua` crate, vendored
+//! Lua) with Redis's sandbox, and the script cache.
+//!
+//! A script runs as an atomic unit under the whole keyspace's locks (`engine::batch::script`):
+//! its `redis.call`s are dispatched like the commands of a transaction, and its effects are
+//! propagated as the commands it ran, wrapped in `MULTI`/`EXEC` (Redis 7's effects
+//! replication), so a replay does not need the script cache.
+//!
+//! Limits (named here, documented in the README): the VM may hold [`LUA_MEMORY_LIMIT`]
+//! bytes; a script past the limit fails with an error and the server carries on. A script
+//! that runs longer than `busy-reply-threshold` makes other clients get `-BUSY` until it ends
+//! or `SCRIPT KILL` stops it (which only works while it has not written).
+
+pub mod convert;
+pub mod run;
+pub mod vm;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Bytes the Lua VM may allocate (scripts, their data and the cache's compiled functions).
+pub const LUA_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
+
+/// A cached script.
+pub struct Script {
+    pub body: Bytes,
+    pub func: mlua::Function,
+    /// Declared `#!lua flags=no-writes`: runs as a read-only script.
+    pub no_writes: bool,
+}
+
+/// A `#!lua flags=…` first line: the flags it declares (Redis's errors otherwise), and
+/// where the code starts (the line's newline is kept so line numbers stay right).
+fn shebang(body: &[u8]) -> Result<(bool, usize), String> {
+    if !body.starts_with(b"#!") {
+        return Ok((false, 0));
+    }
+    let end = body.iter().position(|&c| c == b'\n').unwrap_or(body.len());
+    let line = String::from_utf8_lossy(&body[2..end]).into_owned();
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or("");
+    if engine != "lua" {
+        return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
+    }
+    let mut no_writes = false;
+    for p in parts {
+        let Some(flags) = p.strip_prefix("flags=") else {
+            return Err(format!("ERR Unknown lua shebang option: {p}"));
+        };
+        for f in flags.split(',').filter(|f| !f.is_empty()) {
+            match f {
+                "no-writes" => no_writes = true,
+                "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
+                other => return Err(format!("ERR Unexpected flag in script shebang: {other}")),
+            }
+        }
+    }
+    Ok((no_writes, end))
+}
+
+pub struct Scripts {
+    pub vm: Mutex<vm::Vm>,
+    /// When the running script started (Unix ms; 0: none runs).
+    pub running_since: AtomicU64,
+    /// `SCRIPT KILL` asked the running script to stop.
+    pub kill: std::sync::Arc<AtomicBool>,
+    /// The running script has written (it can then not be killed).
+    pub wrote: AtomicBool,
+    /// Scripts cached (for INFO without taking the VM's lock).
+    pub cached: AtomicU64,
+    pub cached_bytes: AtomicU64,
+}
+
+impl Default for Scripts {
+    fn default() -> Scripts {
+        let kill = std::sync::Arc::new(AtomicBool::new(false));
+        Scripts {
+            vm: Mutex::new(vm::Vm::new(kill.clone()).expect("the Lua VM starts")),
+            running_since: AtomicU64::new(0),
+            kill,
+            wrote: AtomicBool::new(false),
+            cached: AtomicU64::new(0),
+            cached_bytes: AtomicU64::new(0),
+        }
+    }
+}
+
+/// The SHA1 of a script, in lowercase hex (its name in the cache).
+pub fn sha1hex(body: &[u8]) -> String {
+    sha1_smol::Sha1::from(body).digest().to_string()
+}
+
+impl Scripts {
+    /// Compile and cache `body` (a no-op when cached); its SHA1, or Redis's compile error.
+    pub fn load(&self, vm: &mut vm::Vm, body: &Bytes) -> Result<String, String> {
+        let sha = sha1hex(body);
+        if vm.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let (no_writes, code) = shebang(body)?;
+        let func = vm.compile(&body[code..])?;
+        vm.scripts.insert(
+            sha.clone(),
+            Script {
+                body: body.clone(),
+                func,
+                no_writes,
+            },
+        );
+        self.cached
+            .store(vm.scripts.len() as u64, Ordering::Relaxed);
+        self.cached_bytes
+            .fetch_add(body.len() as u64 + 40, Ordering::Relaxed);
+        Ok(sha)
+    }
+
+    /// `SCRIPT FLUSH`: forget every script (and start a fresh VM, as Redis does).
+    pub fn flush(&self) {
+        let mut vm = self.vm.lock();
+        if let Ok(fresh) = vm::Vm::new(self.kill.clone()) {
+            *vm = fresh;
+        } else {
+            vm.scripts = HashMap::new();
+        }
+        self.cached.store(0, Ordering::Relaxed);
+        self.cached_bytes.store(0, Ordering::Relaxed);
+    }
+
+    /// Whether a script has run past `threshold_ms` (other clients then get `-BUSY`).
+    pub fn busy(&self, now_ms: u64, threshold_ms: u64) -> bool {
+        let since = self.running_since.load(Ordering::Relaxed);
+        since != 0 && threshold_ms > 0 && now_ms.saturating_sub(since) >= threshold_ms
+    }
+}

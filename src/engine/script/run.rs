@@ -1,0 +1,245 @@
+//! Running one script: `KEYS`/`ARGV`, `redis.call` dispatch under the script's locks, the
+//! result, and what it propagates.
+//!
+//! The script runs inside its command's handler, which holds every shard (scripts declare
+//! `Scope::All`), so each `redis.call` is a nested dispatch on those locks: checked as Redis
+//! checks calls from scripts, run by the command's own handler with a context of its own,
+//! then its effects are merged into the script's. A script's effects are propagated as the
+//! commands it ran (in `MULTI`/`EXEC` when several, unless the script itself runs inside a
+//! transaction, whose block already wraps them). Time stands still while it runs.
+
+use super::convert::{frame_to_lua, lua_to_reply};
+use crate::engine::batch::Records;
+use crate::engine::ctx::{CmdError, Ctx, Effects, ErrKind, Outcome};
+use crate::engine::flags;
+use crate::resp::{Frame, Protocol, ReplyBuf};
+use bytes::Bytes;
+use mlua::{Function, Lua, MultiValue, Value};
+use std::sync::atomic::Ordering;
+
+/// What a script may do.
+#[derive(Clone, Copy)]
+pub struct Mode {
+    /// `EVAL_RO`/`EVALSHA_RO` or a `no-writes` script: write commands are refused.
+    pub read_only: bool,
+}
+
+fn lua_err(text: &str) -> Frame {
+    Frame::Error(text.to_string())
+}
+
+/// The arguments of a `redis.call`: strings, or numbers (sent as Redis formats them).
+fn call_args(args: MultiValue) -> Result<Vec<Bytes>, Frame> {
+    if args.is_empty() {
+        return Err(lua_err(
+            "ERR Please specify at least one argument for this redis lib call",
+        ));
+    }
+    let mut out = Vec::with_capacity(args.len());
+    for a in args {
+        match a {
+            Value::String(s) => out.push(Bytes::copy_from_slice(&s.as_bytes())),
+            Value::Integer(n) => out.push(Bytes::from(n.to_string())),
+            Value::Number(n) => out.push(Bytes::from(crate::num::fmt_double(n))),
+            _ => {
+                return Err(lua_err(
+                    "ERR Lua redis lib command arguments must be strings or integers",
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One `redis.call`: the reply as a frame (an error frame when refused or failed).
+fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Records) -> Frame {
+    let engine = ctx.engine;
+    let reg = engine.registry;
+    let idx = match reg.resolve(args) {
+        Ok(i) => i,
+        Err(_) => return lua_err("ERR Unknown Redis command called from script"),
+    };
+    let cmd = reg.cmds[idx];
+    let argc = args.len() as i32;
+    if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
+        return lua_err("ERR Wrong number of args calling Redis command from script");
+    }
+    if cmd.flags & flags::NOSCRIPT != 0 {
+        return lua_err("ERR This Redis command is not allowed from script");
+    }
+    if mode.read_only && cmd.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
+        return lua_err("ERR Write commands are not allowed from read-only scripts.");
+    }
+    if engine.monitors.any() {
+        engine.monitors.feed(ctx.client.db, "lua", args);
+    }
+    let db = ctx.client.db;
+    let mut fx = Effects {
+        logging: ctx.fx.logging,
+        track_keys: ctx.fx.track_keys,
+        notify: ctx.fx.notify,
+        ..Effects::default()
+    };
+    let mut out = ReplyBuf::new(if resp3 {
+        Protocol::Resp3
+    } else {
+        Protocol::Resp2
+    });
+    let result = {
+        let mut child = Ctx {
+            engine,
+            client: &mut *ctx.client,
+            out: &mut out,
+            now: ctx.now,
+            keys: &mut *ctx.keys,
+            fx: &mut fx,
+            loading: ctx.loading,
+            atomic: true,
+        };
+        (cmd.handler)(&mut child, args)
+    };
+    ctx.keys.flush_expired_into(Some(log));
+    if let Err(e) = result {
+        return Frame::Error(e.text.into_owned());
+    }
+    merge(ctx, fx, db, args, log);
+    Frame::parse(&out.buf).map_or(Frame::Null, |(f, _)| f)
+}
+
+/// A nested command succeeded: its effects become the script's.
+fn merge(ctx: &mut Ctx, mut fx: Effects, db: usize, args: &[Bytes], log: &mut Records) {
+    if fx.dirty > 0 {
+        ctx.fx.dirty += fx.dirty;
+        ctx.engine.scripts.wrote.store(true, Ordering::Relaxed);
+        if fx.logging {
+            match fx.records.take() {
+                Some(rs) => log.extend(rs.into_iter().map(|r| (db, r))),
+                None => log.push((db, args.iter().map(|a| a.to_vec()).collect())),
+            }
+        }
+    }
+    ctx.fx.modified.extend(fx.modified.drain(..));
+    ctx.fx.notes.append(&mut fx.notes);
+    if let Some(rare) = fx.rare.take() {
+        let mine = ctx.fx.rare();
+        mine.flushed.extend(rare.flushed);
+        if rare.swapped.is_some() {
+            mine.swapped = rare.swapped;
+        }
+        mine.make_room |= rare.make_room;
+    }
+}
+
+/// Run the compiled script `func` (named `sha`) with `keys` and `argv`, writing its result
+/// (or its error) as the reply.
+pub fn run(
+    ctx: &mut Ctx,
+    sha: &str,
+    func: Function,
+    keys: &[Bytes],
+    argv: &[Bytes],
+    mode: Mode,
+) -> Outcome {
+    let engine = ctx.engine;
+    let scripts = &engine.scripts;
+    let vm = scripts.vm.lock();
+    let lua: &Lua = &vm.lua;
+    let to_table = |items: &[Bytes]| -> mlua::Result<mlua::Table> {
+        let t = lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, a) in items.iter().enumerate() {
+            t.raw_set(i + 1, lua.create_string(a)?)?;
+        }
+        Ok(t)
+    };
+    let setup = (|| -> mlua::Result<()> {
+        vm.env.raw_set("KEYS", to_table(keys)?)?;
+        vm.env.raw_set("ARGV", to_table(argv)?)?;
+        Ok(())
+    })();
+    if let Err(e) = setup {
+        return Err(CmdError::owned(
+            ErrKind::Err,
+            format!("ERR Error running script {sha}, {e}"),
+        ));
+    }
+    vm.resp.store(2, Ordering::Relaxed);
+    scripts.kill.store(false, Ordering::Relaxed);
+    scripts.wrote.store(false, Ordering::Relaxed);
+    scripts
+        .running_since
+        .store(engine.store.now().max(1), Ordering::Relaxed);
+    let caller_db = ctx.client.db;
+    let mut log = Records::new();
+    let resp = vm.resp.clone();
+    let result = lua.scope(|scope| {
+        let f = scope.create_function_mut(|lua, args: MultiValue| {
+            let resp3 = resp.load(Ordering::Relaxed) == 3;
+            let frame = match call_args(args) {
+                Ok(a) => dispatch(ctx, &a, mode, resp3, &mut log),
+                Err(e) => e,
+            };
+            let ok = !matches!(frame, Frame::Error(_));
+            let v = frame_to_lua(lua, frame, resp3)?;
+            Ok((ok, v))
+        })?;
+        vm.hooks.raw_set("dispatch", f.clone())?;
+        lua.set_named_registry_value(super::vm::DISPATCH, f)?;
+        let r = vm.run.call::<(bool, Value)>(func);
+        vm.hooks.raw_set("dispatch", Value::Nil)?;
+        lua.set_named_registry_value(super::vm::DISPATCH, Value::Nil)?;
+        r
+    });
+    scripts.running_since.store(0, Ordering::Relaxed);
+    // SELECT inside a script does not leak to its caller.
+    ctx.client.db = caller_db;
+    let out_resp3 = vm.resp.load(Ordering::Relaxed) == 3;
+    match result {
+        Ok((true, v)) => lua_to_reply(&v, ctx.out, out_resp3),
+        Ok((false, Value::Table(t))) => {
+            let msg: String = t
+                .raw_get("err")
+                .unwrap_or_else(|_| "ERR unknown error".into());
+            let mut text = msg.trim_start_matches('-').to_string();
+            if let (Ok(source), Ok(line)) = (
+                t.raw_get::<String>("source"),
+                t.raw_get::<mlua::Value>("line"),
+            ) {
+                let line = match line {
+                    Value::Integer(n) => n.to_string(),
+                    Value::Number(n) => (n as i64).to_string(),
+                    Value::String(s) => s.to_string_lossy(),
+                    _ => String::new(),
+                };
+                text.push_str(&format!(" script: {sha}, on {source}:{line}."));
+            }
+            ctx.out.error(&text);
+        }
+        Ok((false, other)) => ctx.out.error(&format!(
+            "ERR Error running script {sha}, {}",
+            match other {
+                Value::String(s) => s.to_string_lossy(),
+                _ => "execution failure".to_string(),
+            }
+        )),
+        Err(e) => ctx
+            .out
+            .error(&format!("ERR Error running script {sha}, {e}")),
+    }
+    drop(vm);
+    // The script's effects, as the commands it ran (expired keys' DELs included, which
+    // count as a change so they are propagated).
+    if !log.is_empty() {
+        ctx.fx.dirty = ctx.fx.dirty.max(1);
+        if ctx.atomic || log.len() == 1 {
+            ctx.fx.tagged = Some(log);
+        } else {
+            let first = log[0].0;
+            let mut block = Records::with_capacity(log.len() + 2);
+            block.push((first, vec![b"MULTI".to_vec()]));
+            block.extend(log);
+            block.push((first, vec![b"EXEC".to_vec()]));
+            ctx.fx.tagged = Some(block);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! The Lua VM and Redis's sandbox around it.
+//!
+//! - Libraries: base (without `loadfile`/`dofile`), `string`, `table` and `math`; no `os`,
+//!   `io`, `package`, `require` or `debug` (loaded for the error handler only).
+//! - Scripts run in an environment whose globals are read-only: assigning a global fails
+//!   with `Attempt to modify a readonly table`, reading an unknown one with `Script attempted
+//!   to access nonexistent global variable '…'`, as in Redis 7.
+//! - `redis.call`/`redis.pcall` reach the dispatcher through `hooks.dispatch`, a function the
+//!   runner installs for the length of one script (`engine::batch::script`).
+//! - Errors are caught by a handler that records where in the script they happened, so the
+//!   reply reads `-ERR user_script:1: … script: <sha>, on @user_script:1.` as Redis's does.
+
+use super::{Script, LUA_MEMORY_LIMIT};
+use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+
+/// Instructions between two looks at `SCRIPT KILL` and the busy clock.
+pub const HOOK_EVERY: u32 = 100_000;
+
+/// Run once when the VM starts: builds the sandbox and returns what the runner needs.
+const SETUP: &str = r#"
+local dbg = debug
+local env = {}
+for k, v in pairs(_G) do env[k] = v end
+env.loadfile = nil
+env.dofile = nil
+env.debug = nil
+local hooks = {}
+local redis = {}
+env.redis = redis
+redis.LOG_DEBUG = 0
+redis.LOG_VERBOSE = 1
+redis.LOG_NOTICE = 2
+redis.LOG_WARNING = 3
+redis.REPL_NONE = 0
+redis.REPL_AOF = 1
+redis.REPL_SLAVE = 2
+redis.REPL_REPLICA = 2
+redis.REPL_ALL = 3
+redis.REDIS_VERSION = "7.0.15"
+redis.REDIS_VERSION_NUM = 458767
+redis.pcall = function(...)
+  local ok, v = hooks.dispatch(...)
+  return v
+end
+redis.status_reply = function(s)
+  if type(s) ~= "string" then error("wrong number or type of arguments", 2) end
+  return {ok = s}
+end
+redis.error_reply = function(e)
+  if type(e) ~= "string" then error("wrong number or type of arguments", 2) end
+  if e:sub(1, 1) ~= "-" then e = "-" .. e end
+  local sp = e:find(" ", 1, true)
+  local code, msg
+  if sp then code, msg = e:sub(2, sp - 1), e:sub(sp + 1) else code, msg = "ERR", e:sub(2) end
+  msg = msg:gsub("^[\r\n]+", ""):gsub("[\r\n]+$", "")
+  return {err = code .. " " .. msg}
+end
+redis.set_repl = function(n)
+  if type(n) ~= "number" then error("wrong number or type of arguments", 2) end
+  if n < 0 or n > 3 then error("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.", 2) end
+end
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.log = function(level, ...)
+  if type(level) ~= "number" then error("First argument must be a number (log level).", 2) end
+  if level < 0 or level > 3 then error("Invalid debug level.", 2) end
+end
+setmetatable(env, {__index = function(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end})
+local proxy = setmetatable({}, {
+  __index = env,
+  __newindex = function() error("Attempt to modify a readonly table", 2) end,
+  __metatable = false,
+})
+env._G = proxy
+local function handler(err)
+  local lvl = 2
+  local i = dbg.getinfo(lvl, "Sl")
+  while i and i.source ~= "@user_script" do
+    lvl = lvl + 1
+    i = dbg.getinfo(lvl, "Sl")
+  end
+  if type(err) ~= "table" then err = {err = "ERR " .. tostring(err)} end
+  if i then
+    err.source = i.source
+    err.line = i.currentline
+  end
+  return err
+end
+local function run(f) return xpcall(f, handler) end
+return env, proxy, hooks, redis, run
+"#;
+
+/// The registry name of the runner's dispatch function while a script runs.
+pub const DISPATCH: &str = "ferrokv_dispatch";
+
+/// `redis.call(...)`: calls the dispatch function with the arguments; it returns (ok, value):
+/// the value, or raised as the error (a `{err=…}` table) when not ok.
+unsafe extern "C-unwind" fn raw_call(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+    use mlua::ffi;
+    let n = ffi::lua_gettop(l);
+    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv_dispatch".as_ptr());
+    ffi::lua_insert(l, 1);
+    ffi::lua_call(l, n, 2);
+    if ffi::lua_toboolean(l, -2) == 0 {
+        ffi::lua_error(l);
+    }
+    1
+}
+
+pub struct Vm {
+    pub lua: Lua,
+    pub scripts: HashMap<String, Script>,
+    /// The scripts' globals (KEYS and ARGV are set here) and the read-only view they see.
+    pub env: Table,
+    proxy: Table,
+    /// `hooks.dispatch` is set by the runner for one script.
+    pub hooks: Table,
+    /// `xpcall` of a script with the error handler: returns (ok, value).
+    pub run: Function,
+    /// The protocol `redis.setresp` chose for the running script's `redis.call` replies.
+    pub resp: Arc<AtomicU8>,
+}
+
+impl Vm {
+    pub fn new(kill: Arc<AtomicBool>) -> mlua::Result<Vm> {
+        // `debug` is loaded for the error handler only: the setup keeps it in a local and
+        // scripts never see it (hence the unsafe constructor, which allows loading it).
+        let lua = unsafe {
+            Lua::unsafe_new_with(
+                StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
+                LuaOptions::default(),
+            )
+        };
+        lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
+        let (env, proxy, hooks, redis, run): (Table, Table, Table, Table, Function) =
+            lua.load(SETUP).set_name("@redis_setup").eval()?;
+        redis.set(
+            "sha1hex",
+            lua.create_function(|_, s: Value| match s {
+                Value::String(s) => Ok(super::sha1hex(&s.as_bytes())),
+                Value::Integer(n) => Ok(super::sha1hex(n.to_string().as_bytes())),
+                Value::Number(n) => Ok(super::sha1hex(crate::num::fmt_double(n).as_bytes())),
+                _ => Err(mlua::Error::runtime("wrong number of arguments")),
+            })?,
+        )?;
+        // `redis.call` is a C function (as in Redis) so that `return redis.call(…)` is not a
+        // tail call: the script's frame stays for the error handler to name its line.
+        redis.set("call", unsafe { lua.create_c_function(raw_call)? })?;
+        let resp = Arc::new(AtomicU8::new(2));
+        let r = resp.clone();
+        redis.set(
+            "setresp",
+            lua.create_function(move |_, n: Value| {
+                let v = match n {
+                    Value::Integer(i) => i as f64,
+                    Value::Number(f) => f,
+                    _ => {
+                        return Err(mlua::Error::runtime(
+                            "redis.setresp() requires one argument.",
+                        ))
+                    }
+                };
+                if v != 2.0 && v != 3.0 {
+                    return Err(mlua::Error::runtime("RESP version must be 2 or 3."));
+                }
+                r.store(v as u8, Ordering::Relaxed);
+                Ok(())
+            })?,
+        )?;
+        // A script that runs on and on is stopped here when SCRIPT KILL asks.
+        lua.set_hook(
+            mlua::HookTriggers::new().every_nth_instruction(HOOK_EVERY),
+            move |_, _| {
+                if kill.load(Ordering::Relaxed) {
+                    return Err(mlua::Error::runtime(
+                        "ERR Script killed by user with SCRIPT KILL...",
+                    ));
+                }
+                Ok(mlua::VmState::Continue)
+            },
+        )?;
+        Ok(Vm {
+            lua,
+            scripts: HashMap::new(),
+            env,
+            proxy,
+            hooks,
+            run,
+            resp,
+        })
+    }
+
+    /// Compile a script body as Redis does (`@user_script`, text only, read-only globals).
+    pub fn compile(&self, body: &[u8]) -> Result<Function, String> {
+        self.lua
+            .load(body)
+            .set_name("@user_script")
+            .set_mode(mlua::chunk::ChunkMode::Text)
+            .set_environment(self.proxy.clone())
+            .into_function()
+            .map_err(|e| {
+                let msg = match e {
+                    mlua::Error::SyntaxError { message, .. } => message,
+                    other => other.to_string(),
+                };
+                format!("ERR Error compiling script (new function): {msg}")
+            })
+    }
+
+    /// Bytes the VM holds.
+    pub fn memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+}
