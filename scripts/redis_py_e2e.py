@@ -14,6 +14,7 @@ speaking RESP3 (`redis.Redis(host, port, protocol=3)`).
 
     scripts/redis_py_e2e.py [BIN]            # ferrokv binary, default target/debug/ferrokv
     scripts/redis_py_e2e.py --server redis   # the same checks against a real redis-server
+    scripts/redis_py_e2e.py --io-threads 4   # the server started with --io-threads 4
 
 The server listens on a free loopback port and is stopped by PID at the end. Any failure
 prints a FAIL line and exits non-zero; a watchdog fails the run if it takes over 50 seconds.
@@ -70,8 +71,8 @@ def watchdog():
     os._exit(2)
 
 
-def start_server(kind, binary):
-    """Start the server on a free port; return (process, port)."""
+def start_server(kind, binary, extra):
+    """Start the server on a free port (with extra options); return its port."""
     global server_proc
     for _ in range(10):
         port = free_port()
@@ -80,6 +81,7 @@ def start_server(kind, binary):
                    "--appendonly", "no", "--loglevel", "warning", "--daemonize", "no"]
         else:
             cmd = [binary, "--port", str(port), "--bind", "127.0.0.1", "--loglevel", "warning"]
+        cmd += extra
         server_proc = subprocess.Popen(cmd, stdout=server_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.time() + 10
         while time.time() < deadline and server_proc.poll() is None:
@@ -413,6 +415,7 @@ def main():
     ap.add_argument("binary", nargs="?", default="target/debug/ferrokv", help="ferrokv binary")
     ap.add_argument("--server", choices=["ferrokv", "redis"], default="ferrokv",
                     help="run against ferrokv (default) or a real redis-server")
+    ap.add_argument("--io-threads", type=int, help="start the server with --io-threads N")
     args = ap.parse_args()
     if args.server == "ferrokv" and not os.access(args.binary, os.X_OK):
         sys.exit(f"FAIL: ferrokv binary {args.binary} not found (build it first)")
@@ -422,7 +425,8 @@ def main():
     timer.start()
     t0 = time.time()
     try:
-        port = start_server(args.server, args.binary)
+        extra = ["--io-threads", str(args.io_threads)] if args.io_threads else []
+        port = start_server(args.server, args.binary, extra)
         r = redis.Redis("127.0.0.1", port, protocol=3, socket_timeout=10)
         hello = r.execute_command("HELLO", "3")
         proto = hello.get(b"proto", hello.get("proto"))
