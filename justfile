@@ -11,6 +11,7 @@ test: fmt-check lint
     cargo test
     just smoke
     just metrics-e2e
+    just redis-py-e2e
     just spec-oracle
 
 fmt:
@@ -53,6 +54,22 @@ metrics-e2e:
         if [ -x target/py/bin/python ]; then py=target/py/bin/python; fi
     fi
     "$py" scripts/metrics_e2e.py target/debug/ferrokv
+
+# Transactions (pipelines with MULTI/EXEC, WATCH retry loops from 8 threads), a pub/sub listener
+# thread and keyspace notifications through redis-py speaking RESP3. Extra options go to the
+# script: `just redis-py-e2e --server redis` runs the same checks against a real redis-server.
+redis-py-e2e *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build
+    py=python3
+    if ! python3 -c 'import sys, redis; sys.exit(int(redis.__version__.split(".")[0]) < 5)' 2>/dev/null; then
+        if ! target/py-redis/bin/python -c 'import redis' 2>/dev/null; then
+            python3 -m venv target/py-redis && target/py-redis/bin/pip install -q 'redis>=5'
+        fi
+        py=target/py-redis/bin/python
+    fi
+    "$py" scripts/redis_py_e2e.py "${CARGO_TARGET_DIR:-target}/debug/ferrokv" {{ARGS}}
 
 # User-space instructions per request (valgrind callgrind), ferrokv against redis-server:
 # repeatable where CPU time on a shared machine is not.
