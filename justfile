@@ -118,7 +118,9 @@ fuzz SECONDS="60":
     fi
 
 # Throughput and CPU per operation against redis-server, interleaved (see scripts/bench.py;
-# `just bench --suite collections` for the list, set, hash, sorted-set and BRPOP rows).
+# `just bench --suite collections` for the list, set, hash, sorted-set and BRPOP rows;
+# `just bench --suite pubsub` for MULTI/EXEC, PUBLISH to 1 and 100 draining subscribers and
+# PUBLISH latency beside 10k pattern subscriptions, driven by examples/loadgen.rs).
 bench *ARGS:
     cargo build --release
     python3 scripts/bench.py {{ARGS}}

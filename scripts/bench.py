@@ -7,11 +7,18 @@ around the run. Prints per row: median requests/s of each, the ratio ferrokv/red
 server's CPU microseconds per operation. Then an expiry-stall check: a million keys that all
 expire in the same second, with GET latency (p50/p99/max) measured while they expire.
 
+`--suite pubsub` runs what redis-benchmark cannot, with the loadgen example (built once here):
+MULTI + 3 x INCR + EXEC as one op; PUBLISH to a channel with 1 and with 100 subscribers that
+drain their sockets (every subscriber must get every message: the delivery table shows the
+fewest any subscriber got, as a share of what was published); and the round trip of single
+PUBLISHes while another client holds 10,000 pattern subscriptions.
+
 Both servers run with persistence off, on free loopback ports, and are stopped by PID at the end.
 """
 import argparse
 import csv
 import io
+import json
 import os
 import signal
 import socket
@@ -31,6 +38,22 @@ COLLECTIONS = [
     "zadd", "ZSCORE myzset element:__rand_int__", "ZRANGE myzset 0 9",
     "brpop",
 ]
+
+
+# `--suite pubsub`: (row label, loadgen mode, subscribers), each at pipeline depths 1 and 16.
+PUBSUB = [
+    ("MULTI + 3 x INCR + EXEC", "multi-incr", 0),
+    ("PUBLISH, 1 subscriber", "publish", 1),
+    ("PUBLISH, 100 subscribers", "publish", 100),
+]
+# The latency rows: patterns held by the other client (0: no other client). The channel
+# matches exactly one of them (`user:42:*`).
+LATENCY_PATTERNS = [0, 10_000]
+LATENCY_CHANNEL = "user:42:inbox"
+
+
+def target_dir():
+    return os.environ.get("CARGO_TARGET_DIR", "target")
 
 
 def free_port():
@@ -120,6 +143,152 @@ def expiry_stall(port, keys):
     return float(row[4]), float(row[6]), float(row[7]), left
 
 
+def loadgen_json(out, what):
+    """The result line of a loadgen run (its last line of output)."""
+    lines = out.strip().splitlines()
+    try:
+        res = json.loads(lines[-1])
+    except (IndexError, ValueError):
+        sys.exit(f"loadgen {what}: no result line in {out!r}")
+    if "error" in res and "mode" not in res:
+        sys.exit(f"loadgen {what}: {res['error']}")
+    return res
+
+
+def loadgen(lg, port, mode, *args):
+    cmd = [lg, "--port", str(port), "--mode", mode, *map(str, args)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+    return loadgen_json(out, mode)
+
+
+def start_subscribers(lg, port, mode, *args, stdin=None):
+    """A subscribing loadgen, returned once it printed READY (every subscription confirmed)."""
+    proc = subprocess.Popen([lg, "--port", str(port), "--mode", mode, *map(str, args)],
+                            stdin=stdin, stdout=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    if first.strip() != "READY":
+        proc.wait(timeout=10)
+        sys.exit(f"loadgen {mode}: {first.strip() or 'exited before READY'}")
+    return proc
+
+
+def finish_subscribers(proc, mode, timeout):
+    out, _ = proc.communicate(timeout=timeout)
+    return loadgen_json(out, mode)
+
+
+def pubsub_run(lg, server, mode, subs, pipeline, opts, channel):
+    """One row's run against one server: (ops/s, server CPU us per op, publisher result,
+    subscriber result or None)."""
+    proc, port = server
+    sub = None
+    if subs:
+        # The duration is only a safety cap: the subscribers stop at the publisher's __stop__.
+        sub = start_subscribers(lg, port, "subscribe-drain", "--clients", subs, "--channel", channel,
+                                "--duration", opts.seconds + 30)
+    before = cpu_seconds(proc.pid)
+    res = loadgen(lg, port, mode, "--clients", opts.clients, "--pipeline", pipeline,
+                  "--duration", opts.seconds, "--channel", channel, "--stop")
+    sres = finish_subscribers(sub, "subscribe-drain", opts.seconds + 60) if sub else None
+    cpu = cpu_seconds(proc.pid) - before
+    return res["ops_per_sec"], cpu * 1e6 / max(res["ops"], 1), res, sres
+
+
+def latency_run(lg, server, patterns, opts):
+    """Single PUBLISH round trips while another client holds `patterns` pattern subscriptions:
+    (publisher result, server CPU us per publish, pattern subscriber result or None)."""
+    proc, port = server
+    psub = None
+    if patterns:
+        psub = start_subscribers(lg, port, "psubscribe-many", "--patterns", patterns,
+                                 "--duration", opts.seconds + 60, stdin=subprocess.PIPE)
+    before = cpu_seconds(proc.pid)
+    res = loadgen(lg, port, "publish-latency", "--channel", LATENCY_CHANNEL, "--duration", opts.seconds)
+    cpu = cpu_seconds(proc.pid) - before
+    pres = None
+    if psub:
+        # communicate() closes its stdin, which tells it to stop draining and report.
+        pres = finish_subscribers(psub, "psubscribe-many", 30)
+    return res, cpu * 1e6 / max(res["ops"], 1), pres
+
+
+def pubsub_suite(servers, opts):
+    env = dict(os.environ, CARGO_TARGET_DIR=target_dir())
+    subprocess.run(["cargo", "build", "--release", "--example", "loadgen"], check=True, env=env)
+    lg = os.path.join(target_dir(), "release", "examples", "loadgen")
+    rows = [(label, mode, subs, p) for p in (1, 16) for label, mode, subs in PUBSUB]
+    results, lat, problems = {}, {}, []
+    for r in range(opts.rounds):
+        order = ["ferrokv", "redis"] if r % 2 == 0 else ["redis", "ferrokv"]
+        for i, (label, mode, subs, pipeline) in enumerate(rows):
+            for kind in order:
+                channel = f"bench:{r}:{i}:{kind}"
+                rps, cpu, res, sres = pubsub_run(lg, servers[kind], mode, subs, pipeline, opts, channel)
+                results.setdefault((i, kind), []).append((rps, cpu, res, sres))
+                where = f"{kind} round {r + 1} {label} -P {pipeline}"
+                if res["errors"]:
+                    problems.append(f"{where}: {res['errors']} errors, first: {res['first_error']}")
+                if mode == "publish" and res["receivers"] != res["ops"] * subs:
+                    problems.append(f"{where}: PUBLISH replies summed to {res['receivers']}, "
+                                    f"expected {res['ops']} x {subs}")
+                if sres and (sres["min_per_subscriber"] != res["ops"] or sres["stopped"] != subs or sres["error"]):
+                    problems.append(f"{where}: published {res['ops']}, subscribers got "
+                                    f"{sres['min_per_subscriber']}..{sres['max_per_subscriber']}, "
+                                    f"{sres['stopped']} stopped, {sres['closed']} closed by the server, "
+                                    f"{sres['timed_out']} timed out, error: {sres['error']}")
+        for patterns in LATENCY_PATTERNS:
+            for kind in order:
+                res, cpu, pres = latency_run(lg, servers[kind], patterns, opts)
+                lat.setdefault((patterns, kind), []).append((res, cpu, pres))
+                where = f"{kind} round {r + 1} latency with {patterns} patterns"
+                want = 1 if patterns else 0
+                if res["errors"] or res["receivers"] != res["ops"] * want:
+                    problems.append(f"{where}: {res['errors']} errors ({res['first_error']}), receivers "
+                                    f"{res['receivers']} for {res['ops']} publishes, expected {want} each")
+                if pres and (pres["messages"] != res["ops"] or pres["error"]):
+                    problems.append(f"{where}: pattern subscriber got {pres['messages']} of {res['ops']}, "
+                                    f"error: {pres['error']}")
+        print(f"round {r + 1}/{opts.rounds} done", file=sys.stderr)
+
+    med = statistics.median
+    print(f"\nloadgen -c {opts.clients}, {opts.seconds:g}s per run, {opts.rounds} rounds interleaved, medians"
+          " (a transaction or a PUBLISH is one op)")
+    print(f"{'test':<38} {'-P':>3} {'ferrokv rps':>12} {'redis rps':>12} {'ratio':>6} {'fk cpu us/op':>13} {'redis cpu us/op':>16}")
+    for i, (label, mode, subs, pipeline) in enumerate(rows):
+        fk, rd = results[(i, "ferrokv")], results[(i, "redis")]
+        fk_rps, rd_rps = med(x[0] for x in fk), med(x[0] for x in rd)
+        fk_cpu, rd_cpu = med(x[1] for x in fk), med(x[1] for x in rd)
+        print(f"{label:<38} {pipeline:>3} {fk_rps:>12.0f} {rd_rps:>12.0f} {fk_rps / rd_rps:>6.2f} {fk_cpu:>13.2f} {rd_cpu:>16.2f}")
+
+    print("\ndelivery: messages/s received over all subscribers (medians); 'got' is the fewest any one"
+          " subscriber received, as a share of the messages published (worst round)")
+    print(f"{'test':<38} {'-P':>3} {'ferrokv msg/s':>14} {'redis msg/s':>12} {'ratio':>6} {'fk got':>8} {'redis got':>10}")
+    for i, (label, mode, subs, pipeline) in enumerate(rows):
+        if not subs:
+            continue
+        fk, rd = results[(i, "ferrokv")], results[(i, "redis")]
+        fk_m = med(x[3]["messages_per_sec"] for x in fk)
+        rd_m = med(x[3]["messages_per_sec"] for x in rd)
+        fk_got = min(x[3]["min_per_subscriber"] / max(x[2]["ops"], 1) for x in fk) * 100
+        rd_got = min(x[3]["min_per_subscriber"] / max(x[2]["ops"], 1) for x in rd) * 100
+        print(f"{label:<38} {pipeline:>3} {fk_m:>14.0f} {rd_m:>12.0f} {fk_m / rd_m:>6.2f} {fk_got:>7.2f}% {rd_got:>9.2f}%")
+
+    print(f"\nPUBLISH round trip (one client, not pipelined, channel {LATENCY_CHANNEL}) while another client"
+          " holds N patterns (user:{i}:* plus 8 *-prefixed); us, medians over rounds")
+    print(f"{'server':<8} {'patterns':>9} {'p50':>8} {'p99':>8} {'max':>8} {'rps':>8} {'cpu us/op':>10}")
+    for patterns in LATENCY_PATTERNS:
+        for kind in ("ferrokv", "redis"):
+            runs = lat[(patterns, kind)]
+            p50, p99, mx = (med(x[0][k] for x in runs) for k in ("p50_us", "p99_us", "max_us"))
+            rps, cpu = med(x[0]["ops_per_sec"] for x in runs), med(x[1] for x in runs)
+            print(f"{kind:<8} {patterns:>9} {p50:>8.0f} {p99:>8.0f} {mx:>8.0f} {rps:>8.0f} {cpu:>10.2f}")
+
+    if problems:
+        print("\nproblems:")
+        for p in problems:
+            print(f"  {p}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rounds", type=int, default=3)
@@ -127,8 +296,9 @@ def main():
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--keyspace", type=int, default=100_000)
     ap.add_argument("--expiry-keys", type=int, default=1_000_000)
-    ap.add_argument("--binary", default="target/release/ferrokv")
-    ap.add_argument("--suite", choices=["strings", "collections"], default="strings")
+    ap.add_argument("--binary", default=os.path.join(target_dir(), "release", "ferrokv"))
+    ap.add_argument("--suite", choices=["strings", "collections", "pubsub"], default="strings")
+    ap.add_argument("--seconds", type=float, default=2.0, help="seconds per loadgen run (pubsub suite)")
     opts = ap.parse_args()
     tests = COLLECTIONS if opts.suite == "collections" else TESTS
     if opts.suite == "collections":
@@ -137,6 +307,9 @@ def main():
     servers = {kind: start(kind, opts.binary) for kind in ("ferrokv", "redis")}
     results = {}
     try:
+        if opts.suite == "pubsub":
+            pubsub_suite(servers, opts)
+            return
         for r in range(opts.rounds):
             order = ["ferrokv", "redis"] if r % 2 == 0 else ["redis", "ferrokv"]
             for pipeline in (1, 16):
