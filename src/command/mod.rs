@@ -11,6 +11,7 @@ pub mod connection;
 pub mod dump;
 pub mod error;
 pub mod expire;
+pub mod function;
 pub mod hash;
 pub mod info;
 pub mod introspect;
@@ -55,6 +56,7 @@ const FAMILIES: &[&[Cmd]] = &[
     sort::COMMANDS,
     pubsub::COMMANDS,
     scripting::COMMANDS,
+    function::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

@@ -147,8 +147,9 @@ fn pubsub_channels(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 fn pubsub_shardchannels(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     channels_generic(ctx, args, true)
 }
+/// A flat array of channel, count pairs, in RESP3 too (as Redis 7.0 answers).
 fn numsub_generic(ctx: &mut Ctx, args: &[Bytes], shard: bool) -> Outcome {
-    ctx.out.map(args.len() - 2);
+    ctx.out.array(2 * (args.len() - 2));
     for c in &args[2..] {
         let n = ctx.engine.pubsub.numsub(shard, c);
         ctx.out.bulk(c);

@@ -56,6 +56,7 @@ fn eval_generic(ctx: &mut Ctx, args: &[Bytes], by_sha: bool, read_only: bool) ->
     };
     let mode = Mode {
         read_only: read_only || no_writes,
+        function: false,
     };
     run(ctx, &sha, func, &args[3..3 + n], &args[3 + n..], mode)
 }

@@ -148,22 +148,6 @@ fn metrics(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     Ok(())
 }
 
-// ---- FUNCTION --------------------------------------------------------------------------
-
-fn function_flush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    if !flush_mode_ok(args, 2) {
-        return Err(error::SYNTAX);
-    }
-    ctx.out.ok();
-    Ok(())
-}
-
-/// No functions can be loaded (there is no scripting engine), so the list is always empty.
-fn function_list(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
-    ctx.out.array(0);
-    Ok(())
-}
-
 // ---- CONFIG ----------------------------------------------------------------------------
 
 /// `CONFIG GET parameter [parameter ...]`: globs match names and aliases; a plain name is
@@ -635,13 +619,6 @@ static COMMAND_SUBS: &[Cmd] = &[
     ),
 ];
 
-static FUNCTION_SUBS: &[Cmd] = &[
-    Cmd::new("flush", -2, WRITE | NOSCRIPT, "scripting", function_flush)
-        .doc("Deletes all libraries and functions.", "7.0.0"),
-    Cmd::new("list", -2, NOSCRIPT, "scripting", function_list)
-        .doc("Returns information about all libraries.", "7.0.0"),
-];
-
 pub static COMMANDS: &[Cmd] = &[
     Cmd::new("dbsize", 1, READONLY | FAST, "server", dbsize)
         .scope(Scope::Db)
@@ -682,7 +659,4 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new("command", -1, LOADING | STALE, "server", command_all)
         .subs(COMMAND_SUBS)
         .doc("Returns detailed information about all commands.", "2.8.13"),
-    Cmd::new("function", -2, 0, "scripting", container)
-        .subs(FUNCTION_SUBS)
-        .doc("A container for function commands.", "7.0.0"),
 ];

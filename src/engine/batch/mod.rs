@@ -589,8 +589,26 @@ impl State {
     /// and replies as it would alone; the records of those that changed data are propagated
     /// together, wrapped in `MULTI`/`EXEC` when there are several.
     fn run_atomic(&mut self, engine: &Engine, cmds: &[Vec<Bytes>], whole_keyspace: bool) {
+        self.run_atomic_watched(engine, cmds, whole_keyspace, None)
+    }
+
+    /// `run_atomic` for an EXEC: with `watch`, the watched keys are locked too and checked
+    /// once held (a write that touched them has then raised its event), so the transaction
+    /// runs only if none changed or expired; the replies go in one array (or a null array).
+    fn run_atomic_watched(
+        &mut self,
+        engine: &Engine,
+        cmds: &[Vec<Bytes>],
+        whole_keyspace: bool,
+        exec: Option<Option<&super::watch::Watching>>,
+    ) {
         let mut resolved = Vec::with_capacity(cmds.len());
         let mut slots = Slots::new();
+        if let Some(Some(w)) = exec {
+            for (db, k) in w.live_when_watched() {
+                slots.push(slot(db, k));
+            }
+        }
         let mut all = whole_keyspace;
         for args in cmds {
             match self.check(engine, args) {
@@ -616,6 +634,19 @@ impl State {
         let mut records = Records::new();
         if !self.loading {
             self.now = engine.store.now();
+        }
+        if let Some(watch) = exec {
+            let now = self.now;
+            let changed = watch.is_some_and(|w| {
+                w.is_dirty()
+                    || w.live_when_watched()
+                        .any(|(db, k)| locks.shard(db, k).peek_expired(k, now))
+            });
+            if changed {
+                self.out.null_array();
+                return;
+            }
+            self.out.array(cmds.len());
         }
         self.in_atomic = true;
         for (args, r) in cmds.iter().zip(resolved) {

@@ -54,7 +54,10 @@ impl State {
     pub(super) fn feed_monitors(&self, engine: &Engine, idx: usize, args: &[Bytes]) {
         let cmd = engine.registry.cmds[idx];
         // Scripts show themselves, ahead of the commands they run (see `command::scripting`).
-        let script = matches!(cmd.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro");
+        let script = matches!(
+            cmd.name,
+            "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro"
+        );
         if engine.monitors.any() && cmd.flags & flags::ADMIN == 0 && !script {
             engine
                 .monitors

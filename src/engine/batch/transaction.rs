@@ -5,7 +5,6 @@
 use super::State;
 use crate::engine::ctx::{CmdError, ErrKind};
 use crate::engine::errors as crate_error;
-use crate::engine::locks::{slot, LockSet, Slots};
 use crate::engine::{flags, Engine};
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
@@ -73,36 +72,13 @@ impl State {
             self.feed_monitors(engine, idx, args);
             return self.reject(Some(idx), &e);
         }
-        if let Some(w) = &watching {
-            if w.is_dirty() || self.watched_expired(engine, w) {
-                self.out.null_array();
-                self.account(engine, idx, args, true);
-                return;
-            }
+        // Checked again once the keys are locked (another thread may be changing one now).
+        if watching.as_ref().is_some_and(|w| w.is_dirty()) {
+            self.out.null_array();
+            self.account(engine, idx, args, true);
+            return;
         }
-        drop(watching);
-        self.out.array(queued.len());
-        self.run_atomic(engine, &queued, false);
+        self.run_atomic_watched(engine, &queued, false, Some(watching.as_ref()));
         self.account(engine, idx, args, true);
-    }
-
-    /// A watched key that was live when watched has passed its TTL (Redis fails the EXEC
-    /// even before the key is removed).
-    pub(super) fn watched_expired(
-        &mut self,
-        engine: &Engine,
-        w: &crate::engine::watch::Watching,
-    ) -> bool {
-        let mut slots = Slots::new();
-        for (db, k) in w.live_when_watched() {
-            slots.push(slot(db, k));
-        }
-        if slots.is_empty() {
-            return false;
-        }
-        let now = engine.store.now();
-        let mut locks = LockSet::new(engine, &mut slots);
-        w.live_when_watched()
-            .any(|(db, k)| locks.shard(db, k).peek_expired(k, now))
     }
 }

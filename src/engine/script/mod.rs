@@ -12,6 +12,7 @@
 //! or `SCRIPT KILL` stops it (which only works while it has not written).
 
 pub mod convert;
+pub mod function;
 pub mod run;
 pub mod vm;
 

@@ -22,6 +22,8 @@ use std::sync::atomic::Ordering;
 pub struct Mode {
     /// `EVAL_RO`/`EVALSHA_RO` or a `no-writes` script: write commands are refused.
     pub read_only: bool,
+    /// A function (`FCALL`): KEYS and ARGV are its arguments, not globals.
+    pub function: bool,
 }
 
 fn lua_err(text: &str) -> Frame {
@@ -151,17 +153,23 @@ pub fn run(
         }
         Ok(t)
     };
-    let setup = (|| -> mlua::Result<()> {
-        vm.env.raw_set("KEYS", to_table(keys)?)?;
-        vm.env.raw_set("ARGV", to_table(argv)?)?;
-        Ok(())
+    let setup = (|| -> mlua::Result<(mlua::Table, mlua::Table)> {
+        let (k, a) = (to_table(keys)?, to_table(argv)?);
+        if !mode.function {
+            vm.env.raw_set("KEYS", k.clone())?;
+            vm.env.raw_set("ARGV", a.clone())?;
+        }
+        Ok((k, a))
     })();
-    if let Err(e) = setup {
-        return Err(CmdError::owned(
-            ErrKind::Err,
-            format!("ERR Error running script {sha}, {e}"),
-        ));
-    }
+    let (keys_t, argv_t) = match setup {
+        Ok(t) => t,
+        Err(e) => {
+            return Err(CmdError::owned(
+                ErrKind::Err,
+                format!("ERR Error running script {sha}, {e}"),
+            ))
+        }
+    };
     vm.resp.store(2, Ordering::Relaxed);
     scripts.kill.store(false, Ordering::Relaxed);
     scripts.wrote.store(false, Ordering::Relaxed);
@@ -184,7 +192,11 @@ pub fn run(
         })?;
         vm.hooks.raw_set("dispatch", f.clone())?;
         lua.set_named_registry_value(super::vm::DISPATCH, f)?;
-        let r = vm.run.call::<(bool, Value)>(func);
+        let r = if mode.function {
+            vm.run.call::<(bool, Value)>((func, keys_t, argv_t))
+        } else {
+            vm.run.call::<(bool, Value)>(func)
+        };
         vm.hooks.raw_set("dispatch", Value::Nil)?;
         lua.set_named_registry_value(super::vm::DISPATCH, Value::Nil)?;
         r

@@ -20,7 +20,7 @@ use std::sync::Arc;
 pub const HOOK_EVERY: u32 = 100_000;
 
 /// Run once when the VM starts: builds the sandbox and returns what the runner needs.
-const SETUP: &str = r#"
+const SETUP: &str = r##"
 local dbg = debug
 local env = {}
 for k, v in pairs(_G) do env[k] = v end
@@ -81,7 +81,7 @@ env._G = proxy
 local function handler(err)
   local lvl = 2
   local i = dbg.getinfo(lvl, "Sl")
-  while i and i.source ~= "@user_script" do
+  while i and i.source ~= "@user_script" and i.source ~= "@user_function" do
     lvl = lvl + 1
     i = dbg.getinfo(lvl, "Sl")
   end
@@ -92,9 +92,23 @@ local function handler(err)
   end
   return err
 end
-local function run(f) return xpcall(f, handler) end
-return env, proxy, hooks, redis, run
-"#;
+local unpack = unpack
+local function run(f, ...)
+  local n = select("#", ...)
+  if n == 0 then return xpcall(f, handler) end
+  local args = {...}
+  return xpcall(function() return f(unpack(args, 1, n)) end, handler)
+end
+-- While a library loads: its own `redis`, with register_function (see `function.rs`).
+local loading = {}
+for k, v in pairs(redis) do loading[k] = v end
+loading.call = nil
+loading.pcall = nil
+loading.register_function = function(...) return hooks.register(...) end
+local load_env = setmetatable({redis = loading}, {__index = env,
+  __newindex = function() error("Attempt to modify a readonly table", 2) end})
+return env, proxy, hooks, redis, run, load_env
+"##;
 
 /// The registry name of the runner's dispatch function while a script runs.
 pub const DISPATCH: &str = "ferrokv_dispatch";
@@ -125,6 +139,10 @@ pub struct Vm {
     pub run: Function,
     /// The protocol `redis.setresp` chose for the running script's `redis.call` replies.
     pub resp: Arc<AtomicU8>,
+    /// The environment a library's code runs in while it loads (`redis.register_function`).
+    pub load_env: Table,
+    /// Function libraries (`FUNCTION LOAD`).
+    pub libraries: super::function::Libraries,
 }
 
 impl Vm {
@@ -138,8 +156,14 @@ impl Vm {
             )
         };
         lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
-        let (env, proxy, hooks, redis, run): (Table, Table, Table, Table, Function) =
-            lua.load(SETUP).set_name("@redis_setup").eval()?;
+        let (env, proxy, hooks, redis, run, load_env): (
+            Table,
+            Table,
+            Table,
+            Table,
+            Function,
+            Table,
+        ) = lua.load(SETUP).set_name("@redis_setup").eval()?;
         redis.set(
             "sha1hex",
             lua.create_function(|_, s: Value| match s {
@@ -193,6 +217,8 @@ impl Vm {
             hooks,
             run,
             resp,
+            load_env,
+            libraries: Default::default(),
         })
     }
 

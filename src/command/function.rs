@@ -1,0 +1,295 @@
+//! Redis 7 functions: FUNCTION LOAD/DELETE/LIST/FLUSH/KILL/STATS and FCALL/FCALL_RO (see
+//! `engine::script::function`). FUNCTION DUMP and RESTORE are not offered.
+
+use super::error;
+use super::{flags::*, is, Cmd, Ctx, Outcome};
+use crate::engine::ctx::{CmdError, ErrKind};
+use crate::engine::script::run::{run, Mode};
+use crate::engine::table::{KeySpec, Scope};
+use crate::num::parse_i64;
+use crate::store::glob::glob_match;
+use bytes::Bytes;
+
+fn fcall_generic(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Outcome {
+    if ctx.engine.monitors.any() {
+        let addr = ctx.client.info.addr.clone();
+        ctx.engine.monitors.feed(ctx.client.db, &addr, args);
+    }
+    let n = parse_i64(&args[2]).ok_or(error::NOT_INTEGER)?;
+    if n > args.len() as i64 - 3 {
+        return Err(error::text(
+            "ERR Number of keys can't be greater than number of args",
+        ));
+    }
+    if n < 0 {
+        return Err(error::text("ERR Number of keys can't be negative"));
+    }
+    let n = n as usize;
+    let name = String::from_utf8_lossy(&args[1]).into_owned();
+    let f = {
+        let vm = ctx.engine.scripts.vm.lock();
+        vm.libraries.funcs.get(&name).cloned()
+    };
+    let Some(f) = f else {
+        return Err(error::text("ERR Function not found"));
+    };
+    if read_only && !f.no_writes {
+        return Err(error::text(
+            "ERR Can not execute a script with write flag using *_ro command.",
+        ));
+    }
+    let mode = Mode {
+        read_only: read_only || f.no_writes,
+        function: true,
+    };
+    run(ctx, &name, f.func, &args[3..3 + n], &args[3 + n..], mode)
+}
+
+fn fcall(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    fcall_generic(ctx, args, false)
+}
+fn fcall_ro(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    fcall_generic(ctx, args, true)
+}
+
+/// `FUNCTION LOAD [REPLACE] code`
+fn function_load(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let (replace, code) = match &args[2..] {
+        [code] => (false, code),
+        [r, code] if is(r, "replace") => (true, code),
+        [other, _] => {
+            return Err(error::msg(format!(
+                "ERR Unknown option given: {}",
+                String::from_utf8_lossy(other)
+            )))
+        }
+        _ => return Err(error::subcommand_syntax(args, "FUNCTION")),
+    };
+    let name = {
+        let mut vm = ctx.engine.scripts.vm.lock();
+        vm.load_library(code, replace)
+            .map_err(|e| CmdError::owned(ErrKind::Err, e))?
+    };
+    ctx.fx.dirty += 1;
+    ctx.out.bulk(name.as_bytes());
+    Ok(())
+}
+
+/// `FUNCTION DELETE library`
+fn function_delete(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let name = String::from_utf8_lossy(&args[2]).into_owned();
+    if !ctx.engine.scripts.vm.lock().delete_library(&name) {
+        return Err(error::text("ERR Library not found"));
+    }
+    ctx.fx.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// `FUNCTION FLUSH [ASYNC|SYNC]`
+fn function_flush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    match &args[2..] {
+        [] => {}
+        [a] if is(a, "sync") || is(a, "async") => {}
+        [_] => {
+            return Err(error::text(
+                "ERR FUNCTION FLUSH only supports SYNC|ASYNC option",
+            ))
+        }
+        _ => return Err(error::subcommand_syntax(args, "FUNCTION")),
+    }
+    let mut vm = ctx.engine.scripts.vm.lock();
+    vm.libraries = Default::default();
+    drop(vm);
+    ctx.fx.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// `FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]`
+fn function_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    let mut with_code = false;
+    let mut pattern: Option<Bytes> = None;
+    let mut j = 2;
+    while j < args.len() {
+        if is(&args[j], "withcode") && !with_code {
+            with_code = true;
+            j += 1;
+        } else if is(&args[j], "libraryname") && pattern.is_none() {
+            let Some(p) = args.get(j + 1) else {
+                return Err(error::text("ERR library name argument was not given"));
+            };
+            pattern = Some(p.clone());
+            j += 2;
+        } else {
+            return Err(error::msg(format!(
+                "ERR Unknown argument {}",
+                String::from_utf8_lossy(&args[j])
+            )));
+        }
+    }
+    let vm = ctx.engine.scripts.vm.lock();
+    let libs: Vec<_> = vm
+        .libraries
+        .libs
+        .iter()
+        .filter(|(n, _)| {
+            pattern
+                .as_ref()
+                .is_none_or(|p| glob_match(p, n.as_bytes(), false))
+        })
+        .collect();
+    let out = &mut *ctx.out;
+    out.array(libs.len());
+    for (name, lib) in libs {
+        out.map(if with_code { 4 } else { 3 });
+        out.bulk(b"library_name");
+        out.bulk(name.as_bytes());
+        out.bulk(b"engine");
+        out.bulk(b"LUA");
+        out.bulk(b"functions");
+        out.array(lib.functions.len());
+        for f in &lib.functions {
+            let func = &vm.libraries.funcs[f];
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(f.as_bytes());
+            out.bulk(b"description");
+            match &func.description {
+                Some(d) => out.bulk(d.as_bytes()),
+                None => out.null(),
+            }
+            out.bulk(b"flags");
+            out.set(func.flags.len());
+            for fl in &func.flags {
+                out.bulk(fl.as_bytes());
+            }
+        }
+        if with_code {
+            out.bulk(b"library_code");
+            out.bulk(&lib.code);
+        }
+    }
+    Ok(())
+}
+
+/// `FUNCTION KILL`: functions run to their end before another command is served here.
+fn function_kill(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    Err(CmdError::new(
+        ErrKind::Err,
+        "NOTBUSY No scripts in execution right now.",
+    ))
+}
+
+/// `FUNCTION STATS`
+fn function_stats(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    let (libs, funcs) = {
+        let vm = ctx.engine.scripts.vm.lock();
+        (vm.libraries.libs.len(), vm.libraries.funcs.len())
+    };
+    let out = &mut *ctx.out;
+    out.map(2);
+    out.bulk(b"running_script");
+    out.null();
+    out.bulk(b"engines");
+    out.map(1);
+    out.bulk(b"LUA");
+    out.map(2);
+    out.bulk(b"libraries_count");
+    out.int(libs as i64);
+    out.bulk(b"functions_count");
+    out.int(funcs as i64);
+    Ok(())
+}
+
+fn function_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    super::server::help(
+        ctx,
+        "FUNCTION",
+        &[
+            "LOAD [REPLACE] <FUNCTION CODE>",
+            "    Create a new library with the given library name and code.",
+            "DELETE <LIBRARY NAME>",
+            "    Delete the given library.",
+            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+            "    Return general information on all the libraries:",
+            "FLUSH [ASYNC|SYNC]",
+            "    Delete all the libraries.",
+            "KILL",
+            "    Kill the current running function.",
+            "STATS",
+            "    Return information about the current function running.",
+        ],
+    )
+}
+
+fn container(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    Ok(())
+}
+
+static FCALL_KEYS: &[KeySpec] = &[KeySpec::numkeys(2)];
+
+static FUNCTION_SUBS: &[Cmd] = &[
+    Cmd::new(
+        "load",
+        -3,
+        WRITE | DENYOOM | NOSCRIPT | MAY_REPLICATE,
+        "scripting",
+        function_load,
+    )
+    .doc("Creates a library.", "7.0.0"),
+    Cmd::new(
+        "delete",
+        3,
+        WRITE | NOSCRIPT | MAY_REPLICATE,
+        "scripting",
+        function_delete,
+    )
+    .doc("Deletes a library and its functions.", "7.0.0"),
+    Cmd::new(
+        "flush",
+        -2,
+        WRITE | NOSCRIPT | MAY_REPLICATE,
+        "scripting",
+        function_flush,
+    )
+    .doc("Deletes all libraries and functions.", "7.0.0"),
+    Cmd::new("list", -2, NOSCRIPT, "scripting", function_list)
+        .doc("Returns information about all libraries.", "7.0.0"),
+    Cmd::new("kill", 2, NOSCRIPT, "scripting", function_kill)
+        .doc("Terminates a function during execution.", "7.0.0"),
+    Cmd::new("stats", 2, NOSCRIPT, "scripting", function_stats).doc(
+        "Returns information about a function during execution.",
+        "7.0.0",
+    ),
+    Cmd::new("help", 2, LOADING | STALE, "scripting", function_help).doc(
+        "Returns helpful text about the different subcommands.",
+        "7.0.0",
+    ),
+];
+
+pub static COMMANDS: &[Cmd] = &[
+    Cmd::new(
+        "fcall",
+        -3,
+        NOSCRIPT | STALE | MAY_REPLICATE | MOVABLEKEYS,
+        "scripting",
+        fcall,
+    )
+    .key_specs(FCALL_KEYS)
+    .scope(Scope::All)
+    .doc("Invokes a function.", "7.0.0"),
+    Cmd::new(
+        "fcall_ro",
+        -3,
+        NOSCRIPT | STALE | READONLY | MOVABLEKEYS,
+        "scripting",
+        fcall_ro,
+    )
+    .key_specs(FCALL_KEYS)
+    .scope(Scope::All)
+    .doc("Invokes a read-only function.", "7.0.0"),
+    Cmd::new("function", -2, 0, "scripting", container)
+        .subs(FUNCTION_SUBS)
+        .doc("A container for function commands.", "7.0.0"),
+];

@@ -1,0 +1,203 @@
+//! Redis 7 functions: libraries loaded with `FUNCTION LOAD` (`#!lua name=<lib>` code that
+//! calls `redis.register_function`), called with `FCALL`.
+//!
+//! A library's code runs once at load time in an environment whose `redis` has
+//! `register_function` and no `call`; the functions it registers are kept by name. They get
+//! `KEYS` and `ARGV` as arguments (not as globals). `FUNCTION LOAD` is propagated as it was
+//! received, so the AOF and its rewrite keep every library.
+
+use super::vm::Vm;
+use bytes::Bytes;
+use mlua::{Function, Table, Value};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+/// One registered function.
+#[derive(Clone)]
+pub struct Func {
+    pub library: String,
+    pub func: Function,
+    pub no_writes: bool,
+    pub flags: Vec<String>,
+    pub description: Option<String>,
+}
+
+pub struct Library {
+    pub code: Bytes,
+    /// Its functions' names, sorted.
+    pub functions: Vec<String>,
+}
+
+#[derive(Default)]
+pub struct Libraries {
+    pub libs: BTreeMap<String, Library>,
+    pub funcs: BTreeMap<String, Func>,
+}
+
+const FLAGS: &[&str] = &[
+    "no-writes",
+    "allow-oom",
+    "allow-stale",
+    "no-cluster",
+    "allow-cross-slot-keys",
+];
+
+/// The library name of `#!lua name=<lib>`, and where the code starts.
+fn metadata(code: &[u8]) -> Result<(String, usize), String> {
+    if !code.starts_with(b"#!") {
+        return Err("ERR Missing library metadata".into());
+    }
+    let end = code.iter().position(|&c| c == b'\n').unwrap_or(code.len());
+    let line = String::from_utf8_lossy(&code[2..end]).into_owned();
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or("");
+    if !engine.eq_ignore_ascii_case("lua") {
+        return Err(format!("ERR Engine '{engine}' not found"));
+    }
+    let mut name = None;
+    for p in parts {
+        match p.split_once('=') {
+            Some(("name", n)) => name = Some(n.to_string()),
+            _ => return Err(format!("ERR Invalid metadata value given: {p}")),
+        }
+    }
+    let name = name.ok_or("ERR Library name was not given")?;
+    if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
+        return Err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
+    }
+    Ok((name, end))
+}
+
+/// One `redis.register_function` call's arguments.
+fn registration(
+    args: mlua::MultiValue,
+) -> Result<(String, Function, Vec<String>, Option<String>), String> {
+    let args: Vec<Value> = args.into_iter().collect();
+    let bad = || "wrong number of arguments to redis.register_function".to_string();
+    match args.as_slice() {
+        [Value::String(n), Value::Function(f)] => {
+            Ok((n.to_string_lossy(), f.clone(), vec![], None))
+        }
+        [Value::Table(t)] => {
+            let mut name = None;
+            let mut cb = None;
+            let mut flags = Vec::new();
+            let mut desc = None;
+            for (k, v) in t.pairs::<String, Value>().filter_map(|p| p.ok()) {
+                match (k.as_str(), v) {
+                    ("function_name", Value::String(s)) => name = Some(s.to_string_lossy()),
+                    ("callback", Value::Function(f)) => cb = Some(f),
+                    ("description", Value::String(s)) => desc = Some(s.to_string_lossy()),
+                    ("flags", Value::Table(ft)) => {
+                        for f in ft.sequence_values::<String>().filter_map(|f| f.ok()) {
+                            if !FLAGS.contains(&f.as_str()) {
+                                return Err(format!("unknown flag given: {f}"));
+                            }
+                            flags.push(f);
+                        }
+                    }
+                    (other, _) => return Err(format!("unknown argument given: {other}")),
+                }
+            }
+            let name = name.ok_or("redis.register_function must get a function name argument")?;
+            let cb = cb.ok_or("redis.register_function must get a callback argument")?;
+            Ok((name, cb, flags, desc))
+        }
+        _ => Err(bad()),
+    }
+}
+
+impl Vm {
+    /// `FUNCTION LOAD [REPLACE] code`: the library's name, or Redis's error.
+    pub fn load_library(&mut self, code: &Bytes, replace: bool) -> Result<String, String> {
+        let (name, start) = metadata(code)?;
+        if self.libraries.libs.contains_key(&name) && !replace {
+            return Err(format!("ERR Library '{name}' already exists"));
+        }
+        let chunk = self
+            .lua
+            .load(&code[start..])
+            .set_name("@user_function")
+            .set_mode(mlua::chunk::ChunkMode::Text)
+            .set_environment(self.load_env.clone())
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => {
+                    format!("ERR Error compiling function: {message}")
+                }
+                other => format!("ERR Error compiling function: {other}"),
+            })?;
+        let found: RefCell<Vec<(String, Function, Vec<String>, Option<String>)>> =
+            RefCell::new(Vec::new());
+        let hooks: Table = self.hooks.clone();
+        let ran = self.lua.scope(|scope| {
+            let reg = scope.create_function(|_, args: mlua::MultiValue| {
+                let r = registration(args).map_err(mlua::Error::runtime)?;
+                found.borrow_mut().push(r);
+                Ok(())
+            })?;
+            hooks.raw_set("register", reg)?;
+            let r = chunk.call::<()>(());
+            hooks.raw_set("register", Value::Nil)?;
+            r
+        });
+        if let Err(e) = ran {
+            let msg = match e {
+                mlua::Error::RuntimeError(m) => m,
+                mlua::Error::CallbackError { cause, .. } => cause.to_string(),
+                other => other.to_string(),
+            };
+            return Err(format!("ERR Error registering functions: {msg}"));
+        }
+        let found = found.into_inner();
+        if found.is_empty() {
+            return Err("ERR No functions registered".into());
+        }
+        let mut names: Vec<String> = Vec::new();
+        for (f, ..) in &found {
+            if names.contains(f) {
+                return Err(format!("ERR Function {f} already exists"));
+            }
+            if let Some(other) = self.libraries.funcs.get(f) {
+                if other.library != name {
+                    return Err(format!("ERR Function {f} already exists"));
+                }
+            }
+            names.push(f.clone());
+        }
+        self.delete_library(&name);
+        for (f, func, flags, description) in found {
+            let no_writes = flags.iter().any(|x| x == "no-writes");
+            self.libraries.funcs.insert(
+                f,
+                Func {
+                    library: name.clone(),
+                    func,
+                    no_writes,
+                    flags,
+                    description,
+                },
+            );
+        }
+        names.sort();
+        self.libraries.libs.insert(
+            name.clone(),
+            Library {
+                code: code.clone(),
+                functions: names,
+            },
+        );
+        Ok(name)
+    }
+
+    /// Remove a library and its functions; false when there was none.
+    pub fn delete_library(&mut self, name: &str) -> bool {
+        let Some(lib) = self.libraries.libs.remove(name) else {
+            return false;
+        };
+        for f in lib.functions {
+            self.libraries.funcs.remove(&f);
+        }
+        true
+    }
+}
