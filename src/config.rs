@@ -238,8 +238,7 @@ pub static SETTINGS: &[Setting] = &[
     ),
     s("stream-node-max-bytes", "4096", MEM),
     s("stream-node-max-entries", "100", NONNEG),
-    s("busy-reply-threshold", "5000", NONNEG),
-    s("lua-time-limit", "5000", NONNEG),
+    aliased("busy-reply-threshold", "lua-time-limit", "5000", NONNEG),
     // RESTORE always checks a payload whole (nothing is trusted), so the setting changes nothing.
     s(
         "sanitize-dump-payload",

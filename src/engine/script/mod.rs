@@ -7,9 +7,13 @@
 //! replication), so a replay does not need the script cache.
 //!
 //! Limits (named here, documented in the README): the VM may hold [`LUA_MEMORY_LIMIT`]
-//! bytes; a script past the limit fails with an error and the server carries on. A script
-//! that runs longer than `busy-reply-threshold` makes other clients get `-BUSY` until it ends
-//! or `SCRIPT KILL` stops it (which only works while it has not written).
+//! bytes; a script past the limit fails with an error and the server carries on.
+//!
+//! Busy scripts differ from Redis: a script runs on its connection's thread while holding
+//! every shard, so other clients cannot be answered `-BUSY` meanwhile, nor can `SCRIPT KILL`
+//! reach it. Instead a script still running after `busy-reply-threshold` (`lua-time-limit`,
+//! 5 s by default; 0 = no limit) is stopped with a `-BUSY …` error; what it wrote until then
+//! stays and is propagated, so memory and the AOF agree.
 
 pub mod convert;
 pub mod function;
@@ -67,6 +71,8 @@ pub struct Scripts {
     pub running_since: AtomicU64,
     /// `SCRIPT KILL` asked the running script to stop.
     pub kill: std::sync::Arc<AtomicBool>,
+    /// When the running script is stopped (Unix ms; 0: never).
+    pub deadline: std::sync::Arc<AtomicU64>,
     /// The running script has written (it can then not be killed).
     pub wrote: AtomicBool,
     /// Scripts cached (for INFO without taking the VM's lock).
@@ -77,8 +83,10 @@ pub struct Scripts {
 impl Default for Scripts {
     fn default() -> Scripts {
         let kill = std::sync::Arc::new(AtomicBool::new(false));
+        let deadline = std::sync::Arc::new(AtomicU64::new(0));
         Scripts {
-            vm: Mutex::new(vm::Vm::new(kill.clone()).expect("the Lua VM starts")),
+            vm: Mutex::new(vm::Vm::new(kill.clone(), deadline.clone()).expect("the Lua VM starts")),
+            deadline,
             running_since: AtomicU64::new(0),
             kill,
             wrote: AtomicBool::new(false),
@@ -120,7 +128,7 @@ impl Scripts {
     /// `SCRIPT FLUSH`: forget every script (and start a fresh VM, as Redis does).
     pub fn flush(&self) {
         let mut vm = self.vm.lock();
-        if let Ok(fresh) = vm::Vm::new(self.kill.clone()) {
+        if let Ok(fresh) = vm::Vm::new(self.kill.clone(), self.deadline.clone()) {
             *vm = fresh;
         } else {
             vm.scripts = HashMap::new();

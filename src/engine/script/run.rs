@@ -66,7 +66,7 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
         return lua_err("ERR Wrong number of args calling Redis command from script");
     }
-    if cmd.flags & flags::NOSCRIPT != 0 {
+    if cmd.flags & (flags::NOSCRIPT | flags::BLOCKING) != 0 {
         return lua_err("ERR This Redis command is not allowed from script");
     }
     if mode.read_only && cmd.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
@@ -173,9 +173,16 @@ pub fn run(
     vm.resp.store(2, Ordering::Relaxed);
     scripts.kill.store(false, Ordering::Relaxed);
     scripts.wrote.store(false, Ordering::Relaxed);
-    scripts
-        .running_since
-        .store(engine.store.now().max(1), Ordering::Relaxed);
+    let started = engine.store.now().max(1);
+    scripts.running_since.store(started, Ordering::Relaxed);
+    let limit = {
+        let cfg = engine.config.read();
+        cfg.get_u64("busy-reply-threshold")
+    };
+    scripts.deadline.store(
+        if limit == 0 { 0 } else { started + limit },
+        Ordering::Relaxed,
+    );
     let caller_db = ctx.client.db;
     let mut log = Records::new();
     let resp = vm.resp.clone();
@@ -202,9 +209,11 @@ pub fn run(
         r
     });
     scripts.running_since.store(0, Ordering::Relaxed);
+    scripts.deadline.store(0, Ordering::Relaxed);
     // SELECT inside a script does not leak to its caller.
     ctx.client.db = caller_db;
     let out_resp3 = vm.resp.load(Ordering::Relaxed) == 3;
+    let failed = !matches!(result, Ok((true, _)));
     match result {
         Ok((true, v)) => lua_to_reply(&v, ctx.out, out_resp3),
         Ok((false, Value::Table(t))) => {
@@ -236,6 +245,10 @@ pub fn run(
         Err(e) => ctx
             .out
             .error(&format!("ERR Error running script {sha}, {e}")),
+    }
+    if failed {
+        // A failed script may leave garbage behind (up to the VM's limit): collect it now.
+        let _ = lua.gc_collect();
     }
     drop(vm);
     // The script's effects, as the commands it ran (expired keys' DELs included, which

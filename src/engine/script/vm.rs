@@ -69,14 +69,37 @@ redis.log = function(level, ...)
   if type(level) ~= "number" then error("First argument must be a number (log level).", 2) end
   if level < 0 or level > 3 then error("Invalid debug level.", 2) end
 end
-setmetatable(env, {__index = function(_, k)
+-- Redis's read-only tables: the globals, `redis` and the libraries cannot be changed, nor
+-- their metatables replaced (also through setmetatable and rawset).
+local readonly = setmetatable({}, {__mode = "k"})
+local raw_setmetatable, raw_rawset = setmetatable, rawset
+local function ro_error() error("Attempt to modify a readonly table", 2) end
+local ro_meta_view = raw_setmetatable({}, {__newindex = ro_error, __metatable = false})
+readonly[ro_meta_view] = true
+local function protect(t)
+  local p = raw_setmetatable({}, {__index = t, __newindex = ro_error, __metatable = ro_meta_view})
+  readonly[p] = true
+  return p
+end
+env.setmetatable = function(t, mt)
+  if readonly[t] then error("Attempt to modify a readonly table", 2) end
+  return raw_setmetatable(t, mt)
+end
+env.rawset = function(t, k, v)
+  if readonly[t] then error("Attempt to modify a readonly table", 2) end
+  return raw_rawset(t, k, v)
+end
+for _, lib in ipairs({"string", "table", "math"}) do env[lib] = protect(env[lib]) end
+env.redis = protect(redis)
+raw_setmetatable(env, {__index = function(_, k)
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
 end})
-local proxy = setmetatable({}, {
+local proxy = raw_setmetatable({}, {
   __index = env,
-  __newindex = function() error("Attempt to modify a readonly table", 2) end,
-  __metatable = false,
+  __newindex = ro_error,
+  __metatable = ro_meta_view,
 })
+readonly[proxy] = true
 env._G = proxy
 local function handler(err)
   local lvl = 2
@@ -100,15 +123,18 @@ local function run(f, ...)
   return xpcall(function() return f(unpack(args, 1, n)) end, handler)
 end
 -- While a library loads: its own `redis`, with register_function (see `function.rs`).
-local loading = {}
-for k, v in pairs(redis) do loading[k] = v end
-loading.call = nil
-loading.pcall = nil
-loading.register_function = function(...) return hooks.register(...) end
-local load_env = setmetatable({redis = loading}, {__index = env,
-  __newindex = function() error("Attempt to modify a readonly table", 2) end})
+local loading = protect(raw_setmetatable({
+  register_function = function(...) return hooks.register(...) end,
+}, {__index = redis}))
+local load_env = raw_setmetatable({redis = loading}, {__index = env, __newindex = ro_error})
 return env, proxy, hooks, redis, run, load_env
 "##;
+
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
 
 /// The registry name of the runner's dispatch function while a script runs.
 pub const DISPATCH: &str = "ferrokv_dispatch";
@@ -146,7 +172,10 @@ pub struct Vm {
 }
 
 impl Vm {
-    pub fn new(kill: Arc<AtomicBool>) -> mlua::Result<Vm> {
+    pub fn new(
+        kill: Arc<AtomicBool>,
+        deadline: Arc<std::sync::atomic::AtomicU64>,
+    ) -> mlua::Result<Vm> {
         // `debug` is loaded for the error handler only: the setup keeps it in a local and
         // scripts never see it (hence the unsafe constructor, which allows loading it).
         let lua = unsafe {
@@ -197,13 +226,20 @@ impl Vm {
                 Ok(())
             })?,
         )?;
-        // A script that runs on and on is stopped here when SCRIPT KILL asks.
+        // A script that runs on and on is stopped here: when SCRIPT KILL asks, or once it
+        // passes busy-reply-threshold (see the module's note on busy scripts).
         lua.set_hook(
             mlua::HookTriggers::new().every_nth_instruction(HOOK_EVERY),
             move |_, _| {
                 if kill.load(Ordering::Relaxed) {
                     return Err(mlua::Error::runtime(
                         "ERR Script killed by user with SCRIPT KILL...",
+                    ));
+                }
+                let d = deadline.load(Ordering::Relaxed);
+                if d != 0 && unix_ms() > d {
+                    return Err(mlua::Error::runtime(
+                        "BUSY Script ran past busy-reply-threshold and was stopped",
                     ));
                 }
                 Ok(mlua::VmState::Continue)
