@@ -86,6 +86,13 @@ pub fn snapshot(engine: &Engine) -> Vec<u8> {
     let store = &engine.store;
     let now = store.now();
     let mut buf = Vec::new();
+    // Function libraries first (as Redis's AOF preamble has them), so a replay keeps them.
+    {
+        let vm = engine.scripts.vm.lock();
+        for lib in vm.libraries.libs.values() {
+            encode(&mut buf, &[b"FUNCTION", b"LOAD", b"REPLACE", &lib.code]);
+        }
+    }
     for db in 0..store.databases() {
         let d = store.db(db);
         let mut selected = false;

@@ -15,7 +15,7 @@ fn fcall_generic(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Outcome {
         let addr = ctx.client.info.addr.clone();
         ctx.engine.monitors.feed(ctx.client.db, &addr, args);
     }
-    let n = parse_i64(&args[2]).ok_or(error::NOT_INTEGER)?;
+    let n = parse_i64(&args[2]).ok_or(error::text("ERR Bad number of keys provided"))?;
     if n > args.len() as i64 - 3 {
         return Err(error::text(
             "ERR Number of keys can't be greater than number of args",
@@ -25,9 +25,9 @@ fn fcall_generic(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Outcome {
         return Err(error::text("ERR Number of keys can't be negative"));
     }
     let n = n as usize;
-    let name = String::from_utf8_lossy(&args[1]).into_owned();
     let f = {
         let vm = ctx.engine.scripts.vm.lock();
+        let name = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
         vm.libraries.funcs.get(&name).cloned()
     };
     let Some(f) = f else {
@@ -42,6 +42,7 @@ fn fcall_generic(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Outcome {
         read_only: read_only || f.no_writes,
         function: true,
     };
+    let name = f.name.clone();
     run(ctx, &name, f.func, &args[3..3 + n], &args[3 + n..], mode)
 }
 
@@ -133,6 +134,7 @@ fn function_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         .libraries
         .libs
         .iter()
+        .map(|(_, lib)| (&lib.name, lib))
         .filter(|(n, _)| {
             pattern
                 .as_ref()
@@ -153,7 +155,7 @@ fn function_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             let func = &vm.libraries.funcs[f];
             out.map(3);
             out.bulk(b"name");
-            out.bulk(f.as_bytes());
+            out.bulk(func.name.as_bytes());
             out.bulk(b"description");
             match &func.description {
                 Some(d) => out.bulk(d.as_bytes()),
@@ -162,7 +164,7 @@ fn function_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             out.bulk(b"flags");
             out.set(func.flags.len());
             for fl in &func.flags {
-                out.bulk(fl.as_bytes());
+                out.simple(fl);
             }
         }
         if with_code {

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 /// One registered function.
 #[derive(Clone)]
 pub struct Func {
+    pub name: String,
     pub library: String,
     pub func: Function,
     pub no_writes: bool,
@@ -23,6 +24,8 @@ pub struct Func {
 }
 
 pub struct Library {
+    /// As given (the map's key is in lowercase).
+    pub name: String,
     pub code: Bytes,
     /// Its functions' names, sorted.
     pub functions: Vec<String>,
@@ -62,10 +65,16 @@ fn metadata(code: &[u8]) -> Result<(String, usize), String> {
         }
     }
     let name = name.ok_or("ERR Library name was not given")?;
+    check_name(&name)?;
+    Ok((name, end))
+}
+
+/// Library and function names (Redis checks both with the library's text).
+fn check_name(name: &str) -> Result<(), String> {
     if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
         return Err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
     }
-    Ok((name, end))
+    Ok(())
 }
 
 /// One `redis.register_function` call's arguments.
@@ -73,10 +82,15 @@ fn registration(
     args: mlua::MultiValue,
 ) -> Result<(String, Function, Vec<String>, Option<String>), String> {
     let args: Vec<Value> = args.into_iter().collect();
-    let bad = || "wrong number of arguments to redis.register_function".to_string();
+    let bad = || "ERR wrong number of arguments to redis.register_function".to_string();
     match args.as_slice() {
         [Value::String(n), Value::Function(f)] => {
-            Ok((n.to_string_lossy(), f.clone(), vec![], None))
+            let n = n.to_string_lossy();
+            check_name(&n)?;
+            Ok((n, f.clone(), vec![], None))
+        }
+        [Value::String(_), _] => {
+            Err("ERR second argument to redis.register_function must be a function".into())
         }
         [Value::Table(t)] => {
             let mut name = None;
@@ -91,16 +105,18 @@ fn registration(
                     ("flags", Value::Table(ft)) => {
                         for f in ft.sequence_values::<String>().filter_map(|f| f.ok()) {
                             if !FLAGS.contains(&f.as_str()) {
-                                return Err(format!("unknown flag given: {f}"));
+                                return Err("ERR unknown flag given".into());
                             }
                             flags.push(f);
                         }
                     }
-                    (other, _) => return Err(format!("unknown argument given: {other}")),
+                    _ => return Err("ERR unknown argument given to redis.register_function".into()),
                 }
             }
-            let name = name.ok_or("redis.register_function must get a function name argument")?;
-            let cb = cb.ok_or("redis.register_function must get a callback argument")?;
+            let name =
+                name.ok_or("ERR redis.register_function must get a function name argument")?;
+            let cb = cb.ok_or("ERR redis.register_function must get a callback argument")?;
+            check_name(&name)?;
             Ok((name, cb, flags, desc))
         }
         _ => Err(bad()),
@@ -111,7 +127,8 @@ impl Vm {
     /// `FUNCTION LOAD [REPLACE] code`: the library's name, or Redis's error.
     pub fn load_library(&mut self, code: &Bytes, replace: bool) -> Result<String, String> {
         let (name, start) = metadata(code)?;
-        if self.libraries.libs.contains_key(&name) && !replace {
+        let key = name.to_ascii_lowercase();
+        if self.libraries.libs.contains_key(&key) && !replace {
             return Err(format!("ERR Library '{name}' already exists"));
         }
         let chunk = self
@@ -130,24 +147,33 @@ impl Vm {
         let found: RefCell<Vec<(String, Function, Vec<String>, Option<String>)>> =
             RefCell::new(Vec::new());
         let hooks: Table = self.hooks.clone();
+        let run = self.run.clone();
         let ran = self.lua.scope(|scope| {
+            // A bad registration answers its error text; the Lua side raises it.
             let reg = scope.create_function(|_, args: mlua::MultiValue| {
-                let r = registration(args).map_err(mlua::Error::runtime)?;
-                found.borrow_mut().push(r);
-                Ok(())
+                Ok(match registration(args) {
+                    Ok(r) => {
+                        found.borrow_mut().push(r);
+                        None
+                    }
+                    Err(e) => Some(e),
+                })
             })?;
             hooks.raw_set("register", reg)?;
-            let r = chunk.call::<()>(());
+            hooks.raw_set("loading", true)?;
+            let r = run.call::<(bool, Value)>(chunk);
+            hooks.raw_set("loading", Value::Nil)?;
             hooks.raw_set("register", Value::Nil)?;
             r
         });
-        if let Err(e) = ran {
-            let msg = match e {
-                mlua::Error::RuntimeError(m) => m,
-                mlua::Error::CallbackError { cause, .. } => cause.to_string(),
-                other => other.to_string(),
-            };
-            return Err(format!("ERR Error registering functions: {msg}"));
+        match ran {
+            Ok((true, _)) => {}
+            Ok((false, Value::Table(t))) => {
+                let msg: String = t.raw_get("err").unwrap_or_default();
+                return Err(format!("ERR Error registering functions: {msg}"));
+            }
+            Ok((false, _)) => return Err("ERR Error registering functions".into()),
+            Err(e) => return Err(format!("ERR Error registering functions: {e}")),
         }
         let found = found.into_inner();
         if found.is_empty() {
@@ -155,23 +181,25 @@ impl Vm {
         }
         let mut names: Vec<String> = Vec::new();
         for (f, ..) in &found {
-            if names.contains(f) {
+            let k = f.to_ascii_lowercase();
+            if names.contains(&k) {
                 return Err(format!("ERR Function {f} already exists"));
             }
-            if let Some(other) = self.libraries.funcs.get(f) {
-                if other.library != name {
+            if let Some(other) = self.libraries.funcs.get(&k) {
+                if other.library != key {
                     return Err(format!("ERR Function {f} already exists"));
                 }
             }
-            names.push(f.clone());
+            names.push(k);
         }
-        self.delete_library(&name);
+        self.delete_library(&key);
         for (f, func, flags, description) in found {
             let no_writes = flags.iter().any(|x| x == "no-writes");
             self.libraries.funcs.insert(
-                f,
+                f.to_ascii_lowercase(),
                 Func {
-                    library: name.clone(),
+                    name: f,
+                    library: key.clone(),
                     func,
                     no_writes,
                     flags,
@@ -181,8 +209,9 @@ impl Vm {
         }
         names.sort();
         self.libraries.libs.insert(
-            name.clone(),
+            key,
             Library {
+                name: name.clone(),
                 code: code.clone(),
                 functions: names,
             },
@@ -192,7 +221,7 @@ impl Vm {
 
     /// Remove a library and its functions; false when there was none.
     pub fn delete_library(&mut self, name: &str) -> bool {
-        let Some(lib) = self.libraries.libs.remove(name) else {
+        let Some(lib) = self.libraries.libs.remove(&name.to_ascii_lowercase()) else {
             return false;
         };
         for f in lib.functions {

@@ -47,7 +47,9 @@ fn shebang(body: &[u8]) -> Result<(bool, usize), String> {
     let mut parts = line.split(' ').filter(|p| !p.is_empty());
     let engine = parts.next().unwrap_or("");
     if engine != "lua" {
-        return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
+        return Err(format!(
+            "ERR Unexpected engine in script shebang: #!{engine}"
+        ));
     }
     let mut no_writes = false;
     for p in parts {

@@ -16,8 +16,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 
-/// Instructions between two looks at `SCRIPT KILL` and the busy clock.
-pub const HOOK_EVERY: u32 = 100_000;
+/// Instructions between two looks at `SCRIPT KILL` and the busy clock (often enough that a
+/// script catching the error with `pcall` in a loop is hit outside the `pcall` soon).
+pub const HOOK_EVERY: u32 = 1_000;
 
 /// Run once when the VM starts: builds the sandbox and returns what the runner needs.
 const SETUP: &str = r##"
@@ -27,6 +28,13 @@ for k, v in pairs(_G) do env[k] = v end
 env.loadfile = nil
 env.dofile = nil
 env.debug = nil
+env.print = nil
+-- No binary chunks (as Redis): loadstring of bytecode gives nil.
+local raw_loadstring = loadstring
+env.loadstring = function(s, ...)
+  if type(s) == "string" and s:byte(1) == 27 then return nil, "binary chunks are not allowed" end
+  return raw_loadstring(s, ...)
+end
 local hooks = {}
 local redis = {}
 env.redis = redis
@@ -82,11 +90,11 @@ local function protect(t)
   return p
 end
 env.setmetatable = function(t, mt)
-  if readonly[t] then error("Attempt to modify a readonly table", 2) end
+  if readonly[t] then error("Attempt to modify a readonly table", 0) end
   return raw_setmetatable(t, mt)
 end
 env.rawset = function(t, k, v)
-  if readonly[t] then error("Attempt to modify a readonly table", 2) end
+  if readonly[t] then error("Attempt to modify a readonly table", 0) end
   return raw_rawset(t, k, v)
 end
 for _, lib in ipairs({"string", "table", "math"}) do env[lib] = protect(env[lib]) end
@@ -108,7 +116,15 @@ local function handler(err)
     lvl = lvl + 1
     i = dbg.getinfo(lvl, "Sl")
   end
-  if type(err) ~= "table" then err = {err = "ERR " .. tostring(err)} end
+  if type(err) == "userdata" then
+    -- Raised from Rust (mlua): drop its decoration; keep a leading error code.
+    local s = tostring(err)
+    s = (s:gsub("^runtime error: ", ""))
+    s = (s:gsub("\nstack traceback:.*$", ""))
+    if s:match("^BUSY ") or s:match("^ERR ") then err = {err = s} else err = {err = "ERR " .. s} end
+  elseif type(err) ~= "table" then
+    err = {err = "ERR " .. tostring(err)}
+  end
   if i then
     err.source = i.source
     err.line = i.currentline
@@ -123,10 +139,40 @@ local function run(f, ...)
   return xpcall(function() return f(unpack(args, 1, n)) end, handler)
 end
 -- While a library loads: its own `redis`, with register_function (see `function.rs`).
-local loading = protect(raw_setmetatable({
-  register_function = function(...) return hooks.register(...) end,
-}, {__index = redis}))
-local load_env = raw_setmetatable({redis = loading}, {__index = env, __newindex = ro_error})
+-- What a library's code sees while it loads: `redis` with register_function, log and the
+-- constants, and the string, table and math libraries; anything else is an unknown global.
+-- Its functions, run later, see the scripts' full environment (`hooks.loading` tells which).
+local function missing(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+local loading_redis = {
+  register_function = function(...)
+    local e = hooks.register(...)
+    if e then error({err = e}) end
+  end,
+  log = redis.log,
+}
+for k, v in pairs(redis) do
+  if type(v) ~= "function" then loading_redis[k] = v end
+end
+raw_setmetatable(loading_redis, {__index = missing})
+local load_time = raw_setmetatable({redis = protect(loading_redis), string = env.string,
+  table = env.table, math = env.math}, {__index = missing})
+local load_env = raw_setmetatable({}, {
+  __index = function(_, k)
+    if hooks.loading then
+      local v = rawget(load_time, k)
+      if v == nil then
+        error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+      end
+      return v
+    end
+    return env[k]
+  end,
+  __newindex = ro_error,
+  __metatable = ro_meta_view,
+})
+readonly[load_env] = true
 return env, proxy, hooks, redis, run, load_env
 "##;
 
