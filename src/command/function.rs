@@ -133,8 +133,8 @@ fn function_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let libs: Vec<_> = vm
         .libraries
         .libs
-        .iter()
-        .map(|(_, lib)| (&lib.name, lib))
+        .values()
+        .map(|lib| (&lib.name, lib))
         .filter(|(n, _)| {
             pattern
                 .as_ref()

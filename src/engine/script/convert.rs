@@ -94,7 +94,7 @@ fn write(v: &Value, out: &mut ReplyBuf, resp3: bool, depth: usize) {
     }
     match v {
         Value::String(s) => out.bulk(&s.as_bytes()),
-        Value::Integer(n) => out.int(*n as i64),
+        Value::Integer(n) => out.int(*n),
         Value::Number(n) => out.int(*n as i64),
         Value::Boolean(b) => {
             if resp3 {

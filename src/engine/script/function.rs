@@ -77,10 +77,11 @@ fn check_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// What one `redis.register_function` call registers: name, callback, flags, description.
+type Registration = (String, Function, Vec<String>, Option<String>);
+
 /// One `redis.register_function` call's arguments.
-fn registration(
-    args: mlua::MultiValue,
-) -> Result<(String, Function, Vec<String>, Option<String>), String> {
+fn registration(args: mlua::MultiValue) -> Result<Registration, String> {
     let args: Vec<Value> = args.into_iter().collect();
     let bad = || "ERR wrong number of arguments to redis.register_function".to_string();
     match args.as_slice() {
@@ -144,8 +145,7 @@ impl Vm {
                 }
                 other => format!("ERR Error compiling function: {other}"),
             })?;
-        let found: RefCell<Vec<(String, Function, Vec<String>, Option<String>)>> =
-            RefCell::new(Vec::new());
+        let found: RefCell<Vec<Registration>> = RefCell::new(Vec::new());
         let hooks: Table = self.hooks.clone();
         let run = self.run.clone();
         let ran = self.lua.scope(|scope| {
