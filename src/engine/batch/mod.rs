@@ -309,7 +309,7 @@ impl State {
             let e = CmdError::new(ErrKind::Err, "ERR Replica can't interact with the keyspace");
             return self.reject(Some(idx), &e);
         }
-        if !self.loading && engine.pause.maybe_on() && self.is_paused(engine, idx) {
+        if !self.loading && engine.pause.maybe_on() && self.is_paused(engine, idx, args) {
             self.blocked = Some(Blocked {
                 args: args.to_vec(),
                 keys: Vec::new(),

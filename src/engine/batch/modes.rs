@@ -32,10 +32,17 @@ impl State {
     }
 
     /// Whether `CLIENT PAUSE` postpones command `idx` now (see `engine::pause`).
-    pub(super) fn is_paused(&self, engine: &Engine, idx: usize) -> bool {
+    pub(super) fn is_paused(&self, engine: &Engine, idx: usize, args: &[Bytes]) -> bool {
         use crate::engine::pause::PauseKind;
-        let covered =
-            |i: usize| engine.registry.cmds[i].flags & (flags::WRITE | flags::MAY_REPLICATE) != 0;
+        // A script declared `no-writes` is a read, as Redis derives its flags from the
+        // script's.
+        let covered_args = |i: usize, a: &[Bytes]| {
+            engine.registry.cmds[i].flags & (flags::WRITE | flags::MAY_REPLICATE) != 0
+                && !engine
+                    .scripts
+                    .declares_no_writes(engine.registry.cmds[i].name, a)
+        };
+        let covered = |i: usize| covered_args(i, args);
         match engine.pause.current(engine.store.now(), &engine.store) {
             PauseKind::Off => false,
             PauseKind::All => true,
@@ -43,8 +50,9 @@ impl State {
                 covered(idx)
                     || (engine.registry.cmds[idx].name == "exec"
                         && self.client.multi.as_ref().is_some_and(|q| {
-                            q.iter()
-                                .any(|a| engine.registry.resolve(a).is_ok_and(covered))
+                            q.iter().any(|a| {
+                                engine.registry.resolve(a).is_ok_and(|i| covered_args(i, a))
+                            })
                         }))
             }
         }

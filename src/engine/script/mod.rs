@@ -139,6 +139,33 @@ impl Scripts {
         self.cached_bytes.store(0, Ordering::Relaxed);
     }
 
+    /// Whether `EVAL`/`EVALSHA`/`FCALL` with `args` runs a script or function declared
+    /// `no-writes` (which `CLIENT PAUSE WRITE` lets through).
+    pub fn declares_no_writes(&self, cmd: &str, args: &[Bytes]) -> bool {
+        let Some(a) = args.get(1) else { return false };
+        match cmd {
+            "eval" => shebang(a).is_ok_and(|(no_writes, _)| no_writes),
+            "evalsha" => {
+                let sha = String::from_utf8_lossy(a).to_ascii_lowercase();
+                self.vm
+                    .lock()
+                    .scripts
+                    .get(&sha)
+                    .is_some_and(|s| s.no_writes)
+            }
+            "fcall" => {
+                let name = String::from_utf8_lossy(a).to_ascii_lowercase();
+                self.vm
+                    .lock()
+                    .libraries
+                    .funcs
+                    .get(&name)
+                    .is_some_and(|f| f.no_writes)
+            }
+            _ => false,
+        }
+    }
+
     /// Whether a script has run past `threshold_ms` (other clients then get `-BUSY`).
     pub fn busy(&self, now_ms: u64, threshold_ms: u64) -> bool {
         let since = self.running_since.load(Ordering::Relaxed);
