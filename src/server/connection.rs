@@ -154,6 +154,9 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
             _ = info.kill_notify.notified() => break 'conn,
         }
     }
+    // The client's state goes first (subscriptions, watches, MONITOR), so once the peer sees
+    // the connection closed nothing of it is left (as Redis frees a client, then closes).
+    drop(batch);
     let _ = socket.shutdown().await;
 }
 
