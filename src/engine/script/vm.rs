@@ -29,6 +29,23 @@ env.loadfile = nil
 env.dofile = nil
 env.debug = nil
 env.print = nil
+-- pcall/xpcall must not swallow the stop of a script (time limit, SCRIPT KILL): the error is
+-- raised again past every level, so `while 1 do pcall(f) end` ends too.
+local raw_pcall, raw_xpcall, unpack_ = pcall, xpcall, unpack
+local function stopping(e)
+  if type(e) ~= "userdata" then return false end
+  local s = tostring(e)
+  return s:find("BUSY Script ran past", 1, true) ~= nil or s:find("Script killed by user", 1, true) ~= nil
+end
+local function rethrow(ok, ...)
+  if not ok and stopping((...)) then error((...), 0) end
+  return ok, ...
+end
+env.pcall = function(f, ...) return rethrow(raw_pcall(f, ...)) end
+env.xpcall = function(f, h) return rethrow(raw_xpcall(f, function(e)
+  if stopping(e) then return e end
+  return h(e)
+end)) end
 -- No binary chunks (as Redis): loadstring of bytecode gives nil.
 local raw_loadstring = loadstring
 env.loadstring = function(s, ...)
