@@ -23,7 +23,7 @@ pub mod vm;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64};
 
 /// Bytes the Lua VM may allocate (scripts, their data and the cache's compiled functions).
 pub const LUA_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
@@ -69,17 +69,10 @@ fn shebang(body: &[u8]) -> Result<(bool, usize), String> {
 
 pub struct Scripts {
     pub vm: Mutex<vm::Vm>,
-    /// When the running script started (Unix ms; 0: none runs).
-    pub running_since: AtomicU64,
     /// `SCRIPT KILL` asked the running script to stop.
     pub kill: std::sync::Arc<AtomicBool>,
     /// When the running script is stopped (Unix ms; 0: never).
     pub deadline: std::sync::Arc<AtomicU64>,
-    /// The running script has written (it can then not be killed).
-    pub wrote: AtomicBool,
-    /// Scripts cached (for INFO without taking the VM's lock).
-    pub cached: AtomicU64,
-    pub cached_bytes: AtomicU64,
 }
 
 impl Default for Scripts {
@@ -89,11 +82,7 @@ impl Default for Scripts {
         Scripts {
             vm: Mutex::new(vm::Vm::new(kill.clone(), deadline.clone()).expect("the Lua VM starts")),
             deadline,
-            running_since: AtomicU64::new(0),
             kill,
-            wrote: AtomicBool::new(false),
-            cached: AtomicU64::new(0),
-            cached_bytes: AtomicU64::new(0),
         }
     }
 }
@@ -120,10 +109,6 @@ impl Scripts {
                 no_writes,
             },
         );
-        self.cached
-            .store(vm.scripts.len() as u64, Ordering::Relaxed);
-        self.cached_bytes
-            .fetch_add(body.len() as u64 + 40, Ordering::Relaxed);
         Ok(sha)
     }
 
@@ -135,8 +120,6 @@ impl Scripts {
         } else {
             vm.scripts = HashMap::new();
         }
-        self.cached.store(0, Ordering::Relaxed);
-        self.cached_bytes.store(0, Ordering::Relaxed);
     }
 
     /// Whether `EVAL`/`EVALSHA`/`FCALL` with `args` runs a script or function declared
@@ -164,11 +147,5 @@ impl Scripts {
             }
             _ => false,
         }
-    }
-
-    /// Whether a script has run past `threshold_ms` (other clients then get `-BUSY`).
-    pub fn busy(&self, now_ms: u64, threshold_ms: u64) -> bool {
-        let since = self.running_since.load(Ordering::Relaxed);
-        since != 0 && threshold_ms > 0 && now_ms.saturating_sub(since) >= threshold_ms
     }
 }

@@ -112,7 +112,6 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
 fn merge(ctx: &mut Ctx, mut fx: Effects, db: usize, args: &[Bytes], log: &mut Records) {
     if fx.dirty > 0 {
         ctx.fx.dirty += fx.dirty;
-        ctx.engine.scripts.wrote.store(true, Ordering::Relaxed);
         if fx.logging {
             match fx.records.take() {
                 Some(rs) => log.extend(rs.into_iter().map(|r| (db, r))),
@@ -172,9 +171,7 @@ pub fn run(
     };
     vm.resp.store(2, Ordering::Relaxed);
     scripts.kill.store(false, Ordering::Relaxed);
-    scripts.wrote.store(false, Ordering::Relaxed);
     let started = engine.store.now().max(1);
-    scripts.running_since.store(started, Ordering::Relaxed);
     let limit = {
         let cfg = engine.config.read();
         cfg.get_u64("busy-reply-threshold")
@@ -208,7 +205,6 @@ pub fn run(
         lua.set_named_registry_value(super::vm::DISPATCH, Value::Nil)?;
         r
     });
-    scripts.running_since.store(0, Ordering::Relaxed);
     scripts.deadline.store(0, Ordering::Relaxed);
     // SELECT inside a script does not leak to its caller.
     ctx.client.db = caller_db;
