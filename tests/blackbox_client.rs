@@ -9,7 +9,7 @@ mod support;
 
 use redis::Commands;
 use std::time::Duration;
-use support::client::{RawClient, Reply};
+use support::client::{encode, RawClient, Reply};
 use support::server::{Server, Target};
 
 /// Options every server in a test is started with.
@@ -314,6 +314,21 @@ fn requirepass_demands_auth_before_commands(cfg: &Config) {
     );
     assert_eq!(raw.call(&["AUTH", "s3cret"]), Reply::Status("OK".into()));
     assert_eq!(raw.call(&["GET", "k"]), Reply::NilBulk);
+
+    // AUTH and a command longer than the unauthenticated limit in one write, as twemproxy's
+    // `redis_auth` sends them: the AUTH counts for the request after it.
+    let mut piped = RawClient::connect(&server.addr());
+    let mget: Vec<Vec<u8>> = std::iter::once(b"MGET".to_vec())
+        .chain((0..20).map(|i| format!("k{i}").into_bytes()))
+        .collect();
+    let mut bytes = encode(&[b"AUTH".to_vec(), b"s3cret".to_vec()]);
+    bytes.extend(encode(&mget));
+    piped.send_raw(&bytes);
+    assert_eq!(piped.read().unwrap(), Reply::Status("OK".into()));
+    assert_eq!(
+        piped.read().unwrap(),
+        Reply::Array(vec![Reply::NilBulk; 20])
+    );
 }
 
 fn shutdown_command_and_sigterm_exit_cleanly(cfg: &Config) {

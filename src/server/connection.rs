@@ -51,6 +51,10 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
                 Ok(Some(args)) => {
                     batch.execute(&args);
                     ran += 1;
+                    // The next request in the same read is parsed with the limits of what this
+                    // one did: an AUTH pipelined before a long command (twemproxy's
+                    // `redis_auth` does that on every new connection) lifts them, as in Redis.
+                    parser.unauthenticated = !batch.client().authenticated;
                     if let Some(b) = batch.take_blocked() {
                         // Later requests wait until this one is served, as in Redis.
                         blocked = Some(b);
@@ -81,7 +85,6 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
             info.last_interaction_ms
                 .store(batch.now(), Ordering::Relaxed);
         }
-        parser.unauthenticated = !batch.client().authenticated;
         if !flush(&mut batch, &mut socket, stats).await {
             break;
         }
