@@ -12,6 +12,7 @@ test: fmt-check lint
     just smoke
     just metrics-e2e
     just redis-py-e2e
+    just e2e-twemproxy
     just spec-oracle
 
 fmt:
@@ -59,17 +60,48 @@ metrics-e2e:
 # thread and keyspace notifications through redis-py speaking RESP3. Extra options go to the
 # script: `just redis-py-e2e --server redis` runs the same checks against a real redis-server.
 redis-py-e2e *ARGS:
+    cargo build
+    "$(just py-redis)" scripts/redis_py_e2e.py "${CARGO_TARGET_DIR:-target}/debug/ferrokv" {{ARGS}}
+
+# Prints a Python that has redis-py 5 or newer, made in target/py-redis when the system lacks one.
+[private]
+py-redis:
     #!/usr/bin/env bash
     set -euo pipefail
-    cargo build
-    py=python3
-    if ! python3 -c 'import sys, redis; sys.exit(int(redis.__version__.split(".")[0]) < 5)' 2>/dev/null; then
-        if ! target/py-redis/bin/python -c 'import redis' 2>/dev/null; then
-            python3 -m venv target/py-redis && target/py-redis/bin/pip install -q 'redis>=5'
-        fi
-        py=target/py-redis/bin/python
+    if python3 -c 'import sys, redis; sys.exit(int(redis.__version__.split(".")[0]) < 5)' 2>/dev/null; then
+        echo python3
+        exit 0
     fi
-    "$py" scripts/redis_py_e2e.py "${CARGO_TARGET_DIR:-target}/debug/ferrokv" {{ARGS}}
+    if ! target/py-redis/bin/python -c 'import redis' 2>/dev/null; then
+        python3 -m venv target/py-redis >&2 && target/py-redis/bin/pip install -q 'redis>=5' >&2
+    fi
+    echo target/py-redis/bin/python
+
+# Installs nutcracker (twemproxy) when it is missing and prints its path.
+[private]
+nutcracker:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v nutcracker >/dev/null && [ ! -x /usr/sbin/nutcracker ]; then
+        sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq >&2
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq nutcracker >/dev/null
+    fi
+    command -v nutcracker || echo /usr/sbin/nutcracker
+
+# Three ferrokv shards (with AOFs and a password) behind twemproxy: strings, collections,
+# hash tags and scripts through the proxy, the spread checked on each shard, then one shard
+# stopped (ejected) and restarted on its AOF. `--server redis` runs it on redis-server shards.
+e2e-twemproxy *ARGS:
+    just nutcracker >/dev/null
+    cargo build
+    "$(just py-redis)" scripts/twemproxy_e2e.py "${CARGO_TARGET_DIR:-target}/debug/ferrokv" {{ARGS}}
+
+# Three ferrokv shards behind nutcracker on free ports, for trying with `redis-cli -p PORT`.
+cluster-demo:
+    just nutcracker >/dev/null
+    cargo build --release
+    python3 scripts/cluster.py demo "${CARGO_TARGET_DIR:-target}/release/ferrokv"
 
 # User-space instructions per request (valgrind callgrind), ferrokv against redis-server:
 # repeatable where CPU time on a shared machine is not.
