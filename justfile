@@ -156,3 +156,10 @@ fuzz SECONDS="60":
 bench *ARGS:
     cargo build --release
     python3 scripts/bench.py {{ARGS}}
+
+# redis-benchmark SET/GET (-P 1 and 16) through nutcracker: three ferrokv shards against three
+# redis-server shards, alternating in one run.
+bench-twemproxy *ARGS:
+    just nutcracker >/dev/null
+    cargo build --release
+    python3 scripts/bench_twemproxy.py {{ARGS}}
