@@ -13,6 +13,7 @@ test: fmt-check lint
     just metrics-e2e
     just redis-py-e2e
     just e2e-twemproxy
+    just celery-e2e
     just spec-oracle
 
 fmt:
@@ -76,6 +77,18 @@ py-redis:
         python3 -m venv target/py-redis >&2 && target/py-redis/bin/pip install -q 'redis>=5' >&2
     fi
     echo target/py-redis/bin/python
+
+# A Celery worker with ferrokv as broker and result backend: a chord, a group, a retrying
+# task and a failing one (Celery and redis-py in target/py-celery). `--server redis` for the
+# same against redis-server.
+celery-e2e *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build
+    if ! target/py-celery/bin/python -c 'import celery, redis' 2>/dev/null; then
+        python3 -m venv target/py-celery && target/py-celery/bin/pip install -q 'celery[redis]>=5.3'
+    fi
+    target/py-celery/bin/python scripts/celery_e2e.py "${CARGO_TARGET_DIR:-target}/debug/ferrokv" {{ARGS}}
 
 # Installs nutcracker (twemproxy) when it is missing and prints its path.
 [private]
