@@ -406,3 +406,26 @@ mod loading {
         assert_eq!(engine.slowlog.entries.lock().len(), 0);
     }
 }
+
+#[test]
+fn commands_a_script_runs_count_in_commandstats() {
+    let (engine, _rec) = engine_with_recorder();
+    let mut s = Session::new(engine.clone());
+    let script: &[u8] =
+        b"redis.call('SET','k','1') redis.call('INCR','k') return redis.pcall('HGET','k','f')";
+    s.execute(&[b"EVAL", script, b"0"]);
+    let info = match run(&mut s, "INFO commandstats") {
+        Frame::Bulk(b) => String::from_utf8(b.to_vec()).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let line = |name: &str| {
+        info.lines()
+            .find(|l| l.starts_with(&format!("cmdstat_{name}:")))
+            .unwrap_or_else(|| panic!("no {name} in {info}"))
+            .to_string()
+    };
+    assert!(line("set").starts_with("cmdstat_set:calls=1,"), "{info}");
+    assert!(line("incr").starts_with("cmdstat_incr:calls=1,"), "{info}");
+    assert!(line("hget").ends_with("failed_calls=1"), "{info}");
+    assert!(line("eval").starts_with("cmdstat_eval:calls=1,"), "{info}");
+}

@@ -87,6 +87,7 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
     } else {
         Protocol::Resp2
     });
+    let started = std::time::Instant::now();
     let result = {
         let mut child = Ctx {
             engine,
@@ -100,8 +101,14 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
         };
         (cmd.handler)(&mut child, args)
     };
+    // Commands a script runs count in `INFO commandstats` as Redis counts them.
+    let st = &engine.stats.per_cmd[idx];
+    st.calls.fetch_add(1, Ordering::Relaxed);
+    st.nanos
+        .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
     ctx.keys.flush_expired_into(Some(log));
     if let Err(e) = result {
+        st.failed.fetch_add(1, Ordering::Relaxed);
         return Frame::Error(e.text.into_owned());
     }
     merge(ctx, fx, db, args, log);
