@@ -180,22 +180,42 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 kv("used_memory_human", &human(used));
                 kv("used_memory_rss", &rss);
                 kv("used_memory_rss_human", &human(rss));
-                kv("used_memory_peak", &used);
-                kv("used_memory_peak_human", &human(used));
-                kv("used_memory_peak_perc", &"100.00%");
-                kv("used_memory_overhead", &0);
-                kv("used_memory_startup", &0);
-                kv("used_memory_dataset", &used);
-                kv("used_memory_dataset_perc", &"100.00%");
+                let peak = store.sample_peak();
+                kv("used_memory_peak", &peak);
+                kv("used_memory_peak_human", &human(peak));
+                kv(
+                    "used_memory_peak_perc",
+                    &format!("{:.2}%", used as f64 * 100.0 / peak.max(1) as f64),
+                );
+                // The overhead ferrokv accounts for is what it allocates at start-up; keys,
+                // values and their table slots are all counted as the dataset.
+                let startup = crate::store::STARTUP_ALLOCATED;
+                let dataset = used.saturating_sub(startup);
+                kv("used_memory_overhead", &startup);
+                kv("used_memory_startup", &startup);
+                kv("used_memory_dataset", &dataset);
+                kv(
+                    "used_memory_dataset_perc",
+                    // Redis's share of the memory used beyond start-up.
+                    &format!("{:.2}%", dataset as f64 * 100.0 / dataset.max(1) as f64),
+                );
                 kv("total_system_memory", &sys);
                 kv("total_system_memory_human", &human(sys));
-                kv("used_memory_lua", &0);
-                kv("used_memory_vm_eval", &0);
-                kv("used_memory_lua_human", &"0B");
-                kv("used_memory_scripts_eval", &0);
-                kv("number_of_cached_scripts", &0);
-                kv("used_memory_scripts", &0);
-                kv("used_memory_scripts_human", &"0B");
+                let lua = shared.scripts.memory();
+                kv("used_memory_lua", &lua.vm_bytes);
+                kv("used_memory_vm_eval", &lua.vm_bytes);
+                kv("used_memory_lua_human", &human(lua.vm_bytes));
+                kv("used_memory_scripts_eval", &lua.scripts_bytes);
+                kv("number_of_cached_scripts", &lua.cached_scripts);
+                kv("number_of_functions", &lua.functions);
+                kv("number_of_libraries", &lua.libraries);
+                kv("used_memory_vm_functions", &0);
+                kv("used_memory_vm_total", &lua.vm_bytes);
+                kv("used_memory_vm_total_human", &human(lua.vm_bytes));
+                kv("used_memory_functions", &lua.functions_bytes);
+                let scripts = lua.scripts_bytes + lua.functions_bytes;
+                kv("used_memory_scripts", &scripts);
+                kv("used_memory_scripts_human", &human(scripts));
                 kv("maxmemory", &max);
                 kv("maxmemory_human", &human(max));
                 kv("maxmemory_policy", &cfg.get("maxmemory-policy"));

@@ -92,6 +92,7 @@ impl ExpiryTask {
                 while !flag.load(Ordering::Relaxed) {
                     let started = Instant::now();
                     cycle(&engine, &mut at, CYCLE_BUDGET);
+                    engine.store.sample_peak();
                     // A cycle that used its whole budget stopped with stale keys left: come
                     // back soon (this thread is not the one serving clients, and locks are
                     // held per sample only), else at the normal rate.

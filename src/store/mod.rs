@@ -66,6 +66,9 @@ pub struct Counters {
     /// Clients are paused (`CLIENT PAUSE`): expired keys read as missing but stay, so the
     /// dataset does not change until the pause ends.
     pub expiry_held: std::sync::atomic::AtomicBool,
+    /// The highest `used_memory` seen, sampled as Redis does: by the server's periodic task
+    /// (the active-expiry cycle, 10 times a second) and whenever it is read.
+    pub peak_memory: AtomicU64,
 }
 
 pub struct Store {
@@ -127,6 +130,15 @@ impl Store {
     /// Bytes in use: the data's accounting plus `STARTUP_ALLOCATED`.
     pub fn used_memory(&self) -> u64 {
         self.counters.used_memory.load(Ordering::Relaxed).max(0) as u64 + STARTUP_ALLOCATED
+    }
+
+    /// `used_memory` now, noted as a candidate peak; returns the peak (`used_memory_peak`).
+    pub fn sample_peak(&self) -> u64 {
+        let used = self.used_memory();
+        self.counters
+            .peak_memory
+            .fetch_max(used, Ordering::Relaxed)
+            .max(used)
     }
 
     /// The shards' statistics added up (locks each shard in turn).

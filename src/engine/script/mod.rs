@@ -67,8 +67,30 @@ fn shebang(body: &[u8]) -> Result<(bool, usize), String> {
     Ok((no_writes, end))
 }
 
+/// What `INFO memory` shows of scripting. ferrokv runs scripts and functions in one Lua VM,
+/// so its whole size is reported as the eval VM's and `vm_functions` is the part
+/// Redis would give a second VM: none.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct ScriptMemory {
+    pub vm_bytes: u64,
+    pub cached_scripts: u64,
+    /// Cached script bodies and their cache entries.
+    pub scripts_bytes: u64,
+    pub functions: u64,
+    pub libraries: u64,
+    /// Library code and the function table.
+    pub functions_bytes: u64,
+}
+
+/// Bytes of a cache entry beside its body (SHA1 key, compiled function handle, table slot).
+const SCRIPT_ENTRY_OVERHEAD: u64 = 96;
+/// Bytes of a function's entry beside its name and description.
+const FUNCTION_ENTRY_OVERHEAD: u64 = 112;
+
 pub struct Scripts {
     pub vm: Mutex<vm::Vm>,
+    /// The last figures `memory` read, shown while a script holds the VM.
+    last_memory: Mutex<ScriptMemory>,
     /// `SCRIPT KILL` asked the running script to stop.
     pub kill: std::sync::Arc<AtomicBool>,
     /// When the running script is stopped (Unix ms; 0: never).
@@ -83,6 +105,7 @@ impl Default for Scripts {
             vm: Mutex::new(vm::Vm::new(kill.clone(), deadline.clone()).expect("the Lua VM starts")),
             deadline,
             kill,
+            last_memory: Mutex::new(ScriptMemory::default()),
         }
     }
 }
@@ -120,6 +143,39 @@ impl Scripts {
         } else {
             vm.scripts = HashMap::new();
         }
+    }
+
+    /// Scripting's memory for `INFO memory`. A running script holds the VM (for up to
+    /// busy-reply-threshold), so INFO does not wait for it: it shows the last figures then.
+    pub fn memory(&self) -> ScriptMemory {
+        let Some(vm) = self.vm.try_lock_for(std::time::Duration::from_millis(5)) else {
+            return *self.last_memory.lock();
+        };
+        let scripts_bytes = vm
+            .scripts
+            .iter()
+            .map(|(sha, s)| (sha.len() + s.body.len()) as u64 + SCRIPT_ENTRY_OVERHEAD)
+            .sum();
+        let libs = &vm.libraries;
+        let functions_bytes = libs.libs.values().map(|l| l.code.len() as u64).sum::<u64>()
+            + libs
+                .funcs
+                .values()
+                .map(|f| {
+                    (f.name.len() + f.description.as_ref().map_or(0, |d| d.len())) as u64
+                        + FUNCTION_ENTRY_OVERHEAD
+                })
+                .sum::<u64>();
+        let m = ScriptMemory {
+            vm_bytes: vm.lua.used_memory() as u64,
+            cached_scripts: vm.scripts.len() as u64,
+            scripts_bytes,
+            functions: libs.funcs.len() as u64,
+            libraries: libs.libs.len() as u64,
+            functions_bytes,
+        };
+        *self.last_memory.lock() = m;
+        m
     }
 
     /// Whether `EVAL`/`EVALSHA`/`FCALL` with `args` runs a script or function declared
