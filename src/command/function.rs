@@ -1,5 +1,6 @@
 //! Redis 7 functions: FUNCTION LOAD/DELETE/LIST/FLUSH/KILL/STATS and FCALL/FCALL_RO (see
-//! `engine::script::function`). FUNCTION DUMP and RESTORE are not offered.
+//! `engine::script::function`), FUNCTION DUMP/RESTORE in Redis's payload format (see
+//! `store::rdb::dump_functions`).
 
 use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
@@ -102,6 +103,49 @@ fn function_flush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let mut vm = ctx.engine.scripts.vm.lock();
     vm.libraries = Default::default();
     drop(vm);
+    ctx.fx.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// `FUNCTION DUMP`
+fn function_dump(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    let payload = {
+        let vm = ctx.engine.scripts.vm.lock();
+        crate::store::rdb::dump_functions(vm.libraries.libs.values().map(|l| &l.code[..]))
+    };
+    ctx.out.bulk(&payload);
+    Ok(())
+}
+
+/// `FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]`
+fn function_restore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    if args.len() > 4 {
+        return Err(error::subcommand_syntax(args, "FUNCTION"));
+    }
+    let (flush, replace) =
+        match args.get(3) {
+            None => (false, false),
+            Some(p) if is(p, "append") => (false, false),
+            Some(p) if is(p, "replace") => (false, true),
+            Some(p) if is(p, "flush") => (true, false),
+            Some(_) => return Err(error::text(
+                "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.",
+            )),
+        };
+    let body = crate::store::rdb::verify(&args[2])
+        .map_err(|_| error::text("ERR DUMP payload version or checksum are wrong"))?;
+    let codes: Vec<Bytes> = crate::store::rdb::function_codes(body)
+        .map_err(error::text)?
+        .into_iter()
+        .map(Bytes::from)
+        .collect();
+    ctx.engine
+        .scripts
+        .vm
+        .lock()
+        .restore_libraries(&codes, flush, replace)
+        .map_err(|e| CmdError::owned(ErrKind::Err, e))?;
     ctx.fx.dirty += 1;
     ctx.out.ok();
     Ok(())
@@ -215,12 +259,37 @@ fn function_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
             "    Delete the given library.",
             "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
             "    Return general information on all the libraries:",
-            "FLUSH [ASYNC|SYNC]",
-            "    Delete all the libraries.",
+            "    * Library name",
+            "    * The engine used to run the Library",
+            "    * Library description",
+            "    * Functions list",
+            "    * Library code (if WITHCODE is given)",
+            "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+            "STATS",
+            "    Return information about the current function running:",
+            "    * Function name",
+            "    * Command used to run the function",
+            "    * Duration in MS that the function is running",
+            "    If no function is running, return nil",
+            "    In addition, returns a list of available engines.",
             "KILL",
             "    Kill the current running function.",
-            "STATS",
-            "    Return information about the current function running.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Delete all the libraries.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the libraries.",
+            "    * SYNC: Synchronously flush the libraries.",
+            "DUMP",
+            "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+            "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+            "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+            "    control how to handle existing libraries (default APPEND):",
+            "    * FLUSH: delete all existing libraries.",
+            "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+            "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+            "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+            "      in case of functions name collision with another library).",
         ],
     )
 }
@@ -256,6 +325,18 @@ static FUNCTION_SUBS: &[Cmd] = &[
         function_flush,
     )
     .doc("Deletes all libraries and functions.", "7.0.0"),
+    Cmd::new("dump", 2, NOSCRIPT, "scripting", function_dump).doc(
+        "Dumps all libraries into a serialized binary payload.",
+        "7.0.0",
+    ),
+    Cmd::new(
+        "restore",
+        -3,
+        WRITE | DENYOOM | NOSCRIPT | MAY_REPLICATE,
+        "scripting",
+        function_restore,
+    )
+    .doc("Restores all libraries from a payload.", "7.0.0"),
     Cmd::new("list", -2, NOSCRIPT, "scripting", function_list)
         .doc("Returns information about all libraries.", "7.0.0"),
     Cmd::new("kill", 2, NOSCRIPT, "scripting", function_kill)

@@ -80,6 +80,57 @@ pub fn dump(v: &Value) -> Vec<u8> {
     out
 }
 
+/// The RDB opcode of a function library (its code as one string), as `FUNCTION DUMP` and
+/// RDB files hold it; `RDB_OPCODE_FUNCTION` is 7.0-rc's older form with separate metadata.
+const RDB_OPCODE_FUNCTION2: u8 = 245;
+const RDB_OPCODE_FUNCTION: u8 = 246;
+
+/// The `FUNCTION DUMP` payload of the libraries with this code: each as an opcode and its
+/// code, then the version and checksum footer of DUMP.
+pub fn dump_functions<'a>(codes: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for code in codes {
+        out.push(RDB_OPCODE_FUNCTION2);
+        put_str(&mut out, code);
+    }
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = CRC.checksum(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The libraries' code in a `FUNCTION RESTORE` payload whose footer `verify` accepted, or
+/// Redis's error text.
+pub fn function_codes(body: &[u8]) -> Result<Vec<Vec<u8>>, &'static str> {
+    let mut r = Reader { p: body, at: 0 };
+    let mut codes = Vec::new();
+    while r.at < body.len() {
+        let op = r.byte().map_err(|_| "ERR can not read data type")?;
+        let code = match op {
+            RDB_OPCODE_FUNCTION2 => r.string(),
+            // 7.0-rc: name, engine, an optional description, then the body.
+            RDB_OPCODE_FUNCTION => (|| {
+                let name = r.string()?;
+                let engine = r.string()?;
+                if r.len()? != 0 {
+                    r.string()?;
+                }
+                let blob = r.string()?;
+                let mut code = b"#!".to_vec();
+                code.extend_from_slice(&engine);
+                code.extend_from_slice(b" name=");
+                code.extend_from_slice(&name);
+                code.push(b'\n');
+                code.extend_from_slice(&blob);
+                Ok(code)
+            })(),
+            _ => return Err("ERR given type is not a function"),
+        };
+        codes.push(code.map_err(|_| "ERR failed loading the given functions payload")?);
+    }
+    Ok(codes)
+}
+
 /// Why a payload was refused, in Redis's words.
 pub enum Refused {
     /// Version newer than ours, or the checksum does not match.

@@ -23,6 +23,7 @@ pub struct Func {
     pub description: Option<String>,
 }
 
+#[derive(Clone)]
 pub struct Library {
     /// As given (the map's key is in lowercase).
     pub name: String,
@@ -31,7 +32,7 @@ pub struct Library {
     pub functions: Vec<String>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Libraries {
     pub libs: BTreeMap<String, Library>,
     pub funcs: BTreeMap<String, Func>,
@@ -217,6 +218,47 @@ impl Vm {
             },
         );
         Ok(name)
+    }
+
+    /// `FUNCTION RESTORE`: load every library of a dump beside the current ones (`replace`
+    /// lets those of the same name go), or instead of all of them (`flush`). All or nothing:
+    /// on any error the libraries are as they were.
+    pub fn restore_libraries(
+        &mut self,
+        codes: &[Bytes],
+        flush: bool,
+        replace: bool,
+    ) -> Result<(), String> {
+        let saved = std::mem::take(&mut self.libraries);
+        for code in codes {
+            if let Err(e) = self.load_library(code, false) {
+                self.libraries = saved;
+                return Err(e);
+            }
+        }
+        let fresh = std::mem::replace(&mut self.libraries, saved);
+        if flush {
+            self.libraries = fresh;
+            return Ok(());
+        }
+        for (key, lib) in &fresh.libs {
+            if !replace && self.libraries.libs.contains_key(key) {
+                return Err(format!("ERR Library {} already exists", lib.name));
+            }
+        }
+        for (key, f) in &fresh.funcs {
+            if let Some(old) = self.libraries.funcs.get(key) {
+                if !fresh.libs.contains_key(&old.library) {
+                    return Err(format!("ERR Function {} already exists", f.name));
+                }
+            }
+        }
+        for key in fresh.libs.keys() {
+            self.delete_library(key);
+        }
+        self.libraries.libs.extend(fresh.libs);
+        self.libraries.funcs.extend(fresh.funcs);
+        Ok(())
     }
 
     /// Remove a library and its functions; false when there was none.
