@@ -56,17 +56,17 @@ fn fcall_ro(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 
 /// `FUNCTION LOAD [REPLACE] code`
 fn function_load(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    let (replace, code) = match &args[2..] {
-        [code] => (false, code),
-        [r, code] if is(r, "replace") => (true, code),
-        [other, _] => {
+    let (code, opts) = args[2..].split_last().expect("arity");
+    let mut replace = false;
+    for o in opts {
+        if !is(o, "replace") {
             return Err(error::msg(format!(
                 "ERR Unknown option given: {}",
-                String::from_utf8_lossy(other)
-            )))
+                String::from_utf8_lossy(o)
+            )));
         }
-        _ => return Err(error::subcommand_syntax(args, "FUNCTION")),
-    };
+        replace = true;
+    }
     let name = {
         let mut vm = ctx.engine.scripts.vm.lock();
         vm.load_library(code, replace)

@@ -81,35 +81,65 @@ fn check_name(name: &str) -> Result<(), String> {
 /// What one `redis.register_function` call registers: name, callback, flags, description.
 type Registration = (String, Function, Vec<String>, Option<String>);
 
-/// One `redis.register_function` call's arguments.
+/// A Lua string, or a number as Lua turns it into one (`lua_isstring` accepts both).
+fn lua_string(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.to_string_lossy()),
+        Value::Integer(n) => Some(n.to_string()),
+        Value::Number(n) => Some(crate::num::fmt_double(*n)),
+        _ => None,
+    }
+}
+
+/// One `redis.register_function` call's arguments, checked in Redis's order and with its
+/// texts: `(name, callback)` or one table of named arguments (names case-insensitive).
 fn registration(args: mlua::MultiValue) -> Result<Registration, String> {
     let args: Vec<Value> = args.into_iter().collect();
-    let bad = || "ERR wrong number of arguments to redis.register_function".to_string();
     match args.as_slice() {
-        [Value::String(n), Value::Function(f)] => {
-            let n = n.to_string_lossy();
-            check_name(&n)?;
-            Ok((n, f.clone(), vec![], None))
-        }
-        [Value::String(_), _] => {
-            Err("ERR second argument to redis.register_function must be a function".into())
+        [name, cb] => {
+            let name = lua_string(name)
+                .ok_or("ERR first argument to redis.register_function must be a string")?;
+            let Value::Function(f) = cb else {
+                return Err("ERR second argument to redis.register_function must be a function".into());
+            };
+            check_name(&name)?;
+            Ok((name, f.clone(), vec![], None))
         }
         [Value::Table(t)] => {
             let mut name = None;
             let mut cb = None;
             let mut flags = Vec::new();
             let mut desc = None;
-            for (k, v) in t.pairs::<String, Value>().filter_map(|p| p.ok()) {
-                match (k.as_str(), v) {
-                    ("function_name", Value::String(s)) => name = Some(s.to_string_lossy()),
-                    ("callback", Value::Function(f)) => cb = Some(f),
-                    ("description", Value::String(s)) => desc = Some(s.to_string_lossy()),
-                    ("flags", Value::Table(ft)) => {
-                        for f in ft.sequence_values::<String>().filter_map(|f| f.ok()) {
-                            if !FLAGS.contains(&f.as_str()) {
-                                return Err("ERR unknown flag given".into());
+            for pair in t.clone().pairs::<Value, Value>() {
+                let (k, v) = pair.map_err(|e| format!("ERR {e}"))?;
+                let key = lua_string(&k).ok_or(
+                    "ERR named argument key given to redis.register_function is not a string",
+                )?;
+                match key.to_ascii_lowercase().as_str() {
+                    "function_name" => {
+                        name = Some(lua_string(&v).ok_or(
+                            "ERR function_name argument given to redis.register_function must be a string",
+                        )?)
+                    }
+                    "description" => {
+                        desc = Some(lua_string(&v).ok_or(
+                            "ERR description argument given to redis.register_function must be a string",
+                        )?)
+                    }
+                    "callback" => match v {
+                        Value::Function(f) => cb = Some(f),
+                        _ => return Err("ERR callback argument given to redis.register_function must be a function".into()),
+                    },
+                    "flags" => {
+                        let Value::Table(ft) = v else {
+                            return Err("ERR flags argument to redis.register_function must be a table representing function flags".into());
+                        };
+                        for f in ft.sequence_values::<Value>() {
+                            let f = f.ok().as_ref().and_then(lua_string);
+                            match f {
+                                Some(f) if FLAGS.contains(&f.as_str()) => flags.push(f),
+                                _ => return Err("ERR unknown flag given".into()),
                             }
-                            flags.push(f);
                         }
                     }
                     _ => return Err("ERR unknown argument given to redis.register_function".into()),
@@ -121,7 +151,8 @@ fn registration(args: mlua::MultiValue) -> Result<Registration, String> {
             check_name(&name)?;
             Ok((name, cb, flags, desc))
         }
-        _ => Err(bad()),
+        [_] => Err("ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).".into()),
+        _ => Err("ERR wrong number of arguments to redis.register_function".into()),
     }
 }
 
@@ -153,6 +184,9 @@ impl Vm {
             // A bad registration answers its error text; the Lua side raises it.
             let reg = scope.create_function(|_, args: mlua::MultiValue| {
                 Ok(match registration(args) {
+                    Ok(r) if found.borrow().iter().any(|f| f.0 == r.0) => {
+                        Some("ERR Function already exists in the library".to_string())
+                    }
                     Ok(r) => {
                         found.borrow_mut().push(r);
                         None
