@@ -5,9 +5,9 @@
 //! score range from the sorted set (two rank searches, then the members in order), keeps the
 //! members inside the circle or box, and sorts them by distance when asked (or when COUNT
 //! is given without ANY). The order of an unsorted reply is the cells' order, then score
-//! order, as in Redis. Sorting is stable; Redis's partial sort for a COUNT smaller than the
-//! matches (`pqsort`) is not, so members at exactly equal distances may come in another
-//! order there.
+//! order, as in Redis; sorted replies reproduce Redis's sorts (glibc's merge sort, or its
+//! own partial quicksort under COUNT), so members at equal distances come in Redis's order
+//! too.
 
 use super::error;
 use super::geo::{fmt_distance, lonlat, reply_human, unit};
@@ -115,6 +115,166 @@ fn points_in_cover(z: &ZSet, cover: &Cover, shape: &Shape, limit: usize) -> Vec<
         last = i;
     }
     out
+}
+
+/// The points ordered by distance as Redis orders them: all of them with glibc's `qsort`
+/// (a stable merge sort), or only the first `keep` with Redis's partial quicksort, which
+/// leaves the rest (and ties) where its partitioning put them. Both use Redis's comparator
+/// (`a > b`, `a == b`, else less), so even NaN distances land where Redis puts them.
+fn sorted(points: Vec<Point>, keep: usize, desc: bool) -> Vec<Point> {
+    let dist: Vec<f64> = points.iter().map(|p| p.dist).collect();
+    let cmp = |a: &usize, b: &usize| {
+        let (x, y) = (dist[*a], dist[*b]);
+        let c = if x > y {
+            1
+        } else if x == y {
+            0
+        } else {
+            -1
+        };
+        if desc {
+            -c
+        } else {
+            c
+        }
+    };
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    if keep == points.len() {
+        let mut tmp = Vec::with_capacity(order.len());
+        merge_sort(&mut order, &mut tmp, &cmp);
+    } else if keep > 0 {
+        pqsort(&mut order, 0, &cmp, (0, keep - 1));
+    }
+    let mut slots: Vec<Option<Point>> = points.into_iter().map(Some).collect();
+    order.iter().filter_map(|&i| slots[i].take()).collect()
+}
+
+/// glibc's `msort`: halves of `n / 2` and the rest, merged taking the left element unless
+/// it compares greater.
+fn merge_sort<T: Copy>(v: &mut [T], tmp: &mut Vec<T>, cmp: &impl Fn(&T, &T) -> i32) {
+    if v.len() <= 1 {
+        return;
+    }
+    let n1 = v.len() / 2;
+    merge_sort(&mut v[..n1], tmp, cmp);
+    merge_sort(&mut v[n1..], tmp, cmp);
+    tmp.clear();
+    let (mut i, mut j) = (0, n1);
+    while i < n1 && j < v.len() {
+        if cmp(&v[i], &v[j]) <= 0 {
+            tmp.push(v[i]);
+            i += 1;
+        } else {
+            tmp.push(v[j]);
+            j += 1;
+        }
+    }
+    tmp.extend_from_slice(&v[i..n1]);
+    let done = tmp.len();
+    v[..done].copy_from_slice(tmp);
+}
+
+/// Redis's `pqsort` (NetBSD's quicksort that only recurses into the parts overlapping the
+/// wanted positions `want`), on `v[a..]`. Every index stays in bounds whatever `cmp`
+/// answers.
+fn pqsort<T>(v: &mut [T], mut a: usize, cmp: &impl Fn(&T, &T) -> i32, want: (usize, usize)) {
+    let mut n = v.len() - a;
+    // Whether positions [s, s + k) hold any wanted one.
+    let overlaps = |s: usize, k: usize| !(want.1 < s || want.0 >= s + k);
+    loop {
+        if n < 7 {
+            for m in a + 1..a + n {
+                let mut l = m;
+                while l > a && cmp(&v[l - 1], &v[l]) > 0 {
+                    v.swap(l, l - 1);
+                    l -= 1;
+                }
+            }
+            return;
+        }
+        let med3 = |v: &[T], x: usize, y: usize, z: usize| {
+            if cmp(&v[x], &v[y]) < 0 {
+                if cmp(&v[y], &v[z]) < 0 {
+                    y
+                } else if cmp(&v[x], &v[z]) < 0 {
+                    z
+                } else {
+                    x
+                }
+            } else if cmp(&v[y], &v[z]) > 0 {
+                y
+            } else if cmp(&v[x], &v[z]) < 0 {
+                x
+            } else {
+                z
+            }
+        };
+        let mut pm = a + n / 2;
+        if n > 7 {
+            let (mut pl, mut pn) = (a, a + n - 1);
+            if n > 40 {
+                let d = n / 8;
+                pl = med3(v, pl, pl + d, pl + 2 * d);
+                pm = med3(v, pm - d, pm, pm + d);
+                pn = med3(v, pn - 2 * d, pn - d, pn);
+            }
+            pm = med3(v, pl, pm, pn);
+        }
+        v.swap(a, pm);
+        let (mut pa, mut pb) = (a + 1, a + 1);
+        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
+        loop {
+            while pb <= pc {
+                let c = cmp(&v[pb], &v[a]);
+                if c > 0 {
+                    break;
+                }
+                if c == 0 {
+                    v.swap(pa, pb);
+                    pa += 1;
+                }
+                pb += 1;
+            }
+            while pb <= pc {
+                let c = cmp(&v[pc], &v[a]);
+                if c < 0 {
+                    break;
+                }
+                if c == 0 {
+                    v.swap(pc, pd);
+                    pd -= 1;
+                }
+                pc -= 1;
+            }
+            if pb > pc {
+                break;
+            }
+            v.swap(pb, pc);
+            pb += 1;
+            pc -= 1;
+        }
+        let pn = a + n;
+        let vecswap = |v: &mut [T], x: usize, y: usize, k: usize| {
+            for i in 0..k {
+                v.swap(x + i, y + i);
+            }
+        };
+        let r = (pa - a).min(pb - pa);
+        vecswap(v, a, pb - r, r);
+        let r = (pd - pc).min(pn - pd - 1);
+        vecswap(v, pb, pn - r, r);
+        let r = pb - pa;
+        if r > 1 && overlaps(a, r) {
+            pqsort(&mut v[..a + r], a, cmp, want);
+        }
+        let r = pd - pc;
+        if r > 1 && overlaps(pn - r, r) {
+            a = pn - r;
+            n = r;
+            continue;
+        }
+        return;
+    }
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -258,16 +418,14 @@ fn search(ctx: &mut Ctx, args: &[Bytes], src_at: usize, form: Form, nostore: boo
             points_in_cover(z, &cover, &shape, limit)
         }
     };
-    match sort {
-        Sort::None => {}
-        Sort::Asc => points.sort_by(|a, b| a.dist.total_cmp(&b.dist)),
-        Sort::Desc => points.sort_by(|a, b| b.dist.total_cmp(&a.dist)),
-    }
     let returned = if count == 0 {
         points.len()
     } else {
         points.len().min(count as usize)
     };
+    if sort != Sort::None {
+        points = sorted(points, returned, sort == Sort::Desc);
+    }
     points.truncate(returned);
     for p in &mut points {
         p.dist /= conversion;
@@ -335,4 +493,37 @@ pub(super) fn geosearch(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 /// `GEOSEARCHSTORE destination source [GEOSEARCH's options] [STOREDIST]`
 pub(super) fn geosearchstore(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     search(ctx, args, 2, Form::SearchStore, false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn c_cmp(a: &i32, b: &i32) -> i32 {
+        (a > b) as i32 - (a < b) as i32
+    }
+
+    proptest! {
+        /// The wanted positions end up holding what a full sort puts there.
+        #[test]
+        fn pqsort_sorts_the_wanted_prefix(mut v in proptest::collection::vec(0i32..20, 1..200),
+                                          keep in 1usize..200) {
+            let keep = keep.min(v.len());
+            let mut want = v.clone();
+            want.sort();
+            pqsort(&mut v, 0, &c_cmp, (0, keep - 1));
+            prop_assert_eq!(&v[..keep], &want[..keep]);
+        }
+
+        /// The merge sort is a stable sort.
+        #[test]
+        fn merge_sort_is_stable(v in proptest::collection::vec(0i32..10, 0..200)) {
+            let mut pairs: Vec<(i32, usize)> = v.iter().copied().zip(0..).collect();
+            let mut want = pairs.clone();
+            want.sort_by_key(|p| p.0);
+            merge_sort(&mut pairs, &mut Vec::new(), &|a: &(i32, usize), b: &(i32, usize)| c_cmp(&a.0, &b.0));
+            prop_assert_eq!(pairs, want);
+        }
+    }
 }
