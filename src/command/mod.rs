@@ -12,10 +12,13 @@ pub mod dump;
 pub mod error;
 pub mod expire;
 pub mod function;
+pub mod geo;
+pub mod geo_search;
 pub mod hash;
 pub mod info;
 pub mod introspect;
 pub mod keys;
+pub mod lcs;
 pub mod list;
 pub mod pubsub;
 pub mod scripting;
@@ -57,6 +60,8 @@ const FAMILIES: &[&[Cmd]] = &[
     pubsub::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,
+    geo::COMMANDS,
+    lcs::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

@@ -19,6 +19,7 @@
 
 pub mod clock;
 pub mod evict;
+pub mod geohash;
 pub mod glob;
 pub mod hash;
 pub mod key;
