@@ -183,14 +183,32 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new("ping", -1, FAST | SENTINEL, "connection", ping)
         .doc("Returns the server's liveliness response.", "1.0.0"),
     Cmd::new("echo", 2, FAST, "connection", echo).doc("Returns the given string.", "1.0.0"),
-    Cmd::new("quit", -1, NO_AUTH | CONN | FAST, "connection", quit)
-        .doc("Closes the connection.", "1.0.0"),
+    Cmd::new(
+        "quit",
+        -1,
+        NO_AUTH | CONN | FAST | ALLOW_BUSY,
+        "connection",
+        quit,
+    )
+    .doc("Closes the connection.", "1.0.0"),
     Cmd::new("select", 2, LOADING | STALE | FAST, "connection", select)
         .doc("Changes the selected database.", "1.0.0"),
-    Cmd::new("auth", -2, NO_AUTH | CONN | FAST, "connection", auth)
-        .doc("Authenticates the connection.", "1.0.0"),
-    Cmd::new("hello", -1, NO_AUTH | CONN | FAST, "connection", hello)
-        .doc("Handshakes with the Redis server.", "6.0.0"),
+    Cmd::new(
+        "auth",
+        -2,
+        NO_AUTH | CONN | FAST | ALLOW_BUSY,
+        "connection",
+        auth,
+    )
+    .doc("Authenticates the connection.", "1.0.0"),
+    Cmd::new(
+        "hello",
+        -1,
+        NO_AUTH | CONN | FAST | ALLOW_BUSY,
+        "connection",
+        hello,
+    )
+    .doc("Handshakes with the Redis server.", "6.0.0"),
     Cmd::new("client", -2, 0, "connection", container)
         .subs(super::client::SUBS)
         .doc("A container for client connection commands.", "2.4.0"),

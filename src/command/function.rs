@@ -44,7 +44,7 @@ fn fcall_generic(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Outcome {
         function: true,
     };
     let name = f.name.clone();
-    run(ctx, &name, f.func, &args[3..3 + n], &args[3 + n..], mode)
+    run(ctx, &name, f.func, args, n, mode)
 }
 
 fn fcall(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
@@ -220,23 +220,40 @@ fn function_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 }
 
 /// `FUNCTION KILL`: functions run to their end before another command is served here.
-fn function_kill(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
-    Err(CmdError::new(
-        ErrKind::Err,
-        "NOTBUSY No scripts in execution right now.",
-    ))
+fn function_kill(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    ctx.engine
+        .scripts
+        .kill(true)
+        .map_err(super::scripting::kill_error)?;
+    ctx.out.ok();
+    Ok(())
 }
 
 /// `FUNCTION STATS`
 fn function_stats(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
-    let (libs, funcs) = {
-        let vm = ctx.engine.scripts.vm.lock();
-        (vm.libraries.libs.len(), vm.libraries.funcs.len())
-    };
+    // The VM is held while a script runs: the counts then come from the last reading.
+    let mem = ctx.engine.scripts.memory();
+    let (libs, funcs) = (mem.libraries, mem.functions);
+    let running = ctx.engine.scripts.running.lock().clone();
+    let now = ctx.engine.store.now();
     let out = &mut *ctx.out;
     out.map(2);
     out.bulk(b"running_script");
-    out.null();
+    match running.filter(|r| r.function) {
+        Some(r) => {
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(r.name.as_bytes());
+            out.bulk(b"command");
+            out.array(r.command.len());
+            for a in &r.command {
+                out.bulk(a);
+            }
+            out.bulk(b"duration_ms");
+            out.int(now.saturating_sub(r.started) as i64);
+        }
+        None => out.null(),
+    }
     out.bulk(b"engines");
     out.map(1);
     out.bulk(b"LUA");
@@ -339,9 +356,16 @@ static FUNCTION_SUBS: &[Cmd] = &[
     .doc("Restores all libraries from a payload.", "7.0.0"),
     Cmd::new("list", -2, NOSCRIPT, "scripting", function_list)
         .doc("Returns information about all libraries.", "7.0.0"),
-    Cmd::new("kill", 2, NOSCRIPT, "scripting", function_kill)
+    Cmd::new("kill", 2, NOSCRIPT | ALLOW_BUSY, "scripting", function_kill)
         .doc("Terminates a function during execution.", "7.0.0"),
-    Cmd::new("stats", 2, NOSCRIPT, "scripting", function_stats).doc(
+    Cmd::new(
+        "stats",
+        2,
+        NOSCRIPT | ALLOW_BUSY,
+        "scripting",
+        function_stats,
+    )
+    .doc(
         "Returns information about a function during execution.",
         "7.0.0",
     ),
@@ -355,7 +379,7 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new(
         "fcall",
         -3,
-        NOSCRIPT | STALE | MAY_REPLICATE | MOVABLEKEYS,
+        NOSCRIPT | STALE | MAY_REPLICATE | MOVABLEKEYS | SCRIPT,
         "scripting",
         fcall,
     )
@@ -365,7 +389,7 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new(
         "fcall_ro",
         -3,
-        NOSCRIPT | STALE | READONLY | MOVABLEKEYS,
+        NOSCRIPT | STALE | READONLY | MOVABLEKEYS | SCRIPT,
         "scripting",
         fcall_ro,
     )

@@ -58,7 +58,7 @@ fn eval_generic(ctx: &mut Ctx, args: &[Bytes], by_sha: bool, read_only: bool) ->
         read_only: read_only || no_writes,
         function: false,
     };
-    run(ctx, &sha, func, &args[3..3 + n], &args[3 + n..], mode)
+    run(ctx, &sha, func, args, n, mode)
 }
 
 fn eval(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
@@ -124,11 +124,20 @@ fn script_flush(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 
 /// `SCRIPT KILL`: a script runs to its end before another command is served here, so there
 /// is never one to kill when this arrives.
-fn script_kill(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
-    Err(CmdError::new(
-        ErrKind::Err,
-        "NOTBUSY No scripts in execution right now.",
-    ))
+fn script_kill(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    ctx.engine.scripts.kill(false).map_err(kill_error)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// A refused `SCRIPT KILL`/`FUNCTION KILL`, counted under its own code as Redis counts it.
+pub fn kill_error(text: &'static str) -> CmdError {
+    let kind = if text.starts_with("BUSY") {
+        ErrKind::Busy
+    } else {
+        ErrKind::Err
+    };
+    CmdError::new(kind, text)
 }
 
 fn script_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
@@ -174,7 +183,14 @@ static SCRIPT_SUBS: &[Cmd] = &[
         "Removes all server-side Lua scripts from the script cache.",
         "2.6.0",
     ),
-    Cmd::new("kill", 2, NOSCRIPT | STALE, "scripting", script_kill).doc(
+    Cmd::new(
+        "kill",
+        2,
+        NOSCRIPT | STALE | ALLOW_BUSY,
+        "scripting",
+        script_kill,
+    )
+    .doc(
         "Terminates a server-side Lua script during execution.",
         "2.6.0",
     ),
@@ -185,18 +201,24 @@ static SCRIPT_SUBS: &[Cmd] = &[
 ];
 
 pub static COMMANDS: &[Cmd] = &[
-    Cmd::new("eval", -3, S | MOVABLEKEYS, "scripting", eval)
+    Cmd::new("eval", -3, S | MOVABLEKEYS | SCRIPT, "scripting", eval)
         .key_specs(EVAL_KEYS)
         .scope(Scope::All)
         .doc("Executes a server-side Lua script.", "2.6.0"),
-    Cmd::new("evalsha", -3, S | MOVABLEKEYS, "scripting", evalsha)
-        .key_specs(EVAL_KEYS)
-        .scope(Scope::All)
-        .doc("Executes a server-side Lua script by SHA1 digest.", "2.6.0"),
+    Cmd::new(
+        "evalsha",
+        -3,
+        S | MOVABLEKEYS | SCRIPT,
+        "scripting",
+        evalsha,
+    )
+    .key_specs(EVAL_KEYS)
+    .scope(Scope::All)
+    .doc("Executes a server-side Lua script by SHA1 digest.", "2.6.0"),
     Cmd::new(
         "eval_ro",
         -3,
-        NOSCRIPT | STALE | READONLY | MOVABLEKEYS,
+        NOSCRIPT | STALE | READONLY | MOVABLEKEYS | SCRIPT,
         "scripting",
         eval_ro,
     )
@@ -206,7 +228,7 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new(
         "evalsha_ro",
         -3,
-        NOSCRIPT | STALE | READONLY | MOVABLEKEYS,
+        NOSCRIPT | STALE | READONLY | MOVABLEKEYS | SCRIPT,
         "scripting",
         evalsha_ro,
     )

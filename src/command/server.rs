@@ -120,6 +120,13 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if abort {
         return Err(error::text("ERR No shutdown in progress."));
     }
+    // A busy script can only be cut short without saving (Redis's rule).
+    if let Some(busy) = ctx.engine.scripts.busy().filter(|_| !nosave) {
+        return Err(crate::engine::CmdError::new(
+            crate::engine::ctx::ErrKind::Busy,
+            busy,
+        ));
+    }
     tracing::warn!("User requested shutdown...");
     ctx.engine.shutdown.trigger();
     ctx.client.close = true;
@@ -641,7 +648,14 @@ pub static COMMANDS: &[Cmd] = &[
         "Returns the Unix timestamp of the last successful save to disk.",
         "1.0.0",
     ),
-    Cmd::new("shutdown", -1, ADM | NO_MULTI, "server", shutdown).doc(
+    Cmd::new(
+        "shutdown",
+        -1,
+        ADM | NO_MULTI | ALLOW_BUSY,
+        "server",
+        shutdown,
+    )
+    .doc(
         "Synchronously saves the database(s) to disk and shuts down the Redis server.",
         "1.0.0",
     ),

@@ -100,23 +100,24 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 const T: u32 = NOSCRIPT | LOADING | STALE;
 
 pub static COMMANDS: &[Cmd] = &[
-    Cmd::new("multi", 1, T | FAST, "transactions", multi).doc("Starts a transaction.", "1.2.0"),
+    Cmd::new("multi", 1, T | FAST | ALLOW_BUSY, "transactions", multi)
+        .doc("Starts a transaction.", "1.2.0"),
     Cmd::new("exec", 1, T, "transactions", exec)
         .doc("Executes all commands in a transaction.", "1.2.0"),
-    Cmd::new("discard", 1, T | FAST, "transactions", discard)
+    Cmd::new("discard", 1, T | FAST | ALLOW_BUSY, "transactions", discard)
         .doc("Discards a transaction.", "2.0.0"),
-    Cmd::new("watch", -2, T | FAST, "transactions", watch)
+    Cmd::new("watch", -2, T | FAST | ALLOW_BUSY, "transactions", watch)
         .keys(1, -1, 1)
         .doc(
             "Monitors changes to keys to determine the execution of a transaction.",
             "2.2.0",
         ),
-    Cmd::new("unwatch", 1, T | FAST, "transactions", unwatch)
+    Cmd::new("unwatch", 1, T | FAST | ALLOW_BUSY, "transactions", unwatch)
         .doc("Forgets about watched keys of a transaction.", "2.2.0"),
     Cmd::new(
         "reset",
         1,
-        NO_AUTH | NOSCRIPT | LOADING | STALE | FAST,
+        NO_AUTH | NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY,
         "connection",
         reset,
     )

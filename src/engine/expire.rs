@@ -112,6 +112,15 @@ impl ExpiryTask {
     }
 }
 
+impl ExpiryTask {
+    /// Stop without waiting: a busy script holds the shards the thread may be waiting for,
+    /// and the process is about to exit (`SHUTDOWN NOSAVE` during a busy script).
+    pub fn detach(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.take();
+    }
+}
+
 impl Drop for ExpiryTask {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);

@@ -20,6 +20,7 @@ use crate::store::{Db, Shard, SHARDS};
 use bytes::Bytes;
 use parking_lot::MutexGuard;
 use smallvec::SmallVec;
+use std::time::Duration;
 
 /// Slots a command locks, kept inline for the common case (no allocation per command).
 pub type Slots = SmallVec<[u32; 8]>;
@@ -36,6 +37,9 @@ pub struct LockSet<'s> {
     /// No shard was handed out since the expired keys were last flushed.
     clean: bool,
 }
+
+/// How often a wait for a held shard asks whether to give up (`LockSet::new_unless`).
+const STOP_POLL: Duration = Duration::from_millis(5);
 
 /// A shard's place in the global lock order.
 pub fn slot(db: usize, key: &[u8]) -> u32 {
@@ -73,6 +77,53 @@ impl<'s> LockSet<'s> {
             hint: None,
             clean: true,
         }
+    }
+
+    /// As `new`, but a wait for a held shard gives up (None, nothing held) once `stop` says
+    /// so: a client queued behind a script that turns busy is answered `-BUSY` instead of
+    /// keeping its thread until the script ends. Uncontended shards cost what `new` costs.
+    pub fn new_unless(
+        engine: &'s Engine,
+        slots: &mut [u32],
+        stop: &dyn Fn() -> bool,
+    ) -> Option<LockSet<'s>> {
+        let store = &*engine.store;
+        let mut held: SmallVec<[(u32, MutexGuard<'s, Shard>); 4]> = SmallVec::new();
+        slots.sort_unstable();
+        let mut last = None;
+        for &s in slots.iter() {
+            if last == Some(s) {
+                continue;
+            }
+            last = Some(s);
+            let db = store.db(s as usize / SHARDS);
+            let shard = s as usize % SHARDS;
+            let guard = match db.try_lock_shard(shard, Duration::ZERO) {
+                Some(g) => g,
+                None => loop {
+                    if let Some(g) = db.try_lock_shard(shard, STOP_POLL) {
+                        break g;
+                    }
+                    if stop() {
+                        return None;
+                    }
+                },
+            };
+            held.push((s, guard));
+        }
+        Some(LockSet {
+            engine,
+            held,
+            hint: None,
+            clean: true,
+        })
+    }
+
+    /// Every shard of every database, unless `stop` (see `new_unless`).
+    pub fn all_unless(engine: &'s Engine, stop: &dyn Fn() -> bool) -> Option<LockSet<'s>> {
+        let n = engine.store.databases() * SHARDS;
+        let mut slots: Vec<u32> = (0..n as u32).collect();
+        LockSet::new_unless(engine, &mut slots, stop)
     }
 
     /// Remember that `key` (a command argument, alive and unchanged until the set is

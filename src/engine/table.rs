@@ -39,6 +39,12 @@ pub mod flags {
     pub const MOVABLEKEYS: u32 = 1 << 13;
     /// Not a write, but propagated (PUBLISH): paused by `CLIENT PAUSE WRITE`.
     pub const MAY_REPLICATE: u32 = 1 << 14;
+    /// Served while a script is busy (past busy-reply-threshold); others get `-BUSY`.
+    pub const ALLOW_BUSY: u32 = 1 << 15;
+    /// Runs a Lua script or function (EVAL…, FCALL…): the server runs it off the
+    /// connection's thread, so the thread keeps serving others if the script turns busy.
+    /// Internal: not one of Redis's flags, so `COMMAND INFO` does not show it.
+    pub const SCRIPT: u32 = 1 << 16;
 
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
@@ -56,6 +62,7 @@ pub mod flags {
         (NO_MULTI, "no_multi"),
         (MOVABLEKEYS, "movablekeys"),
         (SENTINEL, "sentinel"),
+        (ALLOW_BUSY, "allow_busy"),
     ];
 }
 

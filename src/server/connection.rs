@@ -26,6 +26,20 @@ pub const MAX_PENDING_OUTPUT: usize = 1024 * 1024;
 const BUFFER_KEEP: usize = 256 * 1024;
 const READ_CHUNK: usize = 16 * 1024;
 
+/// Whether `args` runs a Lua script (`flags::SCRIPT`); a byte test first keeps the
+/// registry lookup off other commands' path.
+fn runs_script(engine: &Engine, args: &[bytes::Bytes]) -> bool {
+    if !matches!(
+        args.first().and_then(|a| a.first()),
+        Some(b'e' | b'E' | b'f' | b'F')
+    ) {
+        return false;
+    }
+    let reg = engine.registry;
+    reg.resolve(args)
+        .is_ok_and(|i| reg.cmds[i].flags & crate::engine::flags::SCRIPT != 0)
+}
+
 pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<ClientInfo>) {
     let mut shutdown = engine.shutdown.subscribe();
     let needs_auth = engine.hot.requirepass.read().is_some();
@@ -49,7 +63,21 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
         loop {
             match parser.parse(&mut buf) {
                 Ok(Some(args)) => {
-                    batch.execute(&args);
+                    if runs_script(&engine, &args) {
+                        // Off this thread (see `offload`), with the client's whole state.
+                        let mut moved = batch;
+                        match super::offload::run(move || {
+                            moved.execute(&args);
+                            moved
+                        })
+                        .await
+                        {
+                            Some(b) => batch = b,
+                            None => return,
+                        }
+                    } else {
+                        batch.execute(&args);
+                    }
                     ran += 1;
                     // The next request in the same read is parsed with the limits of what this
                     // one did: an AUTH pipelined before a long command (twemproxy's

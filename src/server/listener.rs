@@ -100,7 +100,7 @@ impl Listen for Listeners {
 
 /// Serve on `listeners` until `shared.shutdown` is triggered.
 pub async fn run(shared: Arc<Engine>, listeners: Vec<TcpListener>) {
-    let _expiry = ExpiryTask::spawn(shared.clone());
+    let expiry = ExpiryTask::spawn(shared.clone());
     // Every connection task holds a sender; when all are dropped, all connections are done.
     let (done_tx, mut done_rx) = mpsc::channel::<()>(1);
     let l = Arc::new_cyclic(|me| Listeners {
@@ -120,7 +120,16 @@ pub async fn run(shared: Arc<Engine>, listeners: Vec<TcpListener>) {
     shared.set_listen(None);
     l.done.lock().take();
     drop(l);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, done_rx.recv()).await;
+    // A busy script (only SHUTDOWN NOSAVE ends one) would not finish: do not wait for it.
+    let grace = if shared.scripts.busy().is_some() {
+        Duration::ZERO
+    } else {
+        SHUTDOWN_GRACE
+    };
+    let _ = tokio::time::timeout(grace, done_rx.recv()).await;
+    if shared.scripts.busy().is_some() {
+        expiry.detach();
+    }
 }
 
 async fn accept_loop(

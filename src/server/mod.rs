@@ -4,5 +4,6 @@
 pub mod connection;
 pub mod http;
 pub mod listener;
+pub mod offload;
 
 pub use listener::run;

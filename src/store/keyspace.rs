@@ -761,6 +761,19 @@ impl Db {
         self.shards[i].lock()
     }
 
+    /// Shard `i`, if it can be locked within `wait`.
+    pub fn try_lock_shard(
+        &self,
+        i: usize,
+        wait: std::time::Duration,
+    ) -> Option<MutexGuard<'_, Shard>> {
+        if wait.is_zero() {
+            self.shards[i].try_lock()
+        } else {
+            self.shards[i].try_lock_for(wait)
+        }
+    }
+
     pub fn shard_count(&self) -> usize {
         self.shards.len()
     }

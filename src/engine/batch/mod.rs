@@ -309,6 +309,12 @@ impl State {
             let e = CmdError::new(ErrKind::Err, "ERR Replica can't interact with the keyspace");
             return self.reject(Some(idx), &e);
         }
+        if !self.loading && engine.registry.cmds[idx].flags & flags::ALLOW_BUSY == 0 {
+            if let Some(text) = engine.scripts.busy() {
+                self.client.multi_aborted |= self.client.multi.is_some();
+                return self.reject(Some(idx), &CmdError::new(ErrKind::Busy, text));
+            }
+        }
         if !self.loading && engine.pause.maybe_on() && self.is_paused(engine, idx, args) {
             self.blocked = Some(Blocked {
                 args: args.to_vec(),
@@ -347,7 +353,15 @@ impl State {
             }
         }
         let gate = (write && self.sink.is_some()).then(|| engine.gate.read());
-        let mut locks = self.lock_for(engine, idx, args);
+        let Some(mut locks) = self.lock_for(engine, idx, args) else {
+            drop(gate);
+            self.client.multi_aborted |= self.client.multi.is_some();
+            let text = engine
+                .scripts
+                .busy()
+                .unwrap_or(crate::engine::script::BUSY_EVAL);
+            return self.reject(Some(idx), &CmdError::new(ErrKind::Busy, text));
+        };
         let mut records = Records::new();
         let ok = self.call(engine, idx, args, &mut locks, &mut records);
         if let (Some(sink), false) = (&self.sink, records.is_empty()) {
@@ -363,14 +377,21 @@ impl State {
         }
     }
 
-    /// Lock what command `idx` needs for `args`.
-    fn lock_for<'e>(&mut self, engine: &'e Engine, idx: usize, args: &[Bytes]) -> LockSet<'e> {
+    /// Lock what command `idx` needs for `args`; None when a script turned busy while this
+    /// waited (the caller answers `-BUSY`, as Redis would have before queueing it).
+    fn lock_for<'e>(
+        &mut self,
+        engine: &'e Engine,
+        idx: usize,
+        args: &[Bytes],
+    ) -> Option<LockSet<'e>> {
+        let busy = || engine.scripts.busy().is_some();
         if matches!(engine.registry.cmds[idx].scope, Scope::All) {
-            return LockSet::all(engine);
+            return LockSet::all_unless(engine, &busy);
         }
         let mut slots = Slots::new();
         self.slots_for(engine, idx, args, &mut slots);
-        let mut set = LockSet::new(engine, &mut slots);
+        let mut set = LockSet::new_unless(engine, &mut slots, &busy)?;
         // A one-key command's key is found again by the handler: remember its slot.
         if let [KeySpec {
             begin: Begin::Index(i),
@@ -381,7 +402,7 @@ impl State {
                 set.hint(self.client.db, k, *s);
             }
         }
-        set
+        Some(set)
     }
 
     /// The lock slots command `idx` needs for `args`.

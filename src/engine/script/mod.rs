@@ -9,11 +9,12 @@
 //! Limits (named here, documented in the README): the VM may hold [`LUA_MEMORY_LIMIT`]
 //! bytes; a script past the limit fails with an error and the server carries on.
 //!
-//! Busy scripts differ from Redis: a script runs on its connection's thread while holding
-//! every shard, so other clients cannot be answered `-BUSY` meanwhile, nor can `SCRIPT KILL`
-//! reach it. Instead a script still running after `busy-reply-threshold` (`lua-time-limit`,
-//! 5 s by default; 0 = no limit) is stopped with a `-BUSY …` error; what it wrote until then
-//! stays and is propagated, so memory and the AOF agree.
+//! Busy scripts, as in Redis: a script still running after `busy-reply-threshold`
+//! (`lua-time-limit`, 5 s by default; 0 = never) is busy. It runs on its connection's thread
+//! holding every shard; other clients are not queued behind it but answered `-BUSY …` at
+//! dispatch, or while they wait for a shard (`LockSet::new_unless`), except for the
+//! `allow_busy` commands: `SCRIPT KILL`/`FUNCTION KILL` (which stop it if it has not
+//! written), `SHUTDOWN NOSAVE`, `FUNCTION STATS` and the connection and transaction ones.
 
 pub mod convert;
 pub mod function;
@@ -23,7 +24,14 @@ pub mod vm;
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Wall-clock milliseconds, as the busy deadline is kept.
+fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
 
 /// Bytes the Lua VM may allocate (scripts, their data and the cache's compiled functions).
 pub const LUA_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
@@ -87,8 +95,33 @@ const SCRIPT_ENTRY_OVERHEAD: u64 = 96;
 /// Bytes of a function's entry beside its name and description.
 const FUNCTION_ENTRY_OVERHEAD: u64 = 112;
 
+/// The script or function running now (for `FUNCTION STATS`, `SCRIPT KILL`, `-BUSY`).
+#[derive(Clone)]
+pub struct Running {
+    /// The script's SHA1 or the function's name.
+    pub name: String,
+    /// The command that runs it (`fcall f 0`), in lowercase as Redis shows it.
+    pub command: Vec<Bytes>,
+    /// When it started (Unix ms).
+    pub started: u64,
+    pub function: bool,
+}
+
+/// Why a running script cannot be killed, or there is none to kill.
+const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
+const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+/// What other clients get while a script is busy.
+pub const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+pub const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+
 pub struct Scripts {
     pub vm: Mutex<vm::Vm>,
+    /// The running script, if any.
+    pub running: Mutex<Option<Running>>,
+    /// The running script has run a write command (it can no longer be killed).
+    pub wrote: AtomicBool,
     /// The last figures `memory` read, shown while a script holds the VM.
     last_memory: Mutex<ScriptMemory>,
     /// `SCRIPT KILL` asked the running script to stop.
@@ -102,10 +135,12 @@ impl Default for Scripts {
         let kill = std::sync::Arc::new(AtomicBool::new(false));
         let deadline = std::sync::Arc::new(AtomicU64::new(0));
         Scripts {
-            vm: Mutex::new(vm::Vm::new(kill.clone(), deadline.clone()).expect("the Lua VM starts")),
+            vm: Mutex::new(vm::Vm::new(kill.clone()).expect("the Lua VM starts")),
             deadline,
             kill,
             last_memory: Mutex::new(ScriptMemory::default()),
+            running: Mutex::new(None),
+            wrote: AtomicBool::new(false),
         }
     }
 }
@@ -138,10 +173,44 @@ impl Scripts {
     /// `SCRIPT FLUSH`: forget every script (and start a fresh VM, as Redis does).
     pub fn flush(&self) {
         let mut vm = self.vm.lock();
-        if let Ok(fresh) = vm::Vm::new(self.kill.clone(), self.deadline.clone()) {
+        if let Ok(fresh) = vm::Vm::new(self.kill.clone()) {
             *vm = fresh;
         } else {
             vm.scripts = HashMap::new();
+        }
+    }
+
+    /// Whether a script is busy: it has run past busy-reply-threshold (Redis's "timed out"
+    /// script), so other clients get `-BUSY` (the text to send) and it may be killed. One
+    /// atomic load while no script runs.
+    pub fn busy(&self) -> Option<&'static str> {
+        let d = self.deadline.load(Ordering::Relaxed);
+        if d == 0 || unix_ms() <= d {
+            return None;
+        }
+        match &*self.running.lock() {
+            Some(r) if r.function => Some(BUSY_FUNCTION),
+            Some(_) => Some(BUSY_EVAL),
+            None => None,
+        }
+    }
+
+    /// `SCRIPT KILL` (`function` false) or `FUNCTION KILL`: ask the busy script to stop.
+    pub fn kill(&self, function: bool) -> Result<(), &'static str> {
+        let running = self.running.lock().clone();
+        let Some(r) = running.filter(|_| self.busy().is_some()) else {
+            return Err(NOTBUSY);
+        };
+        if self.wrote.load(Ordering::Relaxed) {
+            return Err(UNKILLABLE);
+        }
+        match (function, r.function) {
+            (false, true) => Err(BUSY_FUNCTION),
+            (true, false) => Err(BUSY_EVAL),
+            _ => {
+                self.kill.store(true, Ordering::Relaxed);
+                Ok(())
+            }
         }
     }
 

@@ -72,6 +72,10 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
     if mode.read_only && cmd.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
         return lua_err("ERR Write commands are not allowed from read-only scripts.");
     }
+    if cmd.flags & flags::WRITE != 0 {
+        // From its first write on, the script can no longer be killed (Redis's rule).
+        engine.scripts.wrote.store(true, Ordering::Relaxed);
+    }
     if engine.monitors.any() {
         engine.monitors.feed(ctx.client.db, "lua", args);
     }
@@ -138,16 +142,17 @@ fn merge(ctx: &mut Ctx, mut fx: Effects, db: usize, args: &[Bytes], log: &mut Re
     }
 }
 
-/// Run the compiled script `func` (named `sha`) with `keys` and `argv`, writing its result
-/// (or its error) as the reply.
+/// Run the compiled script `func` (named `sha`) for the command `args` (`EVAL body n keys…
+/// argv…`, `FCALL name n …`), writing its result (or its error) as the reply.
 pub fn run(
     ctx: &mut Ctx,
     sha: &str,
     func: Function,
-    keys: &[Bytes],
-    argv: &[Bytes],
+    args: &[Bytes],
+    numkeys: usize,
     mode: Mode,
 ) -> Outcome {
+    let (keys, argv) = args[3..].split_at(numkeys);
     let engine = ctx.engine;
     let scripts = &engine.scripts;
     let vm = scripts.vm.lock();
@@ -179,6 +184,20 @@ pub fn run(
     vm.resp.store(2, Ordering::Relaxed);
     scripts.kill.store(false, Ordering::Relaxed);
     let started = engine.store.now().max(1);
+    scripts.wrote.store(false, Ordering::Relaxed);
+    *scripts.running.lock() = Some(super::Running {
+        name: sha.to_string(),
+        command: args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| match i {
+                0 => Bytes::from(a.to_ascii_lowercase()),
+                _ => a.clone(),
+            })
+            .collect(),
+        started,
+        function: mode.function,
+    });
     let limit = {
         let cfg = engine.config.read();
         cfg.get_u64("busy-reply-threshold")
@@ -213,6 +232,7 @@ pub fn run(
         r
     });
     scripts.deadline.store(0, Ordering::Relaxed);
+    *scripts.running.lock() = None;
     // SELECT inside a script does not leak to its caller.
     ctx.client.db = caller_db;
     let out_resp3 = vm.resp.load(Ordering::Relaxed) == 3;

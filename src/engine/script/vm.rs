@@ -29,13 +29,13 @@ env.loadfile = nil
 env.dofile = nil
 env.debug = nil
 env.print = nil
--- pcall/xpcall must not swallow the stop of a script (time limit, SCRIPT KILL): the error is
+-- pcall/xpcall must not swallow the stop of a script (SCRIPT KILL, FUNCTION KILL): the error is
 -- raised again past every level, so `while 1 do pcall(f) end` ends too.
 local raw_pcall, raw_xpcall, unpack_ = pcall, xpcall, unpack
 local function stopping(e)
   if type(e) ~= "userdata" then return false end
   local s = tostring(e)
-  return s:find("BUSY Script ran past", 1, true) ~= nil or s:find("Script killed by user", 1, true) ~= nil
+  return s:find("Script killed by user", 1, true) ~= nil
 end
 local function rethrow(ok, ...)
   if not ok and stopping((...)) then error((...), 0) end
@@ -193,12 +193,6 @@ readonly[load_env] = true
 return env, proxy, hooks, redis, run, load_env
 "##;
 
-fn unix_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
-}
-
 /// The registry name of the runner's dispatch function while a script runs.
 pub const DISPATCH: &str = "ferrokv_dispatch";
 
@@ -235,10 +229,7 @@ pub struct Vm {
 }
 
 impl Vm {
-    pub fn new(
-        kill: Arc<AtomicBool>,
-        deadline: Arc<std::sync::atomic::AtomicU64>,
-    ) -> mlua::Result<Vm> {
+    pub fn new(kill: Arc<AtomicBool>) -> mlua::Result<Vm> {
         // `debug` is loaded for the error handler only: the setup keeps it in a local and
         // scripts never see it (hence the unsafe constructor, which allows loading it).
         let lua = unsafe {
@@ -289,20 +280,14 @@ impl Vm {
                 Ok(())
             })?,
         )?;
-        // A script that runs on and on is stopped here: when SCRIPT KILL asks, or once it
-        // passes busy-reply-threshold (see the module's note on busy scripts).
+        // A script that runs on and on is stopped here when SCRIPT KILL or FUNCTION KILL asks
+        // (which they do only once it is past busy-reply-threshold and has not written).
         lua.set_hook(
             mlua::HookTriggers::new().every_nth_instruction(HOOK_EVERY),
             move |_, _| {
                 if kill.load(Ordering::Relaxed) {
                     return Err(mlua::Error::runtime(
                         "ERR Script killed by user with SCRIPT KILL...",
-                    ));
-                }
-                let d = deadline.load(Ordering::Relaxed);
-                if d != 0 && unix_ms() > d {
-                    return Err(mlua::Error::runtime(
-                        "BUSY Script ran past busy-reply-threshold and was stopped",
                     ));
                 }
                 Ok(mlua::VmState::Continue)
