@@ -279,7 +279,7 @@ fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     }
     // Second pass: fold each source into the result, a word at a time. One shard is
     // borrowed at a time, and the destination is written only once every source was read.
-    let mut acc = vec![0u8; len];
+    let mut acc = Vec::new();
     for (i, k) in sources.iter().enumerate() {
         let data = match ctx.keys.shard(db, k).get(k, now) {
             Some(crate::store::Entry {
@@ -289,7 +289,7 @@ fn bitop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             _ => &[],
         };
         if i == 0 {
-            bits::seed(op, &mut acc, data);
+            acc = bits::seed(op, data, len);
         } else {
             bits::fold(op, &mut acc, data);
         }

@@ -7,9 +7,11 @@
 //! `BITCOUNT`, `BITPOS` and `BITOP` on a 512 MB string stay memory-bound. The module knows
 //! nothing of commands: ranges come in already resolved to inclusive bit positions.
 
-/// The 64-bit word of an 8-byte chunk, in the byte order `order` reads it.
-fn word(chunk: &[u8], order: fn([u8; 8]) -> u64) -> u64 {
-    order(chunk.try_into().expect("chunks of 8 bytes"))
+/// The 64-bit word of an 8-byte chunk, in native byte order (for counting and bitwise
+/// operations, where the order does not matter).
+#[inline(always)]
+fn word(chunk: &[u8]) -> u64 {
+    u64::from_ne_bytes(chunk.try_into().expect("chunks of 8 bytes"))
 }
 
 /// The bit at `offset` (0 past the end).
@@ -41,10 +43,7 @@ pub fn popcount(data: &[u8]) -> u64 {
         .iter()
         .map(|b| b.count_ones() as u64)
         .sum();
-    chunks
-        .map(|c| word(c, u64::from_ne_bytes).count_ones() as u64)
-        .sum::<u64>()
-        + tail
+    chunks.map(|c| word(c).count_ones() as u64).sum::<u64>() + tail
 }
 
 /// The bits of a byte that lie at or after bit `first & 7` of it.
@@ -84,19 +83,29 @@ pub fn find_bit(data: &[u8], bit: bool, first: u64, last: u64) -> Option<u64> {
     if let Some(p) = in_byte(fb, from_mask(first)) {
         return Some(p);
     }
-    let middle = &data[fb + 1..lb];
-    let wflip = if bit { 0 } else { u64::MAX };
-    let chunks = middle.chunks_exact(8);
-    let tail_at = fb + 1 + middle.len() - chunks.remainder().len();
-    for (n, c) in chunks.enumerate() {
-        let w = word(c, u64::from_be_bytes) ^ wflip;
-        if w != 0 {
-            return Some((fb + 1 + n * 8) as u64 * 8 + w.leading_zeros() as u64);
+    // The whole bytes between the edges: skip those with nothing to find, words at a time.
+    match first_not(&data[fb + 1..lb], flip) {
+        Some(i) => in_byte(fb + 1 + i, 0xFF),
+        None => in_byte(lb, to_mask(last)),
+    }
+}
+
+/// The index of the first byte of `data` that is not `skip`, checking 32 bytes (four words)
+/// per step.
+fn first_not(data: &[u8], skip: u8) -> Option<usize> {
+    let skip_word = u64::from_ne_bytes([skip; 8]);
+    let blocks = data.chunks_exact(32);
+    let tail = data.len() - blocks.remainder().len();
+    for (n, b) in blocks.enumerate() {
+        let diff = (b.chunks_exact(8)).fold(0, |d, c| d | (word(c) ^ skip_word));
+        if diff != 0 {
+            return b.iter().position(|&x| x != skip).map(|i| n * 32 + i);
         }
     }
-    (tail_at..lb)
-        .find_map(|i| in_byte(i, 0xFF))
-        .or_else(|| in_byte(lb, to_mask(last)))
+    data[tail..]
+        .iter()
+        .position(|&x| x != skip)
+        .map(|i| tail + i)
 }
 
 /// A `BITOP` operation.
@@ -108,21 +117,36 @@ pub enum BitOp {
     Not,
 }
 
-/// Start a `BITOP` result from its first source: `acc` (as long as the longest source) gets
-/// `src` zero-padded, inverted for `NOT`.
-pub fn seed(op: BitOp, acc: &mut [u8], src: &[u8]) {
-    let n = src.len().min(acc.len());
-    acc[..n].copy_from_slice(&src[..n]);
-    acc[n..].fill(0);
+/// Start a `BITOP` result of `len` bytes (the longest source's length) from its first
+/// source: `src` zero-padded, inverted for `NOT`.
+pub fn seed(op: BitOp, src: &[u8], len: usize) -> Vec<u8> {
+    let mut acc = Vec::with_capacity(len);
+    acc.extend_from_slice(&src[..src.len().min(len)]);
+    acc.resize(len, 0);
     if op == BitOp::Not {
         let mut words = acc.chunks_exact_mut(8);
         for w in &mut words {
-            let v = !word(w, u64::from_ne_bytes);
+            let v = !word(w);
             w.copy_from_slice(&v.to_ne_bytes());
         }
         for b in words.into_remainder() {
             *b = !*b;
         }
+    }
+    acc
+}
+
+/// `acc[i] = f(acc[i], src[i])` over the common length, a word at a time.
+#[inline(always)]
+fn zip_words(acc: &mut [u8], src: &[u8], f: impl Fn(u64, u64) -> u64) {
+    let mut words = acc.chunks_exact_mut(8);
+    let mut srcw = src.chunks_exact(8);
+    for (a, b) in (&mut words).zip(&mut srcw) {
+        let v = f(word(a), word(b));
+        a.copy_from_slice(&v.to_ne_bytes());
+    }
+    for (a, b) in words.into_remainder().iter_mut().zip(srcw.remainder()) {
+        *a = f(*a as u64, *b as u64) as u8;
     }
 }
 
@@ -130,36 +154,28 @@ pub fn seed(op: BitOp, acc: &mut [u8], src: &[u8]) {
 /// zero-padded to `acc`'s length (so `AND` clears what lies past its end).
 pub fn fold(op: BitOp, acc: &mut [u8], src: &[u8]) {
     let n = src.len().min(acc.len());
-    let f: fn(u64, u64) -> u64 = match op {
-        BitOp::And => |a, b| a & b,
-        BitOp::Or => |a, b| a | b,
-        BitOp::Xor => |a, b| a ^ b,
-        BitOp::Not => return,
-    };
     let (head, rest) = acc.split_at_mut(n);
-    let mut words = head.chunks_exact_mut(8);
-    let mut srcw = src[..n].chunks_exact(8);
-    for (a, b) in (&mut words).zip(&mut srcw) {
-        let v = f(word(a, u64::from_ne_bytes), word(b, u64::from_ne_bytes));
-        a.copy_from_slice(&v.to_ne_bytes());
-    }
-    for (a, b) in words.into_remainder().iter_mut().zip(srcw.remainder()) {
-        *a = f(*a as u64, *b as u64) as u8;
-    }
-    if op == BitOp::And {
-        rest.fill(0);
+    let src = &src[..n];
+    match op {
+        BitOp::And => {
+            zip_words(head, src, |a, b| a & b);
+            rest.fill(0);
+        }
+        BitOp::Or => zip_words(head, src, |a, b| a | b),
+        BitOp::Xor => zip_words(head, src, |a, b| a ^ b),
+        BitOp::Not => {}
     }
 }
 
 /// `BITOP op` of `sources` (missing keys are empty slices): as long as the longest.
 pub fn bitop(op: BitOp, sources: &[&[u8]]) -> Vec<u8> {
     let len = sources.iter().map(|s| s.len()).max().unwrap_or(0);
-    let mut acc = vec![0; len];
-    if let Some((first, rest)) = sources.split_first() {
-        seed(op, &mut acc, first);
-        for s in rest {
-            fold(op, &mut acc, s);
-        }
+    let Some((first, rest)) = sources.split_first() else {
+        return Vec::new();
+    };
+    let mut acc = seed(op, first, len);
+    for s in rest {
+        fold(op, &mut acc, s);
     }
     acc
 }
