@@ -6,6 +6,8 @@
 //! and return Ok, or return a typed error (see [`error`]). Changes are reported through the
 //! context (`ctx.changed(key)`, and `ctx.log_as(...)` for a canonical form to propagate).
 
+pub mod bitfield;
+pub mod bitmap;
 pub mod client;
 pub mod connection;
 pub mod dump;
@@ -62,6 +64,7 @@ const FAMILIES: &[&[Cmd]] = &[
     function::COMMANDS,
     geo::COMMANDS,
     lcs::COMMANDS,
+    bitmap::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

@@ -17,6 +17,7 @@
 //! assert_eq!(store.dbsize(0), 1);
 //! ```
 
+pub mod bits;
 pub mod clock;
 pub mod evict;
 pub mod geohash;
