@@ -13,6 +13,7 @@ pub mod error;
 pub mod expire;
 pub mod function;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod introspect;
 pub mod keys;
@@ -57,6 +58,7 @@ const FAMILIES: &[&[Cmd]] = &[
     pubsub::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,
+    hll::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

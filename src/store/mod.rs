@@ -21,6 +21,7 @@ pub mod clock;
 pub mod evict;
 pub mod glob;
 pub mod hash;
+pub mod hll;
 pub mod key;
 pub mod keyspace;
 pub mod list;
