@@ -9,16 +9,17 @@ use super::error;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
 use crate::engine::notify::Ev;
 use crate::engine::table::KeySpec;
-use crate::engine::CmdError;
+use crate::engine::{CmdError, Engine};
 use crate::store::hll::{self, REGISTERS};
 use crate::store::{Entry, StrEnc, Value};
 use bytes::Bytes;
 
 // ---- helpers ---------------------------------------------------------------------------
 
-/// `hll-sparse-max-bytes`: the size past which a sparse HLL becomes dense.
-fn sparse_max(ctx: &Ctx) -> usize {
-    ctx.engine.config.read().get_u64("hll-sparse-max-bytes") as usize
+/// `hll-sparse-max-bytes`: the size past which a sparse HLL becomes dense. Looked up by
+/// name, so only read when a sparse HLL is changed.
+fn sparse_max(engine: &Engine) -> usize {
+    engine.config.read().get_u64("hll-sparse-max-bytes") as usize
 }
 
 /// The HLL held by an entry: WRONGTYPE for another type or a string that is not one.
@@ -82,13 +83,18 @@ fn union(ctx: &mut Ctx, keys: &[Bytes]) -> Result<(Box<[u8; REGISTERS]>, bool), 
 fn pfadd(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let key = &args[1];
     let (db, now) = (ctx.client.db, ctx.now);
-    let max = sparse_max(ctx);
     let shard = ctx.keys.shard(db, key);
     // Redis counts the creation and every register raised.
     let mut updated = 0u64;
     let mut corrupt = false;
     let found = if let Some(h) = shard.string_mut(key, now) {
         let data = hll_mut(&mut h.e.value)?;
+        // A dense HLL never looks at the limit.
+        let max = if hll::is_sparse(data) {
+            sparse_max(ctx.engine)
+        } else {
+            usize::MAX
+        };
         for ele in &args[2..] {
             match hll::add(data, ele, max) {
                 Ok(up) => updated += up as u64,
@@ -107,6 +113,7 @@ fn pfadd(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     };
     if !found {
         let mut data = hll::new_sparse();
+        let max = sparse_max(ctx.engine);
         for ele in &args[2..] {
             // A value made here always decodes.
             updated += hll::add(&mut data, ele, max).unwrap_or(false) as u64;
@@ -141,18 +148,28 @@ fn pfcount(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         ctx.out.int(0);
         return Ok(());
     };
+    let raw_already = matches!(
+        e.value,
+        Value::Str {
+            enc: StrEnc::Raw,
+            ..
+        }
+    );
     let data = hll_of(e)?;
     let (card, fresh) = match hll::cached(data) {
         Some(c) => (Ok(c), false),
         None => (hll::count(data), true),
     };
-    shard.update(key, now, |e| {
-        if let Ok(data) = hll_mut(&mut e.value) {
-            if let (true, Ok(c)) = (fresh, card) {
-                hll::set_cache(data, c);
+    // Redis makes the value raw even when it only reads the cache.
+    if fresh || !raw_already {
+        shard.update(key, now, |e| {
+            if let Ok(data) = hll_mut(&mut e.value) {
+                if let (true, Ok(c)) = (fresh, card) {
+                    hll::set_cache(data, c);
+                }
             }
-        }
-    });
+        });
+    }
     let card = card.map_err(|_| error::HLL_CORRUPT)?;
     if fresh {
         // Redis propagates PFCOUNT itself when it wrote the cache (hence `may-replicate`).
@@ -169,7 +186,7 @@ fn pfmerge(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let key = &args[1];
     let (max, dense) = union(ctx, &args[1..])?;
     let (db, now) = (ctx.client.db, ctx.now);
-    let limit = sparse_max(ctx);
+    let limit = sparse_max(ctx.engine);
     let shard = ctx.keys.shard(db, key);
     let write = |data: &mut Vec<u8>| -> Outcome {
         if dense {
@@ -199,7 +216,7 @@ fn pfmerge(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 /// `PFSELFTEST`: Redis's self test of the registers and of the estimate's error.
 fn pfselftest(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     let seed = ctx.now ^ (ctx.client.info.id << 32);
-    hll::selftest(seed, sparse_max(ctx)).map_err(error::msg)?;
+    hll::selftest(seed, sparse_max(ctx.engine)).map_err(error::msg)?;
     ctx.out.ok();
     Ok(())
 }

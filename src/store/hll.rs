@@ -197,10 +197,7 @@ pub fn merge_into(max: &mut [u8; REGISTERS], hll: &[u8]) -> Result<(), Corrupt> 
             }
         })
     } else {
-        let regs = &hll[HDR_SIZE..];
-        for (i, m) in max.iter_mut().enumerate() {
-            *m = (*m).max(dense::get(regs, i));
-        }
+        dense::merge_into(max, &hll[HDR_SIZE..]);
         Ok(())
     }
 }

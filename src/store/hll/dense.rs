@@ -39,13 +39,32 @@ pub(super) fn raise(regs: &mut [u8], i: usize, count: u8) -> bool {
     }
 }
 
+/// Raise `max[i]` to register `i`, for every register: four registers in every three bytes.
+pub(super) fn merge_into(max: &mut [u8], regs: &[u8]) {
+    for (m, c) in max.chunks_exact_mut(4).zip(regs.chunks_exact(3)) {
+        let r = unpack(c);
+        for k in 0..4 {
+            m[k] = m[k].max(r[k]);
+        }
+    }
+}
+
+/// The four registers packed in three bytes.
+fn unpack(c: &[u8]) -> [u8; 4] {
+    let (b0, b1, b2) = (c[0], c[1], c[2]);
+    [
+        b0 & 63,
+        (b0 >> 6 | b1 << 2) & 63,
+        (b1 >> 4 | b2 << 4) & 63,
+        b2 >> 2,
+    ]
+}
+
 /// Count the registers by value into `histo`: four registers in every three bytes.
 pub(super) fn histogram(regs: &[u8], histo: &mut [u64; 64]) {
     for c in regs.chunks_exact(3) {
-        let (b0, b1, b2) = (c[0] as usize, c[1] as usize, c[2] as usize);
-        histo[b0 & 63] += 1;
-        histo[(b0 >> 6 | b1 << 2) & 63] += 1;
-        histo[(b1 >> 4 | b2 << 4) & 63] += 1;
-        histo[b2 >> 2] += 1;
+        for r in unpack(c) {
+            histo[r as usize] += 1;
+        }
     }
 }
