@@ -11,7 +11,10 @@
 //! bytes are Redis's own after any sequence of adds.
 //!
 //! Redis reads the second byte of an XZERO cut off at the end of the value as the string's
-//! terminating zero; [`at`] does the same, so a corrupt value decodes as it does there.
+//! terminating zero; [`at`] does the same, so a corrupt value decodes as it does there. One
+//! difference remains: when Redis splits such a cut-off XZERO, the last byte of the new
+//! opcodes lands on the terminator and is read back by the next update, where we read 0.
+//! Only a hand-made value ending in half an XZERO can tell.
 
 use super::{dense, invalidate, to_dense, Corrupt, HDR_SIZE, REGISTERS};
 
