@@ -64,3 +64,13 @@ pub const fn text(t: &'static str) -> CmdError {
 pub fn invalid_expire(cmd: &str) -> CmdError {
     CmdError::err(format!("ERR invalid expire time in '{cmd}' command"))
 }
+
+/// A string that is not an HLL where one is expected (`PFADD`, `PFCOUNT`, `PFMERGE`).
+pub const HLL_WRONGTYPE: CmdError = CmdError::new(
+    ErrKind::WrongType,
+    "WRONGTYPE Key is not a valid HyperLogLog string value.",
+);
+/// An HLL whose registers do not decode. Redis counts it as `INVALIDOBJ` in
+/// `INFO errorstats`; it is counted under `ERR` here (there is no such kind yet).
+pub const HLL_CORRUPT: CmdError =
+    CmdError::new(ErrKind::Err, "INVALIDOBJ Corrupted HLL object detected");

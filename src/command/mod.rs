@@ -17,6 +17,7 @@ pub mod function;
 pub mod geo;
 pub mod geo_search;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod introspect;
 pub mod keys;
@@ -65,6 +66,7 @@ const FAMILIES: &[&[Cmd]] = &[
     geo::COMMANDS,
     lcs::COMMANDS,
     bitmap::COMMANDS,
+    hll::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

@@ -23,6 +23,7 @@ pub mod evict;
 pub mod geohash;
 pub mod glob;
 pub mod hash;
+pub mod hll;
 pub mod key;
 pub mod keyspace;
 pub mod list;
