@@ -22,6 +22,10 @@ pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
+pub mod stream_group;
+pub mod stream_info;
+pub mod stream_read;
 pub mod string;
 pub mod transaction;
 pub mod zset;
@@ -34,7 +38,7 @@ pub use crate::engine::{flags, Cmd, Ctx, Outcome, Registry};
 
 use crate::config::Config;
 use crate::engine::{CmdError, Engine, LockSet};
-use crate::store::value::{Hash, List, Set, ZSet};
+use crate::store::value::{Hash, List, Set, Stream, ZSet};
 use crate::store::{Entry, Store, Value};
 use std::sync::{Arc, OnceLock};
 
@@ -57,6 +61,10 @@ const FAMILIES: &[&[Cmd]] = &[
     pubsub::COMMANDS,
     scripting::COMMANDS,
     function::COMMANDS,
+    stream::COMMANDS,
+    stream_read::COMMANDS,
+    stream_group::COMMANDS,
+    stream_info::COMMANDS,
 ];
 
 /// The command table of every family, indexed.
@@ -96,6 +104,7 @@ kind!(List, List);
 kind!(Hash, Hash);
 kind!(Set, Set);
 kind!(ZSet, ZSet);
+kind!(Stream, Stream);
 
 /// The collection of type `C` in `e`: None when missing, WRONGTYPE when another type.
 pub fn typed<C: Kind>(e: Option<&Entry>) -> Result<Option<&C>, CmdError> {

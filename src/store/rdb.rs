@@ -38,8 +38,9 @@ fn put_str(out: &mut Vec<u8>, s: &[u8]) {
     out.extend_from_slice(s);
 }
 
-/// The DUMP payload of `v`.
-pub fn dump(v: &Value) -> Vec<u8> {
+/// The DUMP payload of `v`; None for a stream (its RDB form, listpacks of Redis's own
+/// layout, is not written).
+pub fn dump(v: &Value) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     match v {
         Value::Str { data, .. } => {
@@ -73,11 +74,12 @@ pub fn dump(v: &Value) -> Vec<u8> {
                 out.extend_from_slice(&s.to_le_bytes());
             }
         }
+        Value::Stream(_) => return None,
     }
     out.extend_from_slice(&RDB_VERSION.to_le_bytes());
     let crc = CRC.checksum(&out);
     out.extend_from_slice(&crc.to_le_bytes());
-    out
+    Some(out)
 }
 
 /// Why a payload was refused, in Redis's words.
