@@ -65,10 +65,13 @@ pub fn write<R>(
         Some(true) => {}
     }
     let (db, now) = (ctx.client.db, ctx.now);
-    Ok(ctx.keys.shard(db, key).update(key, now, |e| match &mut e.value {
-        Value::Stream(s) => f(s),
-        _ => unreachable!("checked above"),
-    }))
+    Ok(ctx
+        .keys
+        .shard(db, key)
+        .update(key, now, |e| match &mut e.value {
+            Value::Stream(s) => f(s),
+            _ => unreachable!("checked above"),
+        }))
 }
 
 /// Create an empty stream at `key` (which is missing).
@@ -437,7 +440,11 @@ fn range(ctx: &mut Ctx, args: &[Bytes], rev: bool) -> Outcome {
         ctx.out.null_array();
         return Ok(());
     }
-    let take = if count < 0 { usize::MAX } else { count as usize };
+    let take = if count < 0 {
+        usize::MAX
+    } else {
+        count as usize
+    };
     let items: Vec<EntryRef> = s.log.range(start, end, rev).take(take).collect();
     entries_reply(ctx.out, &items);
     Ok(())
@@ -559,11 +566,38 @@ fn xsetid(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 const W: u32 = WRITE | DENYOOM | FAST;
 
 pub static COMMANDS: &[Cmd] = &[
-    Cmd::new("xadd", -5, W, "stream", xadd).keys(1, 1, 1).doc("Appends a new message to a stream. Creates the key if it doesn't exist.", "5.0.0"),
-    Cmd::new("xlen", 2, READONLY | FAST, "stream", xlen).keys(1, 1, 1).doc("Return the number of messages in a stream.", "5.0.0"),
-    Cmd::new("xrange", -4, READONLY, "stream", xrange).keys(1, 1, 1).doc("Returns the messages from a stream within a range of IDs.", "5.0.0"),
-    Cmd::new("xrevrange", -4, READONLY, "stream", xrevrange).keys(1, 1, 1).doc("Returns the messages from a stream within a range of IDs in reverse order.", "5.0.0"),
-    Cmd::new("xdel", -3, WRITE | FAST, "stream", xdel).keys(1, 1, 1).doc("Returns the number of messages after removing them from a stream.", "5.0.0"),
-    Cmd::new("xtrim", -4, WRITE, "stream", xtrim).keys(1, 1, 1).doc("Deletes messages from the beginning of a stream.", "5.0.0"),
-    Cmd::new("xsetid", -3, W, "stream", xsetid).keys(1, 1, 1).doc("An internal command for replicating stream values.", "5.0.0"),
+    Cmd::new("xadd", -5, W, "stream", xadd).keys(1, 1, 1).doc(
+        "Appends a new message to a stream. Creates the key if it doesn't exist.",
+        "5.0.0",
+    ),
+    Cmd::new("xlen", 2, READONLY | FAST, "stream", xlen)
+        .keys(1, 1, 1)
+        .doc("Return the number of messages in a stream.", "5.0.0"),
+    Cmd::new("xrange", -4, READONLY, "stream", xrange)
+        .keys(1, 1, 1)
+        .doc(
+            "Returns the messages from a stream within a range of IDs.",
+            "5.0.0",
+        ),
+    Cmd::new("xrevrange", -4, READONLY, "stream", xrevrange)
+        .keys(1, 1, 1)
+        .doc(
+            "Returns the messages from a stream within a range of IDs in reverse order.",
+            "5.0.0",
+        ),
+    Cmd::new("xdel", -3, WRITE | FAST, "stream", xdel)
+        .keys(1, 1, 1)
+        .doc(
+            "Returns the number of messages after removing them from a stream.",
+            "5.0.0",
+        ),
+    Cmd::new("xtrim", -4, WRITE, "stream", xtrim)
+        .keys(1, 1, 1)
+        .doc("Deletes messages from the beginning of a stream.", "5.0.0"),
+    Cmd::new("xsetid", -3, W, "stream", xsetid)
+        .keys(1, 1, 1)
+        .doc(
+            "An internal command for replicating stream values.",
+            "5.0.0",
+        ),
 ];

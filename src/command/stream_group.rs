@@ -48,7 +48,12 @@ fn group_options(args: &[Bytes], create: bool) -> Result<(bool, i64), CmdError> 
 /// The checks every XGROUP subcommand but HELP makes: the key must be a stream (unless
 /// MKSTREAM), and SETID/CREATECONSUMER/DELCONSUMER need the group. Returns whether the key
 /// exists.
-fn group_checks(ctx: &mut Ctx, args: &[Bytes], mkstream: bool, needs_group: bool) -> Result<bool, CmdError> {
+fn group_checks(
+    ctx: &mut Ctx,
+    args: &[Bytes],
+    mkstream: bool,
+    needs_group: bool,
+) -> Result<bool, CmdError> {
     let key = &args[2];
     let exists = match kind(ctx, key) {
         Some(false) => return Err(error::WRONGTYPE),
@@ -151,8 +156,7 @@ fn bound_plain(a: &[u8]) -> Result<StreamId, CmdError> {
 fn xgroup_destroy(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     group_checks(ctx, args, false, false)?;
     let key = &args[2];
-    let gone = write(ctx, key, |s| s.groups.remove(args[3].as_ref()).is_some())?
-        .unwrap_or(false);
+    let gone = write(ctx, key, |s| s.groups.remove(args[3].as_ref()).is_some())?.unwrap_or(false);
     if gone {
         ctx.changed(key, ev("xgroup-destroy"));
     }
@@ -293,7 +297,11 @@ fn xpending(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             (Some(first), Some(last)) => {
                 id_reply(out, *first);
                 id_reply(out, *last);
-                let busy: Vec<_> = g.consumers.iter().filter(|(_, c)| !c.pel.is_empty()).collect();
+                let busy: Vec<_> = g
+                    .consumers
+                    .iter()
+                    .filter(|(_, c)| !c.pel.is_empty())
+                    .collect();
                 out.array(busy.len());
                 for (name, c) in busy {
                     out.array(2);
@@ -392,12 +400,14 @@ fn xclaim(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         j += 1;
     }
     let now = mstime(ctx);
-    let (mut force, mut justid, mut retry, mut time, mut last) = (false, false, None, None, StreamId::MIN);
+    let (mut force, mut justid, mut retry, mut time, mut last) =
+        (false, false, None, None, StreamId::MIN);
     while j < args.len() {
         let more = j + 1 < args.len();
         let a = &args[j];
         let num = |v: &[u8], what: &'static str| {
-            crate::num::parse_i64(v).ok_or_else(|| error::msg(format!("ERR Invalid {what} option argument for XCLAIM")))
+            crate::num::parse_i64(v)
+                .ok_or_else(|| error::msg(format!("ERR Invalid {what} option argument for XCLAIM")))
         };
         if is(a, "force") {
             force = true;
@@ -453,7 +463,15 @@ fn xclaim(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             let Some(entry) = log.get(id) else {
                 if let Some(nack) = g.pel.get(&id) {
                     if logging {
-                        records.push(xclaim_record(key, group, &nack.consumer, id, nack.delivery_time, nack.delivery_count, g.last_id));
+                        records.push(xclaim_record(
+                            key,
+                            group,
+                            &nack.consumer,
+                            id,
+                            nack.delivery_time,
+                            nack.delivery_count,
+                            g.last_id,
+                        ));
                     }
                     propagate_last = false;
                     changes += 1;
@@ -482,7 +500,14 @@ fn xclaim(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
                 };
                 created |= new;
                 consumer = Some(c.clone());
-                g.pel.insert(id, Nack { delivery_time: now, delivery_count: 1, consumer: c.clone() });
+                g.pel.insert(
+                    id,
+                    Nack {
+                        delivery_time: now,
+                        delivery_count: 1,
+                        consumer: c.clone(),
+                    },
+                );
             }
             let c = claim_one(g, &mut consumer, name, id, now, &mut created);
             let nack = g.pel.get_mut(&id).expect("pending");
@@ -499,7 +524,15 @@ fn xclaim(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             }
             n += 1;
             if logging {
-                records.push(xclaim_record(key, group, &c, id, nack.delivery_time, nack.delivery_count, g.last_id));
+                records.push(xclaim_record(
+                    key,
+                    group,
+                    &c,
+                    id,
+                    nack.delivery_time,
+                    nack.delivery_count,
+                    g.last_id,
+                ));
             }
             propagate_last = false;
             changes += 1;
@@ -528,7 +561,9 @@ fn xclaim(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 /// to continue from, the entries claimed, and the IDs of entries found deleted (dropped).
 fn xautoclaim(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let min_idle = crate::num::parse_i64(&args[4])
-        .ok_or(error::text("ERR Invalid min-idle-time argument for XAUTOCLAIM"))?
+        .ok_or(error::text(
+            "ERR Invalid min-idle-time argument for XAUTOCLAIM",
+        ))?
         .max(0);
     let start = bound(&args[5], 0, true)?;
     let (mut count, mut justid) = (100i64, false);
@@ -581,7 +616,15 @@ fn xautoclaim(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             from = Bound::Excluded(id);
             let Some(entry) = log.get(id) else {
                 if logging {
-                    records.push(xclaim_record(key, group, &nack.consumer, id, nack.delivery_time, nack.delivery_count, g.last_id));
+                    records.push(xclaim_record(
+                        key,
+                        group,
+                        &nack.consumer,
+                        id,
+                        nack.delivery_time,
+                        nack.delivery_count,
+                        g.last_id,
+                    ));
                 }
                 changes += 1;
                 g.ack(id);
@@ -606,7 +649,15 @@ fn xautoclaim(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             n += 1;
             count -= 1;
             if logging {
-                records.push(xclaim_record(key, group, &c, id, nack.delivery_time, nack.delivery_count, g.last_id));
+                records.push(xclaim_record(
+                    key,
+                    group,
+                    &c,
+                    id,
+                    nack.delivery_time,
+                    nack.delivery_count,
+                    g.last_id,
+                ));
             }
             changes += 1;
         }
@@ -637,12 +688,31 @@ fn xautoclaim(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 const W: u32 = WRITE | FAST;
 
 static XGROUP_SUBS: &[Cmd] = &[
-    Cmd::new("create", -5, WRITE | DENYOOM, "stream", xgroup_create).keys(2, 2, 1).doc("Creates a consumer group.", "5.0.0"),
-    Cmd::new("setid", -5, WRITE, "stream", xgroup_setid).keys(2, 2, 1).doc("Sets the last-delivered ID of a consumer group.", "5.0.0"),
-    Cmd::new("destroy", 4, WRITE, "stream", xgroup_destroy).keys(2, 2, 1).doc("Destroys a consumer group.", "5.0.0"),
-    Cmd::new("createconsumer", 5, WRITE | DENYOOM, "stream", xgroup_createconsumer).keys(2, 2, 1).doc("Creates a consumer in a consumer group.", "6.2.0"),
-    Cmd::new("delconsumer", 5, WRITE, "stream", xgroup_delconsumer).keys(2, 2, 1).doc("Deletes a consumer from a consumer group.", "5.0.0"),
-    Cmd::new("help", 2, LOADING | STALE, "stream", xgroup_help).doc("Returns helpful text about the different subcommands.", "5.0.0"),
+    Cmd::new("create", -5, WRITE | DENYOOM, "stream", xgroup_create)
+        .keys(2, 2, 1)
+        .doc("Creates a consumer group.", "5.0.0"),
+    Cmd::new("setid", -5, WRITE, "stream", xgroup_setid)
+        .keys(2, 2, 1)
+        .doc("Sets the last-delivered ID of a consumer group.", "5.0.0"),
+    Cmd::new("destroy", 4, WRITE, "stream", xgroup_destroy)
+        .keys(2, 2, 1)
+        .doc("Destroys a consumer group.", "5.0.0"),
+    Cmd::new(
+        "createconsumer",
+        5,
+        WRITE | DENYOOM,
+        "stream",
+        xgroup_createconsumer,
+    )
+    .keys(2, 2, 1)
+    .doc("Creates a consumer in a consumer group.", "6.2.0"),
+    Cmd::new("delconsumer", 5, WRITE, "stream", xgroup_delconsumer)
+        .keys(2, 2, 1)
+        .doc("Deletes a consumer from a consumer group.", "5.0.0"),
+    Cmd::new("help", 2, LOADING | STALE, "stream", xgroup_help).doc(
+        "Returns helpful text about the different subcommands.",
+        "5.0.0",
+    ),
 ];
 
 pub static COMMANDS: &[Cmd] = &[

@@ -81,7 +81,10 @@ fn xinfo_stream(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     }
     let limit = if count == 0 { usize::MAX } else { count };
     field(out, "entries");
-    let items: Vec<EntryRef> = log.range(StreamId::MIN, StreamId::MAX, false).take(limit).collect();
+    let items: Vec<EntryRef> = log
+        .range(StreamId::MIN, StreamId::MAX, false)
+        .take(limit)
+        .collect();
     super::stream::entries_reply(out, &items);
     field(out, "groups");
     out.array(s.groups.len());
@@ -207,12 +210,27 @@ fn container(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 }
 
 static XINFO_SUBS: &[Cmd] = &[
-    Cmd::new("consumers", 4, READONLY, "stream", xinfo_consumers).keys(2, 2, 1).doc("Returns a list of the consumers in a consumer group.", "5.0.0"),
-    Cmd::new("groups", 3, READONLY, "stream", xinfo_groups).keys(2, 2, 1).doc("Returns a list of the consumer groups of a stream.", "5.0.0"),
-    Cmd::new("stream", -3, READONLY, "stream", xinfo_stream).keys(2, 2, 1).doc("Returns information about a stream.", "5.0.0"),
-    Cmd::new("help", 2, LOADING | STALE, "stream", xinfo_help).doc("Returns helpful text about the different subcommands.", "5.0.0"),
+    Cmd::new("consumers", 4, READONLY, "stream", xinfo_consumers)
+        .keys(2, 2, 1)
+        .doc(
+            "Returns a list of the consumers in a consumer group.",
+            "5.0.0",
+        ),
+    Cmd::new("groups", 3, READONLY, "stream", xinfo_groups)
+        .keys(2, 2, 1)
+        .doc(
+            "Returns a list of the consumer groups of a stream.",
+            "5.0.0",
+        ),
+    Cmd::new("stream", -3, READONLY, "stream", xinfo_stream)
+        .keys(2, 2, 1)
+        .doc("Returns information about a stream.", "5.0.0"),
+    Cmd::new("help", 2, LOADING | STALE, "stream", xinfo_help).doc(
+        "Returns helpful text about the different subcommands.",
+        "5.0.0",
+    ),
 ];
 
-pub static COMMANDS: &[Cmd] = &[
-    Cmd::new("xinfo", -2, 0, "stream", container).subs(XINFO_SUBS).doc("A container for stream introspection commands.", "5.0.0"),
-];
+pub static COMMANDS: &[Cmd] = &[Cmd::new("xinfo", -2, 0, "stream", container)
+    .subs(XINFO_SUBS)
+    .doc("A container for stream introspection commands.", "5.0.0")];

@@ -95,9 +95,8 @@ fn parse(args: &[Bytes], readgroup: bool) -> Result<ReadArgs, CmdError> {
 
 /// `BLOCK milliseconds`: an integer, not negative (0: for ever).
 fn parse_timeout(a: &[u8]) -> Result<u64, CmdError> {
-    let t = crate::num::parse_i64(a).ok_or(error::text(
-        "ERR timeout is not an integer or out of range",
-    ))?;
+    let t = crate::num::parse_i64(a)
+        .ok_or(error::text("ERR timeout is not an integer or out of range"))?;
     if t < 0 {
         return Err(error::text("ERR timeout is negative"));
     }
@@ -114,7 +113,10 @@ fn with_stream<R>(
     let (db, now) = (ctx.client.db, ctx.now);
     let out = &mut *ctx.out;
     let shard = ctx.keys.shard(db, key);
-    if !matches!(shard.get_write(key, now).map(|e| &e.value), Some(Value::Stream(_))) {
+    if !matches!(
+        shard.get_write(key, now).map(|e| &e.value),
+        Some(Value::Stream(_))
+    ) {
         return None;
     }
     shard.update(key, now, |e| match &mut e.value {
@@ -203,7 +205,8 @@ fn serve_group(
         if !noack {
             g.deliver(e.id, &cname, now);
             if logging {
-                done.records.push(xclaim_record(key, group, &cname, e.id, now, 1, g.last_id));
+                done.records
+                    .push(xclaim_record(key, group, &cname, e.id, now, 1, g.last_id));
             }
         }
     }
@@ -221,7 +224,8 @@ fn serve_group(
             );
         }
         if noack && moved {
-            done.records.push(setid_record(key, group, g.last_id, g.entries_read));
+            done.records
+                .push(setid_record(key, group, g.last_id, g.entries_read));
         }
     }
     done
@@ -391,7 +395,11 @@ fn xread_generic(ctx: &mut Ctx, args: &[Bytes], readgroup: bool) -> Outcome {
                 let s = super::stream::read(ctx.keys, db, key, now)?.expect("checked above");
                 let start = from.incr().unwrap_or(StreamId::MIN);
                 let take = if count == 0 { usize::MAX } else { count };
-                let items: Vec<EntryRef> = s.log.range(start, StreamId::MAX, false).take(take).collect();
+                let items: Vec<EntryRef> = s
+                    .log
+                    .range(start, StreamId::MAX, false)
+                    .take(take)
+                    .collect();
                 ctx.out.bulk(key);
                 super::stream::entries_reply(ctx.out, &items);
             }

@@ -161,7 +161,10 @@ mod tests {
         assert_eq!(p("1-"), None);
         assert_eq!(p("a"), None);
         assert_eq!(p("18446744073709551616"), None);
-        assert_eq!(p("18446744073709551615-18446744073709551615"), Some(StreamId::MAX));
+        assert_eq!(
+            p("18446744073709551615-18446744073709551615"),
+            Some(StreamId::MAX)
+        );
         assert_eq!(StreamId::parse_strict(b"-"), None);
         assert_eq!(
             StreamId::parse(b"5-*", 0, true, true),

@@ -101,7 +101,11 @@ impl Stream {
     }
 
     pub fn recount(&self) -> usize {
-        self.log.nodes.values().map(|n| n.mem() + NODE_COST).sum::<usize>()
+        self.log
+            .nodes
+            .values()
+            .map(|n| n.mem() + NODE_COST)
+            .sum::<usize>()
             + self
                 .groups
                 .values()
@@ -399,8 +403,7 @@ impl Log {
         if id <= g.last_id {
             return false;
         }
-        if g.entries_read != ENTRIES_READ_INVALID && !self.range_has_tombstones(id, StreamId::MAX)
-        {
+        if g.entries_read != ENTRIES_READ_INVALID && !self.range_has_tombstones(id, StreamId::MAX) {
             g.entries_read += 1;
         } else if self.entries_added != 0 {
             g.entries_read = self.estimate_distance(id);
@@ -425,7 +428,11 @@ impl Log {
         for (m, n) in &self.nodes {
             let (l, d) = n.recount(*m);
             if (l, d) != (n.live, n.deleted) {
-                return Err(format!("node {m}: counted {:?}, walked {:?}", (n.live, n.deleted), (l, d)));
+                return Err(format!(
+                    "node {m}: counted {:?}, walked {:?}",
+                    (n.live, n.deleted),
+                    (l, d)
+                ));
             }
             live += l as u64;
         }

@@ -8,11 +8,26 @@ type Model = BTreeMap<StreamId, Vec<(Vec<u8>, Vec<u8>)>>;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Add { gap_ms: u64, seq: u64, fields: u8 },
+    Add {
+        gap_ms: u64,
+        seq: u64,
+        fields: u8,
+    },
     Del(usize),
-    Range { a: usize, b: usize, rev: bool, count: usize },
-    TrimLen { max: u64, approx: bool },
-    TrimId { at: usize, approx: bool },
+    Range {
+        a: usize,
+        b: usize,
+        rev: bool,
+        count: usize,
+    },
+    TrimLen {
+        max: u64,
+        approx: bool,
+    },
+    TrimId {
+        at: usize,
+        approx: bool,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -130,8 +145,14 @@ proptest! {
 fn approximate_trim_removes_whole_nodes_only() {
     let mut log = Log::default();
     for i in 1..=1000u64 {
-        log.append(&[(b"x", b"1")], Some((StreamId::new(i, 0), SeqGiven::Yes)), 0, 4096, 100)
-            .unwrap();
+        log.append(
+            &[(b"x", b"1")],
+            Some((StreamId::new(i, 0), SeqGiven::Yes)),
+            0,
+            4096,
+            100,
+        )
+        .unwrap();
     }
     let gone = log.trim(&TrimArgs {
         trim: Trim::MaxLen(555),
@@ -145,7 +166,13 @@ fn approximate_trim_removes_whole_nodes_only() {
 #[test]
 fn radix_node_count_follows_the_compressed_tree() {
     let mut log = Log::default();
-    log.append(&[(b"x", b"1")], Some((StreamId::new(1, 0), SeqGiven::Yes)), 0, 4096, 1)
-        .unwrap();
+    log.append(
+        &[(b"x", b"1")],
+        Some((StreamId::new(1, 0), SeqGiven::Yes)),
+        0,
+        4096,
+        1,
+    )
+    .unwrap();
     assert_eq!(log.rax_nodes(), 2);
 }
