@@ -136,7 +136,9 @@ impl Log {
             Some((id, SeqGiven::Auto)) => {
                 if self.last_id.ms == id.ms {
                     if self.last_id.seq == u64::MAX {
-                        return Err(AddError::NotGreater);
+                        // Redis fails here without setting errno, and reports the stale
+                        // ERANGE: "Elements are too large to be stored".
+                        return Err(AddError::TooLarge);
                     }
                     StreamId::new(id.ms, self.last_id.seq + 1)
                 } else {
