@@ -15,13 +15,7 @@ fn dump(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         .get_read(&args[1], now)
         .map(|e| rdb::dump(&e.value));
     match payload {
-        Some(Some(p)) => ctx.out.bulk(&p),
-        // Streams are not serialised (see `store::rdb`).
-        Some(None) => {
-            return Err(error::text(
-                "ERR DUMP of stream keys is not supported by this server",
-            ))
-        }
+        Some(p) => ctx.out.bulk(&p),
         None => ctx.out.null(),
     }
     Ok(())

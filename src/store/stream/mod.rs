@@ -11,6 +11,7 @@
 pub mod group;
 pub mod id;
 pub mod node;
+pub mod rdb;
 
 pub use group::{Consumer, Group, Nack, ENTRIES_READ_INVALID};
 pub use id::{SeqGiven, StreamId};
@@ -115,6 +116,17 @@ impl Stream {
 }
 
 impl Log {
+    /// Add a node rebuilt from a payload (its master ID greater than every node's).
+    pub fn push_node(&mut self, master: StreamId, node: Node) {
+        self.nodes_mem += node.mem() + NODE_COST;
+        self.nodes.insert(master, node);
+    }
+
+    /// The nodes with their master IDs, in order.
+    pub fn nodes(&self) -> impl Iterator<Item = (&StreamId, &Node)> {
+        self.nodes.iter()
+    }
+
     /// Nodes in the tree (`XINFO STREAM`'s `radix-tree-keys`).
     pub fn node_count(&self) -> usize {
         self.nodes.len()

@@ -120,7 +120,8 @@ pub struct EntryRef<'a> {
     pub at: usize,
     /// Offset of the fields (after the IDs).
     body: usize,
-    same: bool,
+    /// The entry's field names are the node's master fields.
+    pub same: bool,
 }
 
 impl<'a> EntryRef<'a> {
@@ -186,7 +187,45 @@ impl Node {
         n
     }
 
-    fn master_fields(&self) -> impl Iterator<Item = &[u8]> {
+    /// A node with these master fields and no entries yet (entries are then added with
+    /// `push`): how a node read from an RDB payload is rebuilt.
+    pub fn with_master(master: StreamId, fields: &[&[u8]]) -> Node {
+        let mut buf = Vec::new();
+        put_varint(&mut buf, fields.len() as u64);
+        let mut lp_body = LP_OVERHEAD + lp_int_size(fields.len() as i64) + lp_int_size(0);
+        for f in fields {
+            put_bytes(&mut buf, f);
+            lp_body += lp_str_size(f);
+        }
+        Node {
+            entries_at: buf.len() as u32,
+            buf,
+            master_count: fields.len() as u32,
+            live: 0,
+            deleted: 0,
+            lp_body: lp_body as u32,
+            last: master,
+        }
+    }
+
+    /// Add entry `id` (not below the master ID), deleted (a tombstone) or not.
+    pub fn push(
+        &mut self,
+        master: StreamId,
+        id: StreamId,
+        deleted: bool,
+        pairs: &[(&[u8], &[u8])],
+    ) {
+        let flags_at = self.buf.len();
+        self.append(master, id, pairs);
+        if deleted {
+            self.buf[flags_at] |= DELETED;
+            self.live -= 1;
+            self.deleted += 1;
+        }
+    }
+
+    pub fn master_fields(&self) -> impl Iterator<Item = &[u8]> {
         let mut at = 0;
         let n = get_varint(&self.buf, &mut at);
         (0..n).map(move |_| get_bytes(&self.buf, &mut at))
