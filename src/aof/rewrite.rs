@@ -66,10 +66,88 @@ pub fn write_entry(buf: &mut Vec<u8>, key: &[u8], e: &Entry) {
                 encode(buf, &args);
             }
         }
+        Value::Stream(x) => write_stream(buf, key, x),
     }
     if e.expire_at != 0 {
         let at = e.expire_at.to_string();
         encode(buf, &[b"PEXPIREAT", key, at.as_bytes()]);
+    }
+}
+
+/// A stream as Redis's `rewriteStreamObject` writes it: an `XADD` per entry (or `XADD key
+/// MAXLEN 0 0-1 x y` for an empty stream, which leaves it empty), `XSETID` with the counters,
+/// then per group `XGROUP CREATE … ENTRIESREAD`, and per consumer either its pending entries
+/// as `XCLAIM … TIME RETRYCOUNT JUSTID FORCE` or `XGROUP CREATECONSUMER`.
+fn write_stream(buf: &mut Vec<u8>, key: &[u8], x: &crate::store::stream::Stream) {
+    let log = &x.log;
+    let ids = crate::store::stream::StreamId::MIN;
+    if log.length > 0 {
+        for e in log.range(ids, crate::store::stream::StreamId::MAX, false) {
+            let id = e.id.to_bytes();
+            let mut args: Vec<&[u8]> = vec![b"XADD", key, &id];
+            for (f, v) in e.pairs() {
+                args.push(f);
+                args.push(v);
+            }
+            encode(buf, &args);
+        }
+    } else {
+        encode(buf, &[b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]);
+    }
+    let added = log.entries_added.to_string();
+    encode(
+        buf,
+        &[
+            b"XSETID",
+            key,
+            &log.last_id.to_bytes(),
+            b"ENTRIESADDED",
+            added.as_bytes(),
+            b"MAXDELETEDID",
+            &log.max_deleted.to_bytes(),
+        ],
+    );
+    for (name, g) in &x.groups {
+        let read = g.entries_read.to_string();
+        encode(
+            buf,
+            &[
+                b"XGROUP",
+                b"CREATE",
+                key,
+                name,
+                &g.last_id.to_bytes(),
+                b"ENTRIESREAD",
+                read.as_bytes(),
+            ],
+        );
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                encode(buf, &[b"XGROUP", b"CREATECONSUMER", key, name, cname]);
+                continue;
+            }
+            for id in &c.pel {
+                let Some(n) = g.pel.get(id) else { continue };
+                let (time, count) = (n.delivery_time.to_string(), n.delivery_count.to_string());
+                encode(
+                    buf,
+                    &[
+                        b"XCLAIM",
+                        key,
+                        name,
+                        cname,
+                        b"0",
+                        &id.to_bytes(),
+                        b"TIME",
+                        time.as_bytes(),
+                        b"RETRYCOUNT",
+                        count.as_bytes(),
+                        b"JUSTID",
+                        b"FORCE",
+                    ],
+                );
+            }
+        }
     }
 }
 

@@ -531,6 +531,7 @@ pub fn block(ctx: &mut Ctx, keys: &[Bytes], timeout_ms: u64, null_array: bool) -
         keys: keys.to_vec(),
         timeout_ms,
         null_array: true,
+        retry_args: None,
     });
     Ok(())
 }

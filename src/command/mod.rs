@@ -28,6 +28,10 @@ pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
+pub mod stream_group;
+pub mod stream_info;
+pub mod stream_read;
 pub mod string;
 pub mod transaction;
 pub mod zset;
@@ -40,7 +44,7 @@ pub use crate::engine::{flags, Cmd, Ctx, Outcome, Registry};
 
 use crate::config::Config;
 use crate::engine::{CmdError, Engine, LockSet};
-use crate::store::value::{Hash, List, Set, ZSet};
+use crate::store::value::{Hash, List, Set, Stream, ZSet};
 use crate::store::{Entry, Store, Value};
 use std::sync::{Arc, OnceLock};
 
@@ -67,6 +71,10 @@ const FAMILIES: &[&[Cmd]] = &[
     lcs::COMMANDS,
     bitmap::COMMANDS,
     hll::COMMANDS,
+    stream::COMMANDS,
+    stream_read::COMMANDS,
+    stream_group::COMMANDS,
+    stream_info::COMMANDS,
 ];
 
 /// The command table of every family, indexed.
@@ -106,6 +114,7 @@ kind!(List, List);
 kind!(Hash, Hash);
 kind!(Set, Set);
 kind!(ZSet, ZSet);
+kind!(Stream, Stream);
 
 /// The collection of type `C` in `e`: None when missing, WRONGTYPE when another type.
 pub fn typed<C: Kind>(e: Option<&Entry>) -> Result<Option<&C>, CmdError> {

@@ -24,6 +24,9 @@ pub enum ErrKind {
     NoScript,
     Busy,
     Loading,
+    NoGroup,
+    BusyGroup,
+    Unblocked,
 }
 
 impl ErrKind {
@@ -41,6 +44,9 @@ impl ErrKind {
             ErrKind::NoScript => "NOSCRIPT",
             ErrKind::Busy => "BUSY",
             ErrKind::Loading => "LOADING",
+            ErrKind::NoGroup => "NOGROUP",
+            ErrKind::BusyGroup => "BUSYGROUP",
+            ErrKind::Unblocked => "UNBLOCKED",
         }
     }
 }
@@ -124,6 +130,9 @@ pub struct Block {
     pub timeout_ms: u64,
     /// The reply when the time is up: a null array (`BLPOP`) or a null bulk (`BLMOVE`).
     pub null_array: bool,
+    /// The command to run again when woken, if not the one received (`XREAD … $` waits for
+    /// entries after the last ID at the time it blocked, so it retries with that ID).
+    pub retry_args: Option<Vec<Bytes>>,
 }
 
 /// The effects of a few commands.

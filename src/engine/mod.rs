@@ -223,6 +223,8 @@ impl Engine {
                 set_intset: n("set-max-intset-entries"),
                 zset_entries: n("zset-max-listpack-entries"),
                 zset_value: n("zset-max-listpack-value"),
+                stream_node_bytes: n("stream-node-max-bytes"),
+                stream_node_entries: n("stream-node-max-entries"),
             };
         }
         let pass = c.get("requirepass");

@@ -15,7 +15,7 @@ pub struct CmdStats {
 }
 
 /// Error kinds counted for `INFO errorstats` (index = `ErrKind as usize`).
-pub const ERR_KINDS: [ErrKind; 11] = [
+pub const ERR_KINDS: [ErrKind; 14] = [
     ErrKind::Err,
     ErrKind::WrongType,
     ErrKind::NoAuth,
@@ -27,6 +27,9 @@ pub const ERR_KINDS: [ErrKind; 11] = [
     ErrKind::NoScript,
     ErrKind::Busy,
     ErrKind::Loading,
+    ErrKind::NoGroup,
+    ErrKind::BusyGroup,
+    ErrKind::Unblocked,
 ];
 
 #[derive(Debug, Default)]

@@ -32,6 +32,7 @@ pub mod pack;
 pub mod ranked;
 pub mod rdb;
 pub mod set;
+pub mod stream;
 pub mod table;
 pub mod value;
 pub mod zset;

@@ -4,12 +4,13 @@
 //! # Format (what DUMP writes)
 //! `type byte, object, RDB version (u16 LE, 10 as Redis 7.0), CRC-64/Redis (u64 LE) of all
 //! before it`. Objects are written in the plain RDB types every Redis since 2.x reads:
-//! string (0), list (1), set (2), hash (4), sorted set with binary scores (5). Lengths use RDB's
+//! string (0), list (1), set (2), hash (4), sorted set with binary scores (5), and streams as
+//! Redis 7.0 writes them (19, listpacks: `store::stream::rdb`). Lengths use RDB's
 //! length encoding; strings are written raw (no integer or LZF forms).
 //!
 //! RESTORE reads those, and also what Redis 7.0's DUMP writes: integer- and LZF-encoded
 //! strings, intsets (11), listpack hashes (16) and sorted sets (17), and quicklists of
-//! listpacks (18). Older ziplist encodings are refused with Redis's "Bad data format" error.
+//! listpacks (18), and streams of Redis 5-6 (15) and 7.0 (19). Older ziplist encodings are refused with Redis's "Bad data format" error.
 
 use super::value::{EncodingLimits, Hash, List, Set, Value, ZSet};
 
@@ -18,7 +19,7 @@ pub const RDB_VERSION: u16 = 10;
 
 const CRC: crc::Crc<u64> = crc::Crc::<u64>::new(&crc::CRC_64_REDIS);
 
-fn put_len(out: &mut Vec<u8>, n: usize) {
+pub(crate) fn put_len(out: &mut Vec<u8>, n: usize) {
     if n < 1 << 6 {
         out.push(n as u8);
     } else if n < 1 << 14 {
@@ -33,7 +34,7 @@ fn put_len(out: &mut Vec<u8>, n: usize) {
     }
 }
 
-fn put_str(out: &mut Vec<u8>, s: &[u8]) {
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &[u8]) {
     put_len(out, s.len());
     out.extend_from_slice(s);
 }
@@ -72,6 +73,10 @@ pub fn dump(v: &Value) -> Vec<u8> {
                 put_str(&mut out, m);
                 out.extend_from_slice(&s.to_le_bytes());
             }
+        }
+        Value::Stream(x) => {
+            out.push(super::stream::rdb::RDB_TYPE_STREAM_LISTPACKS_2);
+            super::stream::rdb::write(&mut out, x);
         }
     }
     out.extend_from_slice(&RDB_VERSION.to_le_bytes());
@@ -152,15 +157,15 @@ pub fn verify(p: &[u8]) -> Result<&[u8], Refused> {
     Ok(&body[..body.len() - 2])
 }
 
-struct Reader<'a> {
-    p: &'a [u8],
-    at: usize,
+pub(crate) struct Reader<'a> {
+    pub(crate) p: &'a [u8],
+    pub(crate) at: usize,
 }
 
-type R<T> = Result<T, Refused>;
+pub(crate) type R<T> = Result<T, Refused>;
 
 impl<'a> Reader<'a> {
-    fn bytes(&mut self, n: usize) -> R<&'a [u8]> {
+    pub(crate) fn bytes(&mut self, n: usize) -> R<&'a [u8]> {
         let end = self.at.checked_add(n).ok_or(Refused::BadFormat)?;
         let s = self.p.get(self.at..end).ok_or(Refused::BadFormat)?;
         self.at = end;
@@ -184,10 +189,10 @@ impl<'a> Reader<'a> {
             _ => Err(b & 0x3f),
         })
     }
-    fn len(&mut self) -> R<usize> {
+    pub(crate) fn len(&mut self) -> R<usize> {
         self.len_or_enc()?.map_err(|_| Refused::BadFormat)
     }
-    fn string(&mut self) -> R<Vec<u8>> {
+    pub(crate) fn string(&mut self) -> R<Vec<u8>> {
         match self.len_or_enc()? {
             Ok(n) => Ok(self.bytes(n)?.to_vec()),
             Err(0) => Ok((self.byte()? as i8).to_string().into_bytes()),
@@ -243,7 +248,7 @@ fn lzf_decompress(input: &[u8], len: usize) -> R<Vec<u8>> {
 }
 
 /// The entries of a listpack, as strings (integers in decimal).
-fn listpack(lp: &[u8]) -> R<Vec<Vec<u8>>> {
+pub(crate) fn listpack(lp: &[u8]) -> R<Vec<Vec<u8>>> {
     let mut r = Reader { p: lp, at: 6 };
     let mut out = Vec::new();
     loop {
@@ -379,6 +384,7 @@ pub fn restore(body: &[u8], l: &EncodingLimits) -> R<Value> {
             }
             Value::ZSet(Box::new(z))
         }
+        15 | 19 => super::stream::rdb::read(&mut r, kind == 19)?,
         _ => return Err(Refused::BadFormat),
     };
     if r.at != body.len() || v.is_empty_collection() {

@@ -5,6 +5,7 @@ pub use super::hash::Hash;
 pub use super::list::List;
 use super::memory::alloc_size;
 pub use super::set::Set;
+pub use super::stream::Stream;
 pub use super::zset::{Score, ZSet};
 
 /// How a string is encoded, as `OBJECT ENCODING` reports it. Redis picks `int` for canonical
@@ -28,6 +29,9 @@ pub struct EncodingLimits {
     pub set_intset: usize,
     pub zset_entries: usize,
     pub zset_value: usize,
+    /// `stream-node-max-bytes` and `stream-node-max-entries`: when a stream starts a node.
+    pub stream_node_bytes: usize,
+    pub stream_node_entries: usize,
 }
 
 impl Default for EncodingLimits {
@@ -39,6 +43,8 @@ impl Default for EncodingLimits {
             set_intset: 512,
             zset_entries: 128,
             zset_value: 64,
+            stream_node_bytes: 4096,
+            stream_node_entries: 100,
         }
     }
 }
@@ -56,6 +62,8 @@ pub enum Value {
     Hash(Hash),
     Set(Box<Set>),
     ZSet(Box<ZSet>),
+    /// May be empty: a stream stays when its last entry goes (its IDs and groups remain).
+    Stream(Box<Stream>),
 }
 
 pub use crate::num::parse_i64 as parse_canonical_i64;
@@ -95,6 +103,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -116,6 +125,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -128,6 +138,7 @@ impl Value {
             Value::Hash(h) => h.mem(),
             Value::Set(s) => alloc_size(std::mem::size_of::<Set>()) + s.mem(),
             Value::ZSet(z) => alloc_size(std::mem::size_of::<ZSet>()) + z.mem(),
+            Value::Stream(x) => alloc_size(std::mem::size_of::<Stream>()) + x.mem(),
         }
     }
 
@@ -139,6 +150,7 @@ impl Value {
             Value::Hash(h) => h.is_empty(),
             Value::Set(s) => s.is_empty(),
             Value::ZSet(z) => z.is_empty(),
+            Value::Stream(_) => false,
         }
     }
 }

@@ -553,7 +553,7 @@ impl State {
                     if let Some(b) = rare.block.take() {
                         let now = Instant::now();
                         self.blocked = Some(Blocked {
-                            args: args.to_vec(),
+                            args: b.retry_args.unwrap_or_else(|| args.to_vec()),
                             keys: b.keys.into_iter().map(|k| (db, k)).collect(),
                             deadline: (b.timeout_ms > 0)
                                 .then(|| now + std::time::Duration::from_millis(b.timeout_ms)),

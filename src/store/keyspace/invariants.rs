@@ -26,6 +26,7 @@ impl Shard {
                 Value::Hash(h) => (h.counted(), h.recount()),
                 Value::Set(s) => (s.counted(), s.recount()),
                 Value::ZSet(z) => (z.counted(), z.recount()),
+                Value::Stream(x) => (x.counted(), x.recount()),
             };
             if counted != recount {
                 return Err(format!(
@@ -104,6 +105,7 @@ mod tests {
             set_intset: 8,
             zset_entries: 8,
             zset_value: 16,
+            ..EncodingLimits::default()
         };
         for seed in 1..=20u64 {
             let clock = Arc::new(ManualClock::new(1_000_000));
@@ -131,7 +133,7 @@ mod tests {
                         g.set_expire(&key, ttl, now);
                     }
                     4..=7 => {
-                        let kind = r.below(4);
+                        let kind = r.below(5);
                         let item = bytes(&mut r);
                         let other = bytes(&mut r);
                         let exists = g.get(&key, now).map(|e| std::mem::discriminant(&e.value));
@@ -139,6 +141,7 @@ mod tests {
                             0 => Value::List(Box::default()),
                             1 => Value::Hash(crate::store::value::Hash::default()),
                             2 => Value::Set(Box::new(Set::new(&item))),
+                            3 => Value::Stream(Box::default()),
                             _ => Value::ZSet(Box::new(ZSet::new(&item, &limits))),
                         };
                         if exists.is_some() && exists != Some(std::mem::discriminant(&fresh)) {
@@ -175,6 +178,26 @@ mod tests {
                                     z.remove(&item);
                                 } else {
                                     z.insert(&item, other.len() as f64, &limits);
+                                }
+                            }
+                            Value::Stream(x) => {
+                                if remove {
+                                    let first = x.log.first_id;
+                                    x.log.delete(first);
+                                    x.log.finish_delete(true);
+                                } else {
+                                    let _ = x.log.append(&[(&item, &other)], None, now, 64, 3);
+                                    let (c, _) = x
+                                        .groups
+                                        .entry(b"g".to_vec())
+                                        .or_insert_with(|| {
+                                            crate::store::stream::Group::new(Default::default(), 0)
+                                        })
+                                        .touch_consumer(&other, now);
+                                    let id = x.log.last_id;
+                                    if let Some(g) = x.groups.get_mut(&b"g"[..]) {
+                                        g.deliver(id, &c, now);
+                                    }
                                 }
                             }
                             Value::Str { .. } => {}
