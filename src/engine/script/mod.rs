@@ -17,6 +17,7 @@
 
 pub mod convert;
 pub mod function;
+pub mod lib;
 pub mod run;
 pub mod vm;
 
