@@ -98,3 +98,66 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
     t.raw_set("tohex", lib_fn(lua, |lua, a| tohex(lua, &a))?)?;
     Ok(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{run, test_lua};
+
+    // Expected values captured from redis-server 7.0.15.
+    #[test]
+    fn conversions_and_operations_match_luabitop() {
+        let lua = test_lua();
+        let r = |c: &str| run(&lua, c);
+        assert_eq!(
+            r("return bit.tobit(2^32 + 1), bit.tobit(2.5), bit.tobit(1.5), bit.tobit(-1)"),
+            "1|2|2|-1"
+        );
+        assert_eq!(
+            r("return bit.tobit(1e300), bit.tobit('0x10'), bit.tobit(0xffffffff)"),
+            "-2013235812|16|-1"
+        );
+        assert_eq!(
+            r("return bit.bswap(0x12345678), bit.rol(0x12345678, 4), bit.arshift(-256, 4)"),
+            "2018915346|591751041|-16"
+        );
+        assert_eq!(
+            r("return bit.lshift(1, 31), bit.lshift(1, 32), bit.rshift(-1, 1), bit.ror(1, 1)"),
+            "-2147483648|1|2147483647|-2147483648"
+        );
+        assert_eq!(
+            r("return bit.band(0xff, 0x0f), bit.bor(1, 2, 4), bit.bxor(1, 3), bit.bnot(0)"),
+            "15|7|2|-1"
+        );
+        assert_eq!(r("return bit.tohex(255), bit.tohex(255, -2), bit.tohex(0x12345678, -10), bit.tohex(1, 0)"), "000000ff|FF|12345678|");
+        assert_eq!(r("return bit.tohex(0xabcdef, 0x80000000)"), "00ABCDEF");
+    }
+
+    #[test]
+    fn bad_arguments_name_the_last_bad_one() {
+        let lua = test_lua();
+        assert_eq!(
+            run(&lua, "return select(2, pcall(bit.bor, 1, 'x', {}))"),
+            "bad argument #3 to '?' (number expected, got table)"
+        );
+        assert_eq!(
+            run(&lua, "return select(2, pcall(bit.tohex, 1, nil))"),
+            "bad argument #2 to '?' (number expected, got nil)"
+        );
+    }
+
+    #[test]
+    fn tobit_wraps_like_adding_the_magic_constant() {
+        for n in [
+            0.0f64,
+            1.0,
+            -1.0,
+            4294967295.0,
+            4294967296.0,
+            2147483648.5,
+            -2147483649.0,
+        ] {
+            let want = n.round_ties_even().rem_euclid(4294967296.0) as u64 as u32;
+            assert_eq!(super::tobit(n), want, "{n}");
+        }
+    }
+}

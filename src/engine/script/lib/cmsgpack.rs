@@ -521,3 +521,113 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
     t.raw_set("_DESCRIPTION", "MessagePack C implementation for Lua")?;
     Ok(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{run, test_lua, HEX};
+    use proptest::prelude::*;
+
+    // Expected bytes captured from redis-server 7.0.15 (and Redis's own test suite).
+    #[test]
+    fn pack_gives_redis_bytes() {
+        let lua = test_lua();
+        let hx = |args: &str| run(&lua, &format!("{HEX} return hx(cmsgpack.pack({args}))"));
+        assert_eq!(
+            hx("0, 127, 128, 255, 256, 65535, 65536, 4294967295, 4294967296"),
+            "007fcc80ccffcd0100cdffffce00010000ceffffffffcf0000000100000000"
+        );
+        assert_eq!(
+            hx("-1, -32, -33, -128, -129, -32768, -32769, -2147483648, -2147483649"),
+            "ffe0d0dfd080d1ff7fd18000d2ffff7fffd280000000d3ffffffff7fffffff"
+        );
+        assert_eq!(
+            hx("0.5, 1/0, -0.0, 'abc', true, false, nil, {}, {1,2}, {[0]=1}"),
+            "ca3f000000ca7f80000000a3616263c3c2c090920102810001"
+        );
+        assert_eq!(hx("0.1"), "cb3fb999999999999a");
+        assert_eq!(hx("-1099511627776"), "d3ffffff0000000000");
+        let circular = "82a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a17882a17905a17881a178c0";
+        let code = format!("{HEX} local a = {{x = nil, y = 5}} local b = {{x = a}} a.x = b return hx(cmsgpack.pack(a))");
+        assert_eq!(run(&lua, &code), circular);
+    }
+
+    #[test]
+    fn unpack_variants_and_offsets() {
+        let lua = test_lua();
+        let r = |c: &str| run(&lua, c);
+        assert_eq!(
+            r("return cmsgpack.unpack(cmsgpack.pack(1, 'a', true))"),
+            "1|a|Boolean(true)"
+        );
+        assert_eq!(
+            r("return cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 1)"),
+            "2|2"
+        );
+        assert_eq!(
+            r("return cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 5, 1)"),
+            "-1|2|3"
+        );
+        assert_eq!(
+            r("return cmsgpack.unpack('\\207\\255\\255\\255\\255\\255\\255\\255\\255')"),
+            "-1"
+        );
+        let e = |c: &str| run(&lua, &format!("return select(2, pcall({c}))"));
+        assert_eq!(e("cmsgpack.unpack, '\\146\\1'"), "Missing bytes in input.");
+        assert_eq!(e("cmsgpack.unpack, '\\193'"), "Bad data format in input.");
+        assert_eq!(e("cmsgpack.unpack, '\\129\\192\\1'"), "table index is nil");
+        assert_eq!(
+            e("cmsgpack.unpack_limit, '\\1', -1"),
+            "Invalid request to unpack with offset of 0 and limit of 1."
+        );
+        assert_eq!(
+            e("cmsgpack.unpack_one, '\\1', 5"),
+            "Start offset 5 greater than input length 1."
+        );
+        assert_eq!(
+            e("cmsgpack.pack"),
+            "bad argument #0 to '?' (MessagePack pack needs input.)"
+        );
+    }
+
+    #[test]
+    fn lua_stack_limits_give_errors_not_crashes() {
+        let lua = test_lua();
+        let r = |c: &str| run(&lua, c);
+        assert_eq!(
+            r("return select('#', cmsgpack.unpack(string.rep('\\1', 7999)))"),
+            "7999"
+        );
+        assert_eq!(
+            r("return select(2, pcall(cmsgpack.unpack, string.rep('\\1', 8000)))"),
+            "stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)"
+        );
+        assert_eq!(
+            r("return select(2, pcall(cmsgpack.unpack, string.rep('\\129', 7996) .. '\\1'))"),
+            "Missing bytes in input."
+        );
+        assert_eq!(
+            r("local t = {} for i = 1, 4001 do t[i] = i end return select(2, pcall(cmsgpack.pack, unpack(t)))"),
+            "bad argument #0 to '?' (Too many arguments for MessagePack pack.)"
+        );
+        // Deep nesting decodes without recursion (thousands of levels).
+        assert_eq!(
+            r("local t = cmsgpack.unpack(string.rep('\\145', 3990) .. '\\7') for i = 1, 3990 do t = t[1] end return t"),
+            "7"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn numbers_and_strings_round_trip(n in any::<i64>(), f in any::<f64>(), s in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let lua = test_lua();
+            let t = lua.create_table().unwrap();
+            t.raw_set(1, n as f64).unwrap();
+            t.raw_set(2, f).unwrap();
+            t.raw_set(3, lua.create_string(&s).unwrap()).unwrap();
+            lua.globals().set("input", t).unwrap();
+            let ok: bool = lua.load("local a, b, c = cmsgpack.unpack(cmsgpack.pack(input[1], input[2], input[3])) \
+                return a == input[1] and (b == input[2] or b ~= b) and c == input[3]").eval().unwrap();
+            prop_assert!(ok);
+        }
+    }
+}

@@ -357,3 +357,83 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
     t.raw_set("size", super::lib_fn(lua, |_, a| size(&a))?)?;
     Ok(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{run, test_lua, HEX};
+
+    // Expected bytes captured from redis-server 7.0.15.
+    #[test]
+    fn pack_gives_redis_bytes() {
+        let lua = test_lua();
+        let code = format!(
+            "{HEX} return hx(struct.pack('>i3', -1) .. struct.pack('i16', -1) .. struct.pack('l', 1e20) .. struct.pack('!4bhbd', 1, 2, 3, 4))"
+        );
+        assert_eq!(
+            run(&lua, &code),
+            "ffffffffffffffffffffff0000000000000000000000000000000001000200030000000000000000001040"
+        );
+        assert_eq!(
+            run(
+                &lua,
+                &format!("{HEX} return hx(struct.pack('f>d', 1.5, 0.1))")
+            ),
+            "0000c03f3fb999999999999a"
+        );
+    }
+
+    #[test]
+    fn unpack_reads_back_and_returns_the_next_position() {
+        let lua = test_lua();
+        let r = |c: &str| run(&lua, c);
+        assert_eq!(
+            r("return struct.unpack('<i>Hc3s', struct.pack('<i>Hc3s', -7, 513, 'abc', 'zz'))"),
+            "-7|513|abc|zz|13"
+        );
+        assert_eq!(r("return struct.unpack('bc0', '\\3abcd')"), "abc|5");
+        assert_eq!(
+            r("return struct.unpack('i3I3', '\\255\\255\\255\\255\\255\\255')"),
+            "-1|16777215|7"
+        );
+        assert_eq!(
+            r("return struct.size('!bhilfdxT'), struct.size('c10')"),
+            "48|10"
+        );
+    }
+
+    #[test]
+    fn errors_match_the_c_library() {
+        let lua = test_lua();
+        let e = |c: &str| run(&lua, &format!("return select(2, pcall({c}))"));
+        assert_eq!(
+            e("struct.pack, 'c5', 'ab'"),
+            "bad argument #3 to '?' (string too short)"
+        );
+        assert_eq!(
+            e("struct.pack, 'b'"),
+            "bad argument #2 to '?' (number expected, got nil)"
+        );
+        assert_eq!(e("struct.pack, '!3'"), "alignment 3 is not a power of 2");
+        assert_eq!(
+            e("struct.pack, 'i33', 1"),
+            "integral size 33 is larger than limit of 32"
+        );
+        assert_eq!(
+            e("struct.unpack, 'i', 'abc'"),
+            "bad argument #2 to '?' (data string too short)"
+        );
+        assert_eq!(
+            e("struct.unpack, 'c0', 'abc'"),
+            "format 'c0' needs a previous size"
+        );
+        assert_eq!(e("struct.unpack, 's', 'abc'"), "unfinished string in data");
+        assert_eq!(
+            e("struct.size, 's'"),
+            "bad argument #1 to '?' (option 's' has no fixed size)"
+        );
+        assert_eq!(
+            e("struct.unpack, string.rep('b', 7998), string.rep('a', 7998)"),
+            "stack overflow (too many results)"
+        );
+    }
+}
