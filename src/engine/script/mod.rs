@@ -18,6 +18,7 @@
 
 pub mod convert;
 pub mod function;
+pub mod lib;
 pub mod run;
 pub mod vm;
 

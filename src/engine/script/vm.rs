@@ -1,6 +1,7 @@
 //! The Lua VM and Redis's sandbox around it.
 //!
-//! - Libraries: base (without `loadfile`/`dofile`), `string`, `table` and `math`; no `os`,
+//! - Libraries: base (without `loadfile`/`dofile`), `string`, `table`, `math`, and Redis's
+//!   `cjson`, `cmsgpack`, `bit` and `struct` (see `lib`); no `os`,
 //!   `io`, `package`, `require` or `debug` (loaded for the error handler only).
 //! - Scripts run in an environment whose globals are read-only: assigning a global fails
 //!   with `Attempt to modify a readonly table`, reading an unknown one with `Script attempted
@@ -114,7 +115,9 @@ env.rawset = function(t, k, v)
   if readonly[t] then error("Attempt to modify a readonly table", 0) end
   return raw_rawset(t, k, v)
 end
-for _, lib in ipairs({"string", "table", "math"}) do env[lib] = protect(env[lib]) end
+for _, lib in ipairs({"string", "table", "math", "cjson", "cmsgpack", "bit", "struct"}) do
+  env[lib] = protect(env[lib])
+end
 env.redis = protect(redis)
 raw_setmetatable(env, {__index = function(_, k)
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
@@ -239,6 +242,8 @@ impl Vm {
             )
         };
         lua.set_memory_limit(LUA_MEMORY_LIMIT)?;
+        // cjson, cmsgpack, bit and struct, as globals the setup copies and protects.
+        super::lib::open(&lua)?;
         let (env, proxy, hooks, redis, run, load_env): (
             Table,
             Table,
