@@ -14,6 +14,7 @@ test: fmt-check lint
     just redis-py-e2e
     just e2e-twemproxy
     just celery-e2e
+    just rq-e2e
     just spec-oracle
 
 fmt:
@@ -89,6 +90,18 @@ celery-e2e *ARGS:
         python3 -m venv target/py-celery && target/py-celery/bin/pip install -q 'celery[redis]>=5.3'
     fi
     target/py-celery/bin/python scripts/celery_e2e.py "${CARGO_TARGET_DIR:-target}/debug/ferrokv" {{ARGS}}
+
+# An RQ worker (SimpleWorker) against ferrokv: a job's result through the result stream
+# (XADD/XREAD/XREVRANGE), a dependent job, a failing job and a retried one (RQ and redis-py
+# in target/py-rq). `--server redis` for the same against redis-server.
+rq-e2e *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build
+    if ! target/py-rq/bin/python -c 'import rq, redis' 2>/dev/null; then
+        python3 -m venv target/py-rq && target/py-rq/bin/pip install -q 'rq>=1.12'
+    fi
+    target/py-rq/bin/python scripts/rq_e2e.py "${CARGO_TARGET_DIR:-target}/debug/ferrokv" {{ARGS}}
 
 # Installs nutcracker (twemproxy) when it is missing and prints its path.
 [private]

@@ -40,6 +40,62 @@ COLLECTIONS = [
 ]
 
 
+# `--suite data`: bitmaps, HyperLogLog, geo, scripts and streams, as command lines; the keys
+# they read are loaded first (`data_setup`). `incr.lua` is EVALSHA'd by its SHA1, which is the
+# same on both servers.
+INCR_SCRIPT = "return redis.call('INCR', KEYS[1])"
+# redis-py's Lock release (its acquire is a plain SET NX PX).
+LOCK_RELEASE = ("local token = redis.call('get', KEYS[1]) "
+                "if not token or token ~= ARGV[1] then return 0 end "
+                "redis.call('del', KEYS[1]) return 1")
+DATA = [
+    "SETBIT bm:__rand_int__ 7 1",
+    "BITCOUNT bm1mb",
+    "PFADD hll ele:__rand_int__",
+    "PFCOUNT hll",
+    "PFCOUNT hll hll2 hll3",
+    "GEOADD geo:add 13.361389 38.115556 m:__rand_int__",
+    "GEOSEARCH geo:bench FROMLONLAT 13.5 38.05 BYRADIUS 400 m",
+    "EVALSHA {incr} 1 counter:__rand_int__",
+    "EVALSHA {lock} 1 lock:__rand_int__ token",
+    "XADD bench:t MAXLEN ~ 1000 * f v",
+    "XRANGE bench:r 10 19",
+    "XREADGROUP GROUP g c COUNT 1 STREAMS bench:q >",
+    "XACK bench:q g __rand_int__-0",
+]
+
+
+def resp(*cmds):
+    out = []
+    for c in cmds:
+        out.append(f"*{len(c)}\r\n" + "".join(f"${len(a.encode())}\r\n{a}\r\n" for a in c))
+    return "".join(out).encode()
+
+
+def data_setup(port):
+    """Load what the `data` rows read; returns the SHA1s the EVALSHA rows name."""
+    cmds = [["SETBIT", "bm1mb", "8388607", "1"]]
+    for i in range(0, 8388607, 4099):
+        cmds.append(["SETBIT", "bm1mb", str(i), "1"])
+    for key in ("hll2", "hll3"):
+        for i in range(0, 20000, 500):
+            cmds.append(["PFADD", key, *[f"{key}:{j}" for j in range(i, i + 500)]])
+    # 100,000 points on a 0.001-degree grid: the search finds about 50 of them.
+    for i in range(100):
+        c = ["GEOADD", "geo:bench"]
+        for j in range(1000):
+            c += [f"{13 + j * 0.001:.3f}", f"{38 + i * 0.001:.3f}", f"p:{i}:{j}"]
+        cmds.append(c)
+    cmds += [["XADD", "bench:r", f"{i}-0", "f", f"v{i}"] for i in range(1, 101)]
+    cmds += [["XADD", "bench:q", f"{i}-0", "f", "v"] for i in range(1, 1_000_001)]
+    cmds.append(["XGROUP", "CREATE", "bench:q", "g", "0"])
+    subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=resp(*cmds),
+                   capture_output=True, check=True)
+    incr = cli(port, "SCRIPT", "LOAD", INCR_SCRIPT)
+    lock = cli(port, "SCRIPT", "LOAD", LOCK_RELEASE)
+    return {"incr": incr, "lock": lock}
+
+
 # `--suite pubsub`: (row label, loadgen mode, subscribers), each at pipeline depths 1 and 16.
 PUBSUB = [
     ("MULTI + 3 x INCR + EXEC", "multi-incr", 0),
@@ -297,11 +353,11 @@ def main():
     ap.add_argument("--keyspace", type=int, default=100_000)
     ap.add_argument("--expiry-keys", type=int, default=1_000_000)
     ap.add_argument("--binary", default=os.path.join(target_dir(), "release", "ferrokv"))
-    ap.add_argument("--suite", choices=["strings", "collections", "pubsub"], default="strings")
+    ap.add_argument("--suite", choices=["strings", "collections", "pubsub", "data"], default="strings")
     ap.add_argument("--seconds", type=float, default=2.0, help="seconds per loadgen run (pubsub suite)")
     opts = ap.parse_args()
-    tests = COLLECTIONS if opts.suite == "collections" else TESTS
-    if opts.suite == "collections":
+    tests = {"collections": COLLECTIONS, "data": DATA}.get(opts.suite, TESTS)
+    if opts.suite in ("collections", "data"):
         opts.expiry_keys = 0
 
     servers = {kind: start(kind, opts.binary) for kind in ("ferrokv", "redis")}
@@ -310,6 +366,10 @@ def main():
         if opts.suite == "pubsub":
             pubsub_suite(servers, opts)
             return
+        if opts.suite == "data":
+            shas = [data_setup(port) for _, port in servers.values()]
+            assert shas[0] == shas[1], shas
+            tests = [t.format(**shas[0]) for t in tests]
         for r in range(opts.rounds):
             order = ["ferrokv", "redis"] if r % 2 == 0 else ["redis", "ferrokv"]
             for pipeline in (1, 16):

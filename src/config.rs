@@ -350,18 +350,28 @@ fn normalize_events(value: &str) -> Result<String, String> {
             _ => return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
         }
     }
-    // Redis's order: the classes (or `A`, which then hides `n`), then K, E and m.
+    // Redis's order: the classes (or `A`), `n`, then K, E and m. Redis shows `A` without the
+    // `n` it still holds: the value keeps it and `shown` hides it.
     let mut out = String::new();
     if EVENT_CLASSES.chars().all(|c| set.contains(&c)) {
         out.push('A');
     } else {
         out.extend(EVENT_CLASSES.chars().filter(|c| set.contains(c)));
-        if set.contains(&'n') {
-            out.push('n');
-        }
+    }
+    if set.contains(&'n') {
+        out.push('n');
     }
     out.extend("KEm".chars().filter(|c| set.contains(c)));
     Ok(out)
+}
+
+/// A setting's value as `CONFIG GET` shows it: Redis prints `notify-keyspace-events` with
+/// `A` but without the `n` it keeps.
+pub fn shown(name: &str, value: &str) -> String {
+    if name == "notify-keyspace-events" && value.starts_with('A') {
+        return value.replace('n', "");
+    }
+    value.to_string()
 }
 
 fn normalize(setting: &Setting, value: &str) -> Result<String, String> {

@@ -164,6 +164,7 @@ fn config_get(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let mut pairs: Vec<(String, String)> = Vec::new();
     let mut push = |k: String, v: String| {
         if !pairs.iter().any(|(n, _)| *n == k) {
+            let v = crate::config::shown(&k, &v);
             pairs.push((k, v));
         }
     };

@@ -229,8 +229,9 @@ impl State {
                 return Err((None, crate_error::unknown_command(args)));
             }
             Err(Some(parent)) => {
+                // Not counted against the parent: Redis has no command to count it on.
                 let e = crate_error::unknown_subcommand(&args[1], reg.cmds[parent].name);
-                return Err((Some(parent), e));
+                return Err((None, e));
             }
         };
         let cmd = reg.cmds[idx];

@@ -66,8 +66,20 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
         return lua_err("ERR Wrong number of args calling Redis command from script");
     }
-    if cmd.flags & (flags::NOSCRIPT | flags::BLOCKING) != 0 {
+    if cmd.flags & flags::NOSCRIPT != 0 {
         return lua_err("ERR This Redis command is not allowed from script");
+    }
+    // XREAD/XREADGROUP run in scripts, but not with BLOCK (before STREAMS), as in Redis.
+    if cmd.flags & flags::BLOCKING != 0
+        && args
+            .iter()
+            .take_while(|a| !a.eq_ignore_ascii_case(b"streams"))
+            .any(|a| a.eq_ignore_ascii_case(b"block"))
+    {
+        return lua_err(&format!(
+            "ERR {} command is not allowed with BLOCK option from scripts",
+            String::from_utf8_lossy(&args[0])
+        ));
     }
     if mode.read_only && cmd.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
         return lua_err("ERR Write commands are not allowed from read-only scripts.");
