@@ -11,32 +11,13 @@ checking every result the client gets back.
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
+
+from cluster import free_port, wait_port
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, timeout=15):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"server on {port} did not start")
 
 
 def check(cond, what):
