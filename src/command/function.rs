@@ -34,14 +34,16 @@ fn fcall_generic(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Outcome {
     let Some(f) = f else {
         return Err(error::text("ERR Function not found"));
     };
-    if read_only && !f.no_writes {
-        return Err(error::text(
-            "ERR Can not execute a script with write flag using *_ro command.",
-        ));
-    }
+    let flags = crate::engine::script::Flags {
+        declared: true,
+        no_writes: f.no_writes,
+        allow_oom: f.flags.iter().any(|x| x == "allow-oom"),
+    };
+    flags.check(ctx.engine, read_only)?;
     let mode = Mode {
         read_only: read_only || f.no_writes,
         function: true,
+        flags,
     };
     let name = f.name.clone();
     run(ctx, &name, f.func, args, n, mode)
@@ -69,7 +71,8 @@ fn function_load(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     }
     let name = {
         let mut vm = ctx.engine.scripts.vm.lock();
-        vm.load_library(code, replace)
+        let timeout = (!ctx.loading).then_some(crate::engine::script::vm::LOAD_TIMEOUT);
+        vm.load_library(code, replace, timeout)
             .map_err(|e| CmdError::owned(ErrKind::Err, e))?
     };
     ctx.fx.dirty += 1;

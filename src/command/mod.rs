@@ -9,6 +9,7 @@
 pub mod bitfield;
 pub mod bitmap;
 pub mod client;
+pub mod cluster;
 pub mod connection;
 pub mod dump;
 pub mod error;
@@ -75,6 +76,7 @@ const FAMILIES: &[&[Cmd]] = &[
     stream_read::COMMANDS,
     stream_group::COMMANDS,
     stream_info::COMMANDS,
+    cluster::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

@@ -40,7 +40,7 @@ fn eval_generic(ctx: &mut Ctx, args: &[Bytes], by_sha: bool, read_only: bool) ->
     }
     let n = numkeys(args)?;
     let scripts = &ctx.engine.scripts;
-    let (sha, func, no_writes) = {
+    let (sha, func, flags) = {
         let mut vm = scripts.vm.lock();
         let sha = if by_sha {
             String::from_utf8_lossy(&args[1]).to_ascii_lowercase()
@@ -50,13 +50,15 @@ fn eval_generic(ctx: &mut Ctx, args: &[Bytes], by_sha: bool, read_only: bool) ->
                 .map_err(|e| CmdError::owned(ErrKind::Err, e))?
         };
         match vm.scripts.get(&sha) {
-            Some(s) => (sha, s.func.clone(), s.no_writes),
+            Some(s) => (sha, s.func.clone(), s.flags),
             None => return Err(NOSCRIPT_ERR),
         }
     };
+    flags.check(ctx.engine, read_only)?;
     let mode = Mode {
-        read_only: read_only || no_writes,
+        read_only: read_only || flags.no_writes,
         function: false,
+        flags,
     };
     run(ctx, &sha, func, args, n, mode)
 }

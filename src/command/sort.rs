@@ -111,8 +111,9 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Outcome {
         Some(e) => match &e.value {
             Value::List(l) => l.iter().map(|v| v.to_vec()).collect(),
             Value::Set(s) => {
-                // An unsorted set would store in an arbitrary order: sort it (as Redis).
-                if o.dontsort && o.store.is_some() {
+                // An unsorted set would store (or reach a script) in an arbitrary order:
+                // sort it, as Redis does.
+                if o.dontsort && (o.store.is_some() || ctx.script) {
                     (o.dontsort, o.alpha, o.by) = (false, true, None);
                 }
                 s.iter().map(|m| m.to_vec()).collect()

@@ -145,6 +145,18 @@ pub struct RareEffects {
     pub block: Option<Block>,
     /// Evict down to `maxmemory` once the command is done (`CONFIG SET maxmemory`).
     pub make_room: bool,
+    /// The command replied with an error yet keeps its effects (a script that failed after
+    /// writing): it counts as failed, and its error is counted unless already counted.
+    pub reply_error: Option<ReplyError>,
+}
+
+/// How an error reply written by a command that succeeded is counted in `INFO errorstats`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyError {
+    /// The command the script ran counted it when it failed (Redis counts an error once).
+    Counted,
+    /// Count it under this code.
+    Code(String),
 }
 
 impl Effects {
@@ -169,6 +181,8 @@ pub struct Ctx<'a, 's> {
     /// The command runs inside an atomic unit (a transaction or a script): blocking commands
     /// do not block there.
     pub atomic: bool,
+    /// The command is run by a script (`redis.call`).
+    pub script: bool,
 }
 
 impl Ctx<'_, '_> {

@@ -32,6 +32,10 @@ pub const ERR_KINDS: [ErrKind; 14] = [
     ErrKind::Unblocked,
 ];
 
+/// Most distinct error codes outside `ERR_KINDS` that `INFO errorstats` keeps (scripts can
+/// make up any number of codes); errors with further codes count only in the total.
+pub const MAX_OTHER_ERROR_CODES: usize = 128;
+
 #[derive(Debug, Default)]
 pub struct Stats {
     pub connections_received: AtomicU64,
@@ -43,6 +47,9 @@ pub struct Stats {
     pub error_replies: AtomicU64,
     /// Error replies by kind (`INFO errorstats`), read from the error's kind, not its text.
     pub errors: [AtomicU64; ERR_KINDS.len()],
+    /// Error replies whose code is none of `ERR_KINDS` (a script's `redis.error_reply`), by
+    /// code; at most `MAX_OTHER_ERROR_CODES` codes are kept.
+    pub other_errors: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
     /// Indexed like the registry's commands.
     pub per_cmd: Vec<CmdStats>,
     pub unknown_commands: AtomicU64,
@@ -56,15 +63,49 @@ impl Stats {
         }
     }
 
-    /// Error replies so far, by code, for the kinds seen.
-    pub fn error_counts(&self) -> Vec<(&'static str, u64)> {
-        let mut v: Vec<(&'static str, u64)> = ERR_KINDS
+    /// Error replies so far, by code, for the codes seen.
+    pub fn error_counts(&self) -> Vec<(String, u64)> {
+        let mut v: Vec<(String, u64)> = ERR_KINDS
             .iter()
-            .map(|k| (k.code(), self.errors[*k as usize].load(Ordering::Relaxed)))
+            .map(|k| {
+                (
+                    k.code().to_string(),
+                    self.errors[*k as usize].load(Ordering::Relaxed),
+                )
+            })
             .filter(|(_, n)| *n > 0)
             .collect();
+        v.extend(
+            self.other_errors
+                .lock()
+                .iter()
+                .map(|(c, n)| (c.clone(), *n)),
+        );
         v.sort();
         v
+    }
+
+    /// One error reply of kind `kind`, counted at once (for errors outside a batch's
+    /// `LocalStats`, such as those of the commands a script runs).
+    pub fn count_error(&self, kind: ErrKind) {
+        self.errors[kind as usize].fetch_add(1, Ordering::Relaxed);
+        self.error_replies.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One error reply whose code is `code` (its first word), counted at once.
+    pub fn count_error_code(&self, code: &str) {
+        match ERR_KINDS.iter().find(|k| k.code() == code) {
+            Some(k) => self.count_error(*k),
+            None => {
+                let mut other = self.other_errors.lock();
+                if let Some(n) = other.get_mut(code) {
+                    *n += 1;
+                } else if other.len() < MAX_OTHER_ERROR_CODES {
+                    other.insert(code.to_string(), 1);
+                }
+                self.error_replies.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 
     pub fn reset(&self) {
@@ -87,6 +128,7 @@ impl Stats {
         for e in &self.errors {
             e.store(0, Ordering::Relaxed);
         }
+        self.other_errors.lock().clear();
     }
 
     pub fn total_calls(&self) -> u64 {

@@ -19,6 +19,7 @@
 
 pub mod bits;
 pub mod clock;
+mod entry;
 pub mod evict;
 pub mod geohash;
 pub mod glob;

@@ -16,7 +16,7 @@
 mod modes;
 mod transaction;
 use super::client::{ClientState, ReplyMode};
-use super::ctx::{CmdError, Ctx, Effects, ErrKind};
+use super::ctx::{CmdError, Ctx, Effects, ErrKind, ReplyError};
 use super::errors as crate_error;
 use super::events::{Event, EventKind};
 use super::flags;
@@ -495,6 +495,7 @@ impl State {
                 fx: &mut fx,
                 loading: self.loading,
                 atomic: self.in_atomic,
+                script: false,
             };
             let no_touch = ctx.client.no_touch && cmd.name != "touch";
             crate::store::keyspace::without_touch(no_touch, || (cmd.handler)(&mut ctx, args))
@@ -568,6 +569,12 @@ impl State {
                     if let Some((a, b)) = rare.swapped {
                         engine.raise_db(a);
                         engine.raise_db(b);
+                    }
+                    if let Some(e) = rare.reply_error.take() {
+                        self.local.bump(idx, FAILED, 1);
+                        if let ReplyError::Code(code) = e {
+                            engine.stats.count_error_code(&code);
+                        }
                     }
                     if rare.make_room && !self.loading {
                         // Evicted once the locks are gone (see `account`).

@@ -157,8 +157,14 @@ fn registration(args: mlua::MultiValue) -> Result<Registration, String> {
 }
 
 impl Vm {
-    /// `FUNCTION LOAD [REPLACE] code`: the library's name, or Redis's error.
-    pub fn load_library(&mut self, code: &Bytes, replace: bool) -> Result<String, String> {
+    /// `FUNCTION LOAD [REPLACE] code`: the library's name, or Redis's error. Its load-time
+    /// code may run for `timeout` at most (none: no limit).
+    pub fn load_library(
+        &mut self,
+        code: &Bytes,
+        replace: bool,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<String, String> {
         let (name, start) = metadata(code)?;
         let key = name.to_ascii_lowercase();
         if self.libraries.libs.contains_key(&key) && !replace {
@@ -196,7 +202,9 @@ impl Vm {
             })?;
             hooks.raw_set("register", reg)?;
             hooks.raw_set("loading", true)?;
+            *self.load_deadline.lock() = timeout.map(|t| std::time::Instant::now() + t);
             let r = run.call::<(bool, Value)>(chunk);
+            *self.load_deadline.lock() = None;
             hooks.raw_set("loading", Value::Nil)?;
             hooks.raw_set("register", Value::Nil)?;
             r
@@ -265,7 +273,7 @@ impl Vm {
     ) -> Result<(), String> {
         let saved = std::mem::take(&mut self.libraries);
         for code in codes {
-            if let Err(e) = self.load_library(code, false) {
+            if let Err(e) = self.load_library(code, false, None) {
                 self.libraries = saved;
                 return Err(e);
             }

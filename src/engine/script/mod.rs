@@ -22,6 +22,7 @@ pub mod lib;
 pub mod run;
 pub mod vm;
 
+use crate::engine::ctx::{CmdError, ErrKind};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -41,15 +42,47 @@ pub const LUA_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
 pub struct Script {
     pub body: Bytes,
     pub func: mlua::Function,
-    /// Declared `#!lua flags=no-writes`: runs as a read-only script.
+    pub flags: Flags,
+}
+
+/// What a script declares in its `#!lua flags=…` line (a function, in its registration).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flags {
+    /// It has a shebang (or is a function): the flags below are checked before it runs.
+    /// Without one it runs in Redis's compatibility mode, where only its commands are checked.
+    pub declared: bool,
+    /// `no-writes`: runs as a read-only script.
     pub no_writes: bool,
+    /// `allow-oom`: may run, and write, when used memory is over `maxmemory`.
+    pub allow_oom: bool,
+}
+
+impl Flags {
+    /// Redis's checks before a script that declares its flags runs: a script that may write
+    /// is refused by the `_RO` commands and, unless `allow-oom`, over `maxmemory`.
+    pub fn check(&self, engine: &crate::engine::Engine, ro_command: bool) -> Result<(), CmdError> {
+        if !self.declared || self.no_writes {
+            return Ok(());
+        }
+        if ro_command {
+            return Err(CmdError::new(
+                ErrKind::Err,
+                "ERR Can not execute a script with write flag using *_ro command.",
+            ));
+        }
+        if !self.allow_oom && crate::engine::evict::over_maxmemory(engine) {
+            // Redis refuses such a script as it refuses any command that may grow memory.
+            return Err(crate::engine::errors::OOM);
+        }
+        Ok(())
+    }
 }
 
 /// A `#!lua flags=…` first line: the flags it declares (Redis's errors otherwise), and
 /// where the code starts (the line's newline is kept so line numbers stay right).
-fn shebang(body: &[u8]) -> Result<(bool, usize), String> {
+fn shebang(body: &[u8]) -> Result<(Flags, usize), String> {
     if !body.starts_with(b"#!") {
-        return Ok((false, 0));
+        return Ok((Flags::default(), 0));
     }
     let end = body.iter().position(|&c| c == b'\n').unwrap_or(body.len());
     let line = String::from_utf8_lossy(&body[2..end]).into_owned();
@@ -60,20 +93,24 @@ fn shebang(body: &[u8]) -> Result<(bool, usize), String> {
             "ERR Unexpected engine in script shebang: #!{engine}"
         ));
     }
-    let mut no_writes = false;
+    let mut flags = Flags {
+        declared: true,
+        ..Flags::default()
+    };
     for p in parts {
-        let Some(flags) = p.strip_prefix("flags=") else {
+        let Some(list) = p.strip_prefix("flags=") else {
             return Err(format!("ERR Unknown lua shebang option: {p}"));
         };
-        for f in flags.split(',').filter(|f| !f.is_empty()) {
+        for f in list.split(',').filter(|f| !f.is_empty()) {
             match f {
-                "no-writes" => no_writes = true,
-                "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
+                "no-writes" => flags.no_writes = true,
+                "allow-oom" => flags.allow_oom = true,
+                "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
                 other => return Err(format!("ERR Unexpected flag in script shebang: {other}")),
             }
         }
     }
-    Ok((no_writes, end))
+    Ok((flags, end))
 }
 
 /// What `INFO memory` shows of scripting. ferrokv runs scripts and functions in one Lua VM,
@@ -158,14 +195,14 @@ impl Scripts {
         if vm.scripts.contains_key(&sha) {
             return Ok(sha);
         }
-        let (no_writes, code) = shebang(body)?;
+        let (flags, code) = shebang(body)?;
         let func = vm.compile(&body[code..])?;
         vm.scripts.insert(
             sha.clone(),
             Script {
                 body: body.clone(),
                 func,
-                no_writes,
+                flags,
             },
         );
         Ok(sha)
@@ -253,14 +290,14 @@ impl Scripts {
     pub fn declares_no_writes(&self, cmd: &str, args: &[Bytes]) -> bool {
         let Some(a) = args.get(1) else { return false };
         match cmd {
-            "eval" => shebang(a).is_ok_and(|(no_writes, _)| no_writes),
+            "eval" => shebang(a).is_ok_and(|(flags, _)| flags.no_writes),
             "evalsha" => {
                 let sha = String::from_utf8_lossy(a).to_ascii_lowercase();
                 self.vm
                     .lock()
                     .scripts
                     .get(&sha)
-                    .is_some_and(|s| s.no_writes)
+                    .is_some_and(|s| s.flags.no_writes)
             }
             "fcall" => {
                 let name = String::from_utf8_lossy(a).to_ascii_lowercase();

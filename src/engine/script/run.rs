@@ -10,8 +10,9 @@
 
 use super::convert::{frame_to_lua, lua_to_reply};
 use crate::engine::batch::Records;
-use crate::engine::ctx::{CmdError, Ctx, Effects, ErrKind, Outcome};
+use crate::engine::ctx::{CmdError, Ctx, Effects, ErrKind, Outcome, ReplyError};
 use crate::engine::flags;
+use crate::engine::Engine;
 use crate::resp::{Frame, Protocol, ReplyBuf};
 use bytes::Bytes;
 use mlua::{Function, Lua, MultiValue, Value};
@@ -24,6 +25,7 @@ pub struct Mode {
     pub read_only: bool,
     /// A function (`FCALL`): KEYS and ARGV are its arguments, not globals.
     pub function: bool,
+    pub flags: super::Flags,
 }
 
 fn lua_err(text: &str) -> Frame {
@@ -53,21 +55,44 @@ fn call_args(args: MultiValue) -> Result<Vec<Bytes>, Frame> {
     Ok(out)
 }
 
-/// One `redis.call`: the reply as a frame (an error frame when refused or failed).
+/// A `redis.call` refused before it ran: counted at once, as Redis counts it (the error
+/// is then not counted again if the script returns it), and against the command when known.
+fn refuse(engine: &Engine, idx: Option<usize>, text: &str) -> Frame {
+    engine
+        .stats
+        .count_error_code(text.split(' ').next().unwrap_or("ERR"));
+    if let Some(i) = idx {
+        engine.stats.per_cmd[i]
+            .rejected
+            .fetch_add(1, Ordering::Relaxed);
+    }
+    lua_err(text)
+}
+
+/// One `redis.call`: the reply as a frame (an error frame when refused or failed; such an
+/// error is already counted in `INFO errorstats`).
 fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Records) -> Frame {
     let engine = ctx.engine;
     let reg = engine.registry;
     let idx = match reg.resolve(args) {
         Ok(i) => i,
-        Err(_) => return lua_err("ERR Unknown Redis command called from script"),
+        Err(_) => return refuse(engine, None, "ERR Unknown Redis command called from script"),
     };
     let cmd = reg.cmds[idx];
     let argc = args.len() as i32;
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
-        return lua_err("ERR Wrong number of args calling Redis command from script");
+        return refuse(
+            engine,
+            Some(idx),
+            "ERR Wrong number of args calling Redis command from script",
+        );
     }
     if cmd.flags & flags::NOSCRIPT != 0 {
-        return lua_err("ERR This Redis command is not allowed from script");
+        return refuse(
+            engine,
+            Some(idx),
+            "ERR This Redis command is not allowed from script",
+        );
     }
     // XREAD/XREADGROUP run in scripts, but not with BLOCK (before STREAMS), as in Redis.
     if cmd.flags & flags::BLOCKING != 0
@@ -76,13 +101,28 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
             .take_while(|a| !a.eq_ignore_ascii_case(b"streams"))
             .any(|a| a.eq_ignore_ascii_case(b"block"))
     {
-        return lua_err(&format!(
+        let text = format!(
             "ERR {} command is not allowed with BLOCK option from scripts",
             String::from_utf8_lossy(&args[0])
-        ));
+        );
+        return refuse(engine, Some(idx), &text);
     }
     if mode.read_only && cmd.flags & (flags::WRITE | flags::MAY_REPLICATE) != 0 {
-        return lua_err("ERR Write commands are not allowed from read-only scripts.");
+        return refuse(
+            engine,
+            Some(idx),
+            "ERR Write commands are not allowed from read-only scripts.",
+        );
+    }
+    // Over maxmemory, a command that may grow it is refused unless the script allows it or
+    // has already written (it cannot be stopped half way), as in Redis.
+    if cmd.flags & flags::DENYOOM != 0
+        && !mode.flags.allow_oom
+        && !ctx.loading
+        && !engine.scripts.wrote.load(Ordering::Relaxed)
+        && crate::engine::evict::over_maxmemory(engine)
+    {
+        return refuse(engine, Some(idx), &crate::engine::errors::OOM.text);
     }
     if cmd.flags & flags::WRITE != 0 {
         // From its first write on, the script can no longer be killed (Redis's rule).
@@ -114,6 +154,7 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
             fx: &mut fx,
             loading: ctx.loading,
             atomic: true,
+            script: true,
         };
         (cmd.handler)(&mut child, args)
     };
@@ -125,10 +166,25 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
     ctx.keys.flush_expired_into(Some(log));
     if let Err(e) = result {
         st.failed.fetch_add(1, Ordering::Relaxed);
+        engine.stats.count_error(e.kind);
         return Frame::Error(e.text.into_owned());
     }
     merge(ctx, fx, db, args, log);
     Frame::parse(&out.buf).map_or(Frame::Null, |(f, _)| f)
+}
+
+/// The script answers the error `{err=text}` (raised or returned): the dispatcher counts it
+/// as failed, and counts the error unless the command it came from already did.
+fn note_error(ctx: &mut Ctx, t: &mlua::Table, text: &str) {
+    let counted = t
+        .raw_get::<bool>("ignore_error_stats_update")
+        .unwrap_or(false);
+    ctx.fx.rare().reply_error = Some(if counted {
+        ReplyError::Counted
+    } else {
+        let code = text.trim_start_matches('-').split(' ').next().unwrap_or("");
+        ReplyError::Code(if code.is_empty() { "ERR" } else { code }.to_string())
+    });
 }
 
 /// A nested command succeeded: its effects become the script's.
@@ -224,12 +280,16 @@ pub fn run(
     let result = lua.scope(|scope| {
         let f = scope.create_function_mut(|lua, args: MultiValue| {
             let resp3 = resp.load(Ordering::Relaxed) == 3;
-            let frame = match call_args(args) {
-                Ok(a) => dispatch(ctx, &a, mode, resp3, &mut log),
-                Err(e) => e,
+            let (frame, counted) = match call_args(args) {
+                Ok(a) => (dispatch(ctx, &a, mode, resp3, &mut log), true),
+                Err(e) => (e, false),
             };
             let ok = !matches!(frame, Frame::Error(_));
             let v = frame_to_lua(lua, frame, resp3)?;
+            if let (false, true, Value::Table(t)) = (ok, counted, &v) {
+                // Redis's mark on an error its command already counted.
+                t.raw_set("ignore_error_stats_update", true)?;
+            }
             Ok((ok, v))
         })?;
         vm.hooks.raw_set("dispatch", f.clone())?;
@@ -250,12 +310,21 @@ pub fn run(
     let out_resp3 = vm.resp.load(Ordering::Relaxed) == 3;
     let failed = !matches!(result, Ok((true, _)));
     match result {
-        Ok((true, v)) => lua_to_reply(&v, ctx.out, out_resp3),
+        Ok((true, v)) => {
+            // A returned `{err=…}` is an error reply too.
+            if let Value::Table(t) = &v {
+                if let Ok(e) = t.raw_get::<String>("err") {
+                    note_error(ctx, t, &e);
+                }
+            }
+            lua_to_reply(&v, ctx.out, out_resp3)
+        }
         Ok((false, Value::Table(t))) => {
             let msg: String = t
                 .raw_get("err")
                 .unwrap_or_else(|_| "ERR unknown error".into());
             let mut text = msg.trim_start_matches('-').to_string();
+            note_error(ctx, &t, &text);
             if let (Ok(source), Ok(line)) = (
                 t.raw_get::<String>("source"),
                 t.raw_get::<mlua::Value>("line"),
@@ -270,16 +339,21 @@ pub fn run(
             }
             ctx.out.error(&text);
         }
-        Ok((false, other)) => ctx.out.error(&format!(
-            "ERR Error running script {sha}, {}",
-            match other {
-                Value::String(s) => s.to_string_lossy(),
-                _ => "execution failure".to_string(),
-            }
-        )),
-        Err(e) => ctx
-            .out
-            .error(&format!("ERR Error running script {sha}, {e}")),
+        Ok((false, other)) => {
+            ctx.fx.rare().reply_error = Some(ReplyError::Code("ERR".into()));
+            ctx.out.error(&format!(
+                "ERR Error running script {sha}, {}",
+                match other {
+                    Value::String(s) => s.to_string_lossy(),
+                    _ => "execution failure".to_string(),
+                }
+            ))
+        }
+        Err(e) => {
+            ctx.fx.rare().reply_error = Some(ReplyError::Code("ERR".into()));
+            ctx.out
+                .error(&format!("ERR Error running script {sha}, {e}"))
+        }
     }
     if failed {
         // A failed script may leave garbage behind (up to the VM's limit): collect it now.

@@ -21,6 +21,10 @@ use std::sync::Arc;
 /// script catching the error with `pcall` in a loop is hit outside the `pcall` soon).
 pub const HOOK_EVERY: u32 = 1_000;
 
+/// How long a library's load-time code may run under `FUNCTION LOAD` (Redis's
+/// `LOAD_TIMEOUT_MS`): it should only register functions. Replay of the AOF has no limit.
+pub const LOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Run once when the VM starts: builds the sandbox and returns what the runner needs.
 const SETUP: &str = r##"
 local dbg = debug
@@ -159,14 +163,18 @@ local function run(f, ...)
   return xpcall(function() return f(unpack(args, 1, n)) end, handler)
 end
 -- While a library loads: its own `redis`, with register_function (see `function.rs`).
--- What a library's code sees while it loads: `redis` with register_function, log and the
--- constants, and the string, table and math libraries; anything else is an unknown global.
+-- What a library's code sees while it loads, as in Redis: `redis` with register_function, log
+-- and the constants; anything else (even `string` or `math`) is an unknown global.
 -- Its functions, run later, see the scripts' full environment (`hooks.loading` tells which).
 local function missing(_, k)
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
 end
 local loading_redis = {
   register_function = function(...)
+    -- A function that kept a reference to this table may call it later, when it runs.
+    if not hooks.loading then
+      error({err = "ERR redis.register_function can only be called on FUNCTION LOAD command"})
+    end
     local e = hooks.register(...)
     if e then error({err = e}) end
   end,
@@ -176,8 +184,7 @@ for k, v in pairs(redis) do
   if type(v) ~= "function" then loading_redis[k] = v end
 end
 raw_setmetatable(loading_redis, {__index = missing})
-local load_time = raw_setmetatable({redis = protect(loading_redis), string = env.string,
-  table = env.table, math = env.math}, {__index = missing})
+local load_time = raw_setmetatable({redis = protect(loading_redis)}, {__index = missing})
 local load_env = raw_setmetatable({}, {
   __index = function(_, k)
     if hooks.loading then
@@ -229,6 +236,8 @@ pub struct Vm {
     pub load_env: Table,
     /// Function libraries (`FUNCTION LOAD`).
     pub libraries: super::function::Libraries,
+    /// When the library code loading now must have finished (`LOAD_TIMEOUT`), if it is limited.
+    pub load_deadline: Arc<parking_lot::Mutex<Option<std::time::Instant>>>,
 }
 
 impl Vm {
@@ -286,7 +295,10 @@ impl Vm {
             })?,
         )?;
         // A script that runs on and on is stopped here when SCRIPT KILL or FUNCTION KILL asks
-        // (which they do only once it is past busy-reply-threshold and has not written).
+        // (which they do only once it is past busy-reply-threshold and has not written), and
+        // a library's load-time code once it passes its deadline.
+        let load_deadline = Arc::new(parking_lot::Mutex::new(None));
+        let deadline = load_deadline.clone();
         lua.set_hook(
             mlua::HookTriggers::new().every_nth_instruction(HOOK_EVERY),
             move |_, _| {
@@ -294,6 +306,11 @@ impl Vm {
                     return Err(mlua::Error::runtime(
                         "ERR Script killed by user with SCRIPT KILL...",
                     ));
+                }
+                if let Some(d) = *deadline.lock() {
+                    if std::time::Instant::now() > d {
+                        return Err(mlua::Error::runtime("ERR FUNCTION LOAD timeout"));
+                    }
                 }
                 Ok(mlua::VmState::Continue)
             },
@@ -308,6 +325,7 @@ impl Vm {
             resp,
             load_env,
             libraries: Default::default(),
+            load_deadline,
         })
     }
 
