@@ -34,9 +34,14 @@ pub struct LockSet<'s> {
     /// argument's bytes live, unchanged, for the whole command, so a lookup of the same
     /// bytes at the same address is the same key (one hash per key instead of two).
     hint: Option<(usize, usize, usize, u32)>,
-    /// No shard was handed out since the expired keys were last flushed.
-    clean: bool,
+    /// The held shards handed out since the expired keys were last flushed (their indices
+    /// in `held`), so a flush looks at those alone, not at every shard of a whole-keyspace
+    /// set; `None` once more than fit.
+    touched: Option<SmallVec<[u16; 4]>>,
 }
+
+/// Most shards `LockSet::touched` lists before a flush looks at every held shard.
+const TOUCHED_MAX: usize = 8;
 
 /// How often a wait for a held shard asks whether to give up (`LockSet::new_unless`).
 const STOP_POLL: Duration = Duration::from_millis(5);
@@ -58,7 +63,7 @@ impl<'s> LockSet<'s> {
                 engine,
                 held,
                 hint: None,
-                clean: true,
+                touched: Some(SmallVec::new()),
             };
         }
         slots.sort_unstable();
@@ -75,7 +80,7 @@ impl<'s> LockSet<'s> {
             engine,
             held,
             hint: None,
-            clean: true,
+            touched: Some(SmallVec::new()),
         }
     }
 
@@ -115,7 +120,7 @@ impl<'s> LockSet<'s> {
             engine,
             held,
             hint: None,
-            clean: true,
+            touched: Some(SmallVec::new()),
         })
     }
 
@@ -138,7 +143,7 @@ impl<'s> LockSet<'s> {
             engine,
             held: SmallVec::new(),
             hint: None,
-            clean: true,
+            touched: Some(SmallVec::new()),
         }
     }
 
@@ -158,6 +163,19 @@ impl<'s> LockSet<'s> {
     /// One shard.
     pub fn one(engine: &'s Engine, db: usize, shard: usize) -> LockSet<'s> {
         LockSet::new(engine, &mut [(db * SHARDS + shard) as u32])
+    }
+
+    /// Note that held shard `i` was handed out (see `touched`).
+    fn touch(&mut self, i: usize) {
+        if let Some(t) = &mut self.touched {
+            if !t.contains(&(i as u16)) {
+                if t.len() < TOUCHED_MAX {
+                    t.push(i as u16);
+                } else {
+                    self.touched = None;
+                }
+            }
+        }
     }
 
     fn find(&self, slot: u32) -> Option<usize> {
@@ -188,9 +206,11 @@ impl<'s> LockSet<'s> {
             }
             _ => slot(db, key),
         };
-        self.clean = false;
         match self.find(s) {
-            Some(i) => &mut self.held[i].1,
+            Some(i) => {
+                self.touch(i);
+                &mut self.held[i].1
+            }
             None => panic!(
                 "shard {s} is not locked: the command table's key specs miss a key ({:?})",
                 String::from_utf8_lossy(&key[..key.len().min(64)])
@@ -201,10 +221,10 @@ impl<'s> LockSet<'s> {
     /// Shard number `i` of database `db` (whole-database commands).
     pub fn shard_at(&mut self, db: usize, i: usize) -> &mut Shard {
         let s = (db * SHARDS + i) as u32;
-        self.clean = false;
         let at = self
             .find(s)
             .unwrap_or_else(|| panic!("shard {s} is not locked: the command's scope misses it"));
+        self.touch(at);
         &mut self.held[at].1
     }
 
@@ -243,21 +263,23 @@ impl<'s> LockSet<'s> {
     /// As `flush_expired`; with `records`, the DELs are added there (in order, for a
     /// transaction that propagates as one block) instead of being appended at once.
     pub fn flush_expired_into(&mut self, mut records: Option<&mut super::batch::Records>) {
-        if std::mem::replace(&mut self.clean, true) {
-            return;
-        }
-        let mut any = false;
-        for (_, g) in self.held.iter() {
-            any |= g.has_expired();
-        }
-        if !any {
+        let touched = std::mem::replace(&mut self.touched, Some(SmallVec::new()));
+        let expired: SmallVec<[usize; 4]> = match touched {
+            Some(t) => t
+                .iter()
+                .map(|&i| i as usize)
+                .filter(|&i| self.held[i].1.has_expired())
+                .collect(),
+            None => (0..self.held.len())
+                .filter(|&i| self.held[i].1.has_expired())
+                .collect(),
+        };
+        if expired.is_empty() {
             return;
         }
         let sink = self.engine.sink();
-        for (s, g) in self.held.iter_mut() {
-            if !g.has_expired() {
-                continue;
-            }
+        for i in expired {
+            let (s, g) = &mut self.held[i];
             let db = *s as usize / SHARDS;
             for key in g.take_expired() {
                 let to_sink = match records.as_deref_mut() {

@@ -53,6 +53,8 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
     let mut inbox: Option<UnboundedReceiver<Message>> = None;
     // Lines for this client once it runs MONITOR.
     let mut monitor_inbox: Option<UnboundedReceiver<Message>> = None;
+    // A request parsed while gathering scripts that is not one: it runs next.
+    let mut pending = None;
     'conn: loop {
         let mut ran = 0;
         let mut close = false;
@@ -61,18 +63,45 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
         // As Redis's `qbuf`: the whole buffer read while its requests run.
         info.qbuf.store(buf.len(), Ordering::Relaxed);
         loop {
-            match parser.parse(&mut buf) {
+            let next = match pending.take() {
+                Some(p) => p,
+                None => parser.parse(&mut buf),
+            };
+            match next {
                 Ok(Some(args)) => {
                     if runs_script(&engine, &args) {
-                        // Off this thread (see `offload`), with the client's whole state.
+                        // Off this thread (see `offload`), with the client's whole state,
+                        // together with the scripts pipelined right after it: one trip
+                        // to the script thread for the lot.
+                        let mut scripts = vec![args];
+                        while ran + scripts.len() < MAX_COMMANDS_PER_WAKE {
+                            match parser.parse(&mut buf) {
+                                Ok(Some(a)) if runs_script(&engine, &a) => scripts.push(a),
+                                Ok(None) => break,
+                                other => {
+                                    pending = Some(other);
+                                    break;
+                                }
+                            }
+                        }
                         let mut moved = batch;
                         match super::offload::run(move || {
-                            moved.execute(&args);
-                            moved
+                            let mut done = 0;
+                            for args in &scripts {
+                                moved.execute(args);
+                                done += 1;
+                                if moved.client().close {
+                                    break;
+                                }
+                            }
+                            (moved, done)
                         })
                         .await
                         {
-                            Some(b) => batch = b,
+                            Some((b, done)) => {
+                                batch = b;
+                                ran += done - 1;
+                            }
                             None => return,
                         }
                     } else {
