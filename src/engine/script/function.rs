@@ -46,27 +46,42 @@ const FLAGS: &[&str] = &[
     "allow-cross-slot-keys",
 ];
 
-/// The library name of `#!lua name=<lib>`, and where the code starts.
+/// The library name of `#!lua name=<lib>`, and where the code starts. As Redis: the first
+/// line is split as `sdssplitargs` splits (quotes allowed), its first word is `#!` and the
+/// engine, then only `name=` may follow, once; the name is checked before the engine.
 fn metadata(code: &[u8]) -> Result<(String, usize), String> {
     if !code.starts_with(b"#!") {
         return Err("ERR Missing library metadata".into());
     }
-    let end = code.iter().position(|&c| c == b'\n').unwrap_or(code.len());
-    let line = String::from_utf8_lossy(&code[2..end]).into_owned();
-    let mut parts = line.split(' ').filter(|p| !p.is_empty());
-    let engine = parts.next().unwrap_or("");
-    if !engine.eq_ignore_ascii_case("lua") {
-        return Err(format!("ERR Engine '{engine}' not found"));
-    }
+    let end = code
+        .iter()
+        .position(|&c| c == b'\n')
+        .ok_or("ERR Invalid library metadata")?;
+    let parts = crate::resp::parse::split_inline(&code[..end])
+        .filter(|p| !p.is_empty())
+        .ok_or("ERR Invalid library metadata")?;
+    let engine = String::from_utf8_lossy(&parts[0][2..]).into_owned();
     let mut name = None;
-    for p in parts {
-        match p.split_once('=') {
-            Some(("name", n)) => name = Some(n.to_string()),
-            _ => return Err(format!("ERR Invalid metadata value given: {p}")),
+    for p in &parts[1..] {
+        if p.len() >= 5 && p[..5].eq_ignore_ascii_case(b"name=") {
+            if name.is_some() {
+                return Err(
+                    "ERR Invalid metadata value, name argument was given multiple times".into(),
+                );
+            }
+            name = Some(String::from_utf8_lossy(&p[5..]).into_owned());
+            continue;
         }
+        return Err(format!(
+            "ERR Invalid metadata value given: {}",
+            String::from_utf8_lossy(p)
+        ));
     }
     let name = name.ok_or("ERR Library name was not given")?;
     check_name(&name)?;
+    if !engine.eq_ignore_ascii_case("lua") {
+        return Err(format!("ERR Engine '{engine}' not found"));
+    }
     Ok((name, end))
 }
 

@@ -71,10 +71,6 @@ redis.REPL_REPLICA = 2
 redis.REPL_ALL = 3
 redis.REDIS_VERSION = "7.0.15"
 redis.REDIS_VERSION_NUM = 458767
-redis.pcall = function(...)
-  local ok, v = hooks.dispatch(...)
-  return v
-end
 redis.status_reply = function(s)
   if type(s) ~= "string" then error("wrong number or type of arguments", 2) end
   return {ok = s}
@@ -206,17 +202,50 @@ return env, proxy, hooks, redis, run, load_env
 /// The registry name of the runner's dispatch function while a script runs.
 pub const DISPATCH: &str = "ferrokv_dispatch";
 
-/// `redis.call(...)`: calls the dispatch function with the arguments; it returns (ok, value):
-/// the value, or raised as the error (a `{err=…}` table) when not ok.
-unsafe extern "C-unwind" fn raw_call(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+/// Calls with fewer arguments share one argument table (kept in the registry, emptied after
+/// each call) instead of leaving a new one to the collector every time.
+const SHARED_ARGS_MAX: i32 = 64;
+
+/// Hand the arguments on the stack to the dispatch function, in a table with their count (a
+/// call may have thousands, more than a Rust callback takes on the stack); leaves its
+/// (ok, value) on top of the stack.
+unsafe fn dispatch_args(l: *mut mlua::ffi::lua_State) {
     use mlua::ffi;
     let n = ffi::lua_gettop(l);
-    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv_dispatch".as_ptr());
-    ffi::lua_insert(l, 1);
-    ffi::lua_call(l, n, 2);
-    if ffi::lua_toboolean(l, -2) == 0 {
-        ffi::lua_error(l);
+    let shared = n <= SHARED_ARGS_MAX;
+    if shared {
+        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv_args".as_ptr());
+    } else {
+        ffi::lua_createtable(l, n, 0);
     }
+    for i in 1..=n {
+        ffi::lua_pushvalue(l, i);
+        ffi::lua_rawseti(l, n + 1, i as ffi::lua_Integer);
+    }
+    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv_dispatch".as_ptr());
+    ffi::lua_pushvalue(l, n + 1);
+    ffi::lua_pushinteger(l, n as ffi::lua_Integer);
+    ffi::lua_call(l, 2, 2);
+    if shared {
+        for i in 1..=n {
+            ffi::lua_pushnil(l);
+            ffi::lua_rawseti(l, n + 1, i as ffi::lua_Integer);
+        }
+    }
+}
+
+/// `redis.call(...)`: the reply, or its error (a `{err=…}` table) raised.
+unsafe extern "C-unwind" fn raw_call(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+    dispatch_args(l);
+    if mlua::ffi::lua_toboolean(l, -2) == 0 {
+        mlua::ffi::lua_error(l);
+    }
+    1
+}
+
+/// `redis.pcall(...)`: the reply, or its error (a `{err=…}` table) returned.
+unsafe extern "C-unwind" fn raw_pcall(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+    dispatch_args(l);
     1
 }
 
@@ -236,6 +265,8 @@ pub struct Vm {
     pub load_env: Table,
     /// Function libraries (`FUNCTION LOAD`).
     pub libraries: super::function::Libraries,
+    /// Scripts run so far (their count paces the collector's steps).
+    pub runs: std::cell::Cell<u32>,
     /// When the library code loading now must have finished (`LOAD_TIMEOUT`), if it is limited.
     pub load_deadline: Arc<parking_lot::Mutex<Option<std::time::Instant>>>,
 }
@@ -273,6 +304,8 @@ impl Vm {
         // `redis.call` is a C function (as in Redis) so that `return redis.call(…)` is not a
         // tail call: the script's frame stays for the error handler to name its line.
         redis.set("call", unsafe { lua.create_c_function(raw_call)? })?;
+        redis.set("pcall", unsafe { lua.create_c_function(raw_pcall)? })?;
+        lua.set_named_registry_value("ferrokv_args", lua.create_table()?)?;
         let resp = Arc::new(AtomicU8::new(2));
         let r = resp.clone();
         redis.set(
@@ -326,6 +359,7 @@ impl Vm {
             load_env,
             libraries: Default::default(),
             load_deadline,
+            runs: Default::default(),
         })
     }
 
