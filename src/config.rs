@@ -239,6 +239,10 @@ pub static SETTINGS: &[Setting] = &[
     s("stream-node-max-bytes", "4096", MEM),
     s("stream-node-max-entries", "100", NONNEG),
     aliased("busy-reply-threshold", "lua-time-limit", "5000", NONNEG),
+    // ferrokv has no replicas, so with both set (non-zero) every write is refused with
+    // -NOREPLICAS, as Redis refuses it on a primary without enough good replicas.
+    aliased("min-replicas-to-write", "min-slaves-to-write", "0", UINT),
+    aliased("min-replicas-max-lag", "min-slaves-max-lag", "10", UINT),
     // RESTORE always checks a payload whole (nothing is trusted), so the setting changes nothing.
     s(
         "sanitize-dump-payload",

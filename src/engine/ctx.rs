@@ -27,6 +27,7 @@ pub enum ErrKind {
     NoGroup,
     BusyGroup,
     Unblocked,
+    NoReplicas,
 }
 
 impl ErrKind {
@@ -47,6 +48,7 @@ impl ErrKind {
             ErrKind::NoGroup => "NOGROUP",
             ErrKind::BusyGroup => "BUSYGROUP",
             ErrKind::Unblocked => "UNBLOCKED",
+            ErrKind::NoReplicas => "NOREPLICAS",
         }
     }
 }

@@ -4,6 +4,13 @@
 use super::ctx::{CmdError, ErrKind};
 
 pub const NOAUTH: CmdError = CmdError::new(ErrKind::NoAuth, "NOAUTH Authentication required.");
+/// A write while `min-replicas-to-write` asks for more good replicas than there are (ferrokv
+/// has none).
+pub const NOREPLICAS: CmdError = CmdError::new(
+    ErrKind::NoReplicas,
+    "NOREPLICAS Not enough good replicas to write.",
+);
+
 pub const OOM: CmdError = CmdError::new(
     ErrKind::Oom,
     "OOM command not allowed when used memory > 'maxmemory'.",

@@ -117,6 +117,9 @@ pub struct Hot {
     pub query_buffer_limit: AtomicU64,
     /// The `*-max-listpack-*` / `set-max-intset-entries` limits collections convert at.
     pub limits: RwLock<crate::store::value::EncodingLimits>,
+    /// `min-replicas-to-write` and `min-replicas-max-lag` are both set: with no replicas,
+    /// writes are refused (`errors::NOREPLICAS`).
+    pub no_good_replicas: AtomicBool,
 }
 
 impl Engine {
@@ -170,6 +173,7 @@ impl Engine {
                 proto_max_bulk_len: AtomicU64::new(512 * 1024 * 1024),
                 query_buffer_limit: AtomicU64::new(1024 * 1024 * 1024),
                 limits: RwLock::new(Default::default()),
+                no_good_replicas: AtomicBool::new(false),
             },
             slowlog: Default::default(),
             sink: RwLock::new(None),
@@ -204,6 +208,10 @@ impl Engine {
             .store(c.get_u64("proto-max-bulk-len"), Ordering::Relaxed);
         h.query_buffer_limit
             .store(c.get_u64("client-query-buffer-limit"), Ordering::Relaxed);
+        h.no_good_replicas.store(
+            c.get_u64("min-replicas-to-write") > 0 && c.get_u64("min-replicas-max-lag") > 0,
+            Ordering::Relaxed,
+        );
         let counters = self.store.counters();
         counters.lfu.store(
             c.get("maxmemory-policy").ends_with("lfu"),

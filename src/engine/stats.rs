@@ -15,7 +15,7 @@ pub struct CmdStats {
 }
 
 /// Error kinds counted for `INFO errorstats` (index = `ErrKind as usize`).
-pub const ERR_KINDS: [ErrKind; 14] = [
+pub const ERR_KINDS: [ErrKind; 15] = [
     ErrKind::Err,
     ErrKind::WrongType,
     ErrKind::NoAuth,
@@ -30,6 +30,7 @@ pub const ERR_KINDS: [ErrKind; 14] = [
     ErrKind::NoGroup,
     ErrKind::BusyGroup,
     ErrKind::Unblocked,
+    ErrKind::NoReplicas,
 ];
 
 /// Most distinct error codes outside `ERR_KINDS` that `INFO errorstats` keeps (scripts can

@@ -336,6 +336,9 @@ impl State {
         let cmd = engine.registry.cmds[idx];
         let write = cmd.flags & flags::WRITE != 0;
         if !self.loading {
+            if write && engine.hot.no_good_replicas.load(Ordering::Relaxed) {
+                return self.reject(Some(idx), &crate_error::NOREPLICAS);
+            }
             if write {
                 if let Some(err) = self.sink.as_ref().and_then(|s| s.error()) {
                     let e = CmdError::owned(

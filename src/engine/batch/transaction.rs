@@ -18,6 +18,10 @@ impl State {
                 ErrKind::Err,
                 "ERR Command not allowed inside a transaction".into(),
             ))
+        } else if engine.registry.cmds[idx].flags & flags::WRITE != 0
+            && engine.hot.no_good_replicas.load(Ordering::Relaxed)
+        {
+            Some(crate_error::NOREPLICAS)
         } else if crate::engine::evict::over_maxmemory(engine)
             && !crate::engine::evict::make_room(engine, self.now)
         {

@@ -70,6 +70,9 @@ impl Flags {
                 "ERR Can not execute a script with write flag using *_ro command.",
             ));
         }
+        if engine.hot.no_good_replicas.load(Ordering::Relaxed) {
+            return Err(crate::engine::errors::NOREPLICAS);
+        }
         if !self.allow_oom && crate::engine::evict::over_maxmemory(engine) {
             // Redis refuses such a script as it refuses any command that may grow memory.
             return Err(crate::engine::errors::OOM);

@@ -129,6 +129,9 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
     {
         return refuse(engine, Some(idx), &crate::engine::errors::OOM.text);
     }
+    if cmd.flags & flags::WRITE != 0 && engine.hot.no_good_replicas.load(Ordering::Relaxed) {
+        return refuse(engine, Some(idx), &crate::engine::errors::NOREPLICAS.text);
+    }
     if cmd.flags & flags::WRITE != 0 {
         // From its first write on, the script can no longer be killed (Redis's rule).
         engine.scripts.wrote.store(true, Ordering::Relaxed);
