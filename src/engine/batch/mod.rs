@@ -204,6 +204,22 @@ impl State {
         }
     }
 
+    /// Refuse command `idx` while a script is busy (`text`). Inside MULTI this fails the
+    /// transaction; a refused EXEC ends it at once with `EXECABORT`, as Redis's
+    /// `execCommandAbort` does (so none of it runs once the script is done).
+    fn reject_busy(&mut self, engine: &Engine, idx: usize, text: &'static str) {
+        if self.client.multi.is_some() && engine.registry.cmds[idx].name == "exec" {
+            self.client.multi = None;
+            self.client.multi_aborted = false;
+            self.client.watching = None;
+            self.client.publish_state();
+            let text = format!("EXECABORT Transaction discarded because of: {text}");
+            return self.reject(Some(idx), &CmdError::owned(ErrKind::ExecAbort, text));
+        }
+        self.client.multi_aborted |= self.client.multi.is_some();
+        self.reject(Some(idx), &CmdError::new(ErrKind::Busy, text))
+    }
+
     /// Resolve and check a request; Err is the reply that refuses it.
     fn check(
         &mut self,
@@ -312,8 +328,7 @@ impl State {
         }
         if !self.loading && engine.registry.cmds[idx].flags & flags::ALLOW_BUSY == 0 {
             if let Some(text) = engine.scripts.busy() {
-                self.client.multi_aborted |= self.client.multi.is_some();
-                return self.reject(Some(idx), &CmdError::new(ErrKind::Busy, text));
+                return self.reject_busy(engine, idx, text);
             }
         }
         if !self.loading && engine.pause.maybe_on() && self.is_paused(engine, idx, args) {
@@ -359,12 +374,11 @@ impl State {
         let gate = (write && self.sink.is_some()).then(|| engine.gate.read());
         let Some(mut locks) = self.lock_for(engine, idx, args) else {
             drop(gate);
-            self.client.multi_aborted |= self.client.multi.is_some();
             let text = engine
                 .scripts
                 .busy()
                 .unwrap_or(crate::engine::script::BUSY_EVAL);
-            return self.reject(Some(idx), &CmdError::new(ErrKind::Busy, text));
+            return self.reject_busy(engine, idx, text);
         };
         let mut records = Records::new();
         let ok = self.call(engine, idx, args, &mut locks, &mut records);
