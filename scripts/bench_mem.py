@@ -13,6 +13,7 @@ Datasets (N defaults to a million):
   zset      one sorted set of N members     (ZADD, 100 pairs per command)
   smallhash N hashes of five short fields   (the classic listpack trick; --small sets the count)
   intset    one set of N integers           (SADD)
+  stream    one stream of N entries of three small fields (XADD with automatic IDs)
 """
 import argparse
 import os
@@ -88,6 +89,10 @@ def dataset(name, n, small):
         return (cmd("HSET", b"user:%d" % i, "name", b"n%d" % i, "age", b"%d" % (i % 90),
                     "city", "paris", "score", b"%d" % (i * 7 % 1000), "flag", "1")
                 for i in range(small))
+    if name == "stream":
+        # Pipelined XADDs with automatic IDs: many entries share a millisecond, as under load.
+        return (cmd("XADD", "st", "*", "user", b"u%d" % (i % 1000), "action", "click",
+                    "n", b"%d" % i) for i in range(n))
     raise SystemExit(f"unknown dataset {name}")
 
 
@@ -124,7 +129,7 @@ def main():
     ap.add_argument("-n", type=int, default=1_000_000)
     ap.add_argument("--small", type=int, default=None, help="small hashes (default n)")
     ap.add_argument("datasets", nargs="*",
-                    default=["list", "hash", "set", "intset", "zset", "smallhash"])
+                    default=["list", "hash", "set", "intset", "zset", "smallhash", "stream"])
     a = ap.parse_args()
     small = a.small or a.n
     print(f"{'dataset':<10} {'redis RSS MB':>12} {'ferrokv RSS MB':>14} {'ratio':>6}"
