@@ -239,10 +239,11 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 kv("current_save_keys_total", &0);
                 kv(
                     "rdb_changes_since_last_save",
-                    &shared.stats.changes.load(Ordering::Relaxed),
+                    &(shared.stats.changes.load(Ordering::Relaxed)
+                        - shared.stats.changes_at_save.load(Ordering::Relaxed)),
                 );
                 kv("rdb_bgsave_in_progress", &0);
-                kv("rdb_last_save_time", &(shared.started_unix_ms / 1000));
+                kv("rdb_last_save_time", &super::persist::last_save(shared));
                 kv("rdb_last_bgsave_status", &"ok");
                 kv("rdb_last_bgsave_time_sec", &-1);
                 kv("rdb_current_bgsave_time_sec", &-1);

@@ -24,6 +24,7 @@ pub mod introspect;
 pub mod keys;
 pub mod lcs;
 pub mod list;
+pub mod persist;
 pub mod pubsub;
 pub mod scripting;
 pub mod server;
@@ -77,6 +78,7 @@ const FAMILIES: &[&[Cmd]] = &[
     stream_group::COMMANDS,
     stream_info::COMMANDS,
     cluster::COMMANDS,
+    persist::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

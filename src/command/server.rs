@@ -92,11 +92,6 @@ fn time(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     Ok(())
 }
 
-fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
-    ctx.out.int((ctx.engine.started_unix_ms / 1000) as i64);
-    Ok(())
-}
-
 /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]`: stop accepting, let connections finish,
 /// flush, exit 0. The connection that asked is closed without a reply, as in Redis.
 fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
@@ -645,10 +640,6 @@ pub static COMMANDS: &[Cmd] = &[
         ),
     Cmd::new("time", 1, LOADING | STALE | FAST, "server", time)
         .doc("Returns the server time.", "2.6.0"),
-    Cmd::new("lastsave", 1, LOADING | STALE | FAST, "server", lastsave).doc(
-        "Returns the Unix timestamp of the last successful save to disk.",
-        "1.0.0",
-    ),
     Cmd::new(
         "shutdown",
         -1,

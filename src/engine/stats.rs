@@ -45,6 +45,9 @@ pub struct Stats {
     pub net_output_bytes: AtomicU64,
     /// Writes since start (Redis's `dirty`-style change counter).
     pub changes: AtomicU64,
+    /// The last successful `SAVE` (Unix seconds; 0: none since start) and `changes` then.
+    pub last_save: AtomicU64,
+    pub changes_at_save: AtomicU64,
     pub error_replies: AtomicU64,
     /// Error replies by kind (`INFO errorstats`), read from the error's kind, not its text.
     pub errors: [AtomicU64; ERR_KINDS.len()],

@@ -32,6 +32,7 @@ pub mod memory;
 pub mod pack;
 pub mod ranked;
 pub mod rdb;
+pub mod rdb_file;
 pub mod set;
 pub mod stream;
 pub mod table;

@@ -42,6 +42,15 @@ pub(crate) fn put_str(out: &mut Vec<u8>, s: &[u8]) {
 /// The DUMP payload of `v`.
 pub fn dump(v: &Value) -> Vec<u8> {
     let mut out = Vec::new();
+    put_object(&mut out, v);
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = CRC.checksum(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// `v` as an RDB object: its type byte, then the object (as in DUMP payloads and RDB files).
+pub(crate) fn put_object(mut out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Str { data, .. } => {
             out.push(0);
@@ -76,18 +85,14 @@ pub fn dump(v: &Value) -> Vec<u8> {
         }
         Value::Stream(x) => {
             out.push(super::stream::rdb::RDB_TYPE_STREAM_LISTPACKS_2);
-            super::stream::rdb::write(&mut out, x);
+            super::stream::rdb::write(out, x);
         }
     }
-    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
-    let crc = CRC.checksum(&out);
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
 }
 
 /// The RDB opcode of a function library (its code as one string), as `FUNCTION DUMP` and
 /// RDB files hold it; `RDB_OPCODE_FUNCTION` is 7.0-rc's older form with separate metadata.
-const RDB_OPCODE_FUNCTION2: u8 = 245;
+pub(crate) const RDB_OPCODE_FUNCTION2: u8 = 245;
 const RDB_OPCODE_FUNCTION: u8 = 246;
 
 /// The `FUNCTION DUMP` payload of the libraries with this code: each as an opcode and its
