@@ -92,9 +92,19 @@ impl<'s> LockSet<'s> {
         slots: &mut [u32],
         stop: &dyn Fn() -> bool,
     ) -> Option<LockSet<'s>> {
+        slots.sort_unstable();
+        LockSet::lock_sorted_unless(engine, slots, stop)
+    }
+
+    /// As `new_unless`, for slots already in order.
+    fn lock_sorted_unless(
+        engine: &'s Engine,
+        slots: &[u32],
+        stop: &dyn Fn() -> bool,
+    ) -> Option<LockSet<'s>> {
         let store = &*engine.store;
         let mut held: SmallVec<[(u32, MutexGuard<'s, Shard>); 4]> = SmallVec::new();
-        slots.sort_unstable();
+        held.reserve(slots.len());
         let mut last = None;
         for &s in slots.iter() {
             if last == Some(s) {
@@ -127,8 +137,9 @@ impl<'s> LockSet<'s> {
     /// Every shard of every database, unless `stop` (see `new_unless`).
     pub fn all_unless(engine: &'s Engine, stop: &dyn Fn() -> bool) -> Option<LockSet<'s>> {
         let n = engine.store.databases() * SHARDS;
-        let mut slots: Vec<u32> = (0..n as u32).collect();
-        LockSet::new_unless(engine, &mut slots, stop)
+        // Already in slot order, without duplicates: no sort.
+        let slots: Vec<u32> = (0..n as u32).collect();
+        LockSet::lock_sorted_unless(engine, &slots, stop)
     }
 
     /// Remember that `key` (a command argument, alive and unchanged until the set is
@@ -263,7 +274,7 @@ impl<'s> LockSet<'s> {
     /// As `flush_expired`; with `records`, the DELs are added there (in order, for a
     /// transaction that propagates as one block) instead of being appended at once.
     pub fn flush_expired_into(&mut self, mut records: Option<&mut super::batch::Records>) {
-        let touched = std::mem::replace(&mut self.touched, Some(SmallVec::new()));
+        let touched = self.touched.replace(SmallVec::new());
         let expired: SmallVec<[usize; 4]> = match touched {
             Some(t) => t
                 .iter()

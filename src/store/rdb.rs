@@ -50,36 +50,36 @@ pub fn dump(v: &Value) -> Vec<u8> {
 }
 
 /// `v` as an RDB object: its type byte, then the object (as in DUMP payloads and RDB files).
-pub(crate) fn put_object(mut out: &mut Vec<u8>, v: &Value) {
+pub(crate) fn put_object(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::Str { data, .. } => {
             out.push(0);
-            put_str(&mut out, data);
+            put_str(out, data);
         }
         Value::List(l) => {
             out.push(1);
-            put_len(&mut out, l.len());
-            l.iter().for_each(|e| put_str(&mut out, e));
+            put_len(out, l.len());
+            l.iter().for_each(|e| put_str(out, e));
         }
         Value::Set(s) => {
             out.push(2);
-            put_len(&mut out, s.len());
-            s.iter().for_each(|m| put_str(&mut out, &m));
+            put_len(out, s.len());
+            s.iter().for_each(|m| put_str(out, &m));
         }
         Value::Hash(h) => {
             out.push(4);
-            put_len(&mut out, h.len());
+            put_len(out, h.len());
             for (f, x) in h.iter() {
-                put_str(&mut out, f);
-                put_str(&mut out, x);
+                put_str(out, f);
+                put_str(out, x);
             }
         }
         Value::ZSet(z) => {
             out.push(5);
-            put_len(&mut out, z.len());
+            put_len(out, z.len());
             // Highest first, as Redis writes it (its loader then inserts at the head).
             for (s, m) in z.iter_rev() {
-                put_str(&mut out, m);
+                put_str(out, m);
                 out.extend_from_slice(&s.to_le_bytes());
             }
         }

@@ -241,6 +241,7 @@ pub fn run(
         Ok(t)
     };
     let setup = (|| -> mlua::Result<(mlua::Table, mlua::Table)> {
+        let _off = super::vm::Unlimited::new(lua);
         let (k, a) = (to_table(keys)?, to_table(argv)?);
         if !mode.function {
             vm.env.raw_set("KEYS", k.clone())?;
@@ -286,7 +287,9 @@ pub fn run(
     let mut log = Records::new();
     let resp = vm.resp.clone();
     let result = lua.scope(|scope| {
+        let off = super::vm::Unlimited::new(lua);
         let f = scope.create_function_mut(|lua, (args, n): (mlua::Table, usize)| {
+            let _off = super::vm::Unlimited::new(lua);
             let resp3 = resp.load(Ordering::Relaxed) == 3;
             let (frame, counted) = match call_args(args, n) {
                 Ok(a) => (dispatch(ctx, &a, mode, resp3, &mut log), true),
@@ -302,11 +305,13 @@ pub fn run(
         })?;
         vm.hooks.raw_set("dispatch", f.clone())?;
         lua.set_named_registry_value(super::vm::DISPATCH, f)?;
+        drop(off);
         let r = if mode.function {
             vm.run.call::<(bool, Value)>((func, keys_t, argv_t))
         } else {
             vm.run.call::<(bool, Value)>(func)
         };
+        let _off = super::vm::Unlimited::new(lua);
         vm.hooks.raw_set("dispatch", Value::Nil)?;
         lua.set_named_registry_value(super::vm::DISPATCH, Value::Nil)?;
         r
@@ -368,7 +373,7 @@ pub fn run(
         let _ = lua.gc_collect();
     } else {
         vm.runs.set(vm.runs.get().wrapping_add(1));
-        if vm.runs.get() % GC_PERIOD == 0 {
+        if vm.runs.get().is_multiple_of(GC_PERIOD) {
             // As Redis: a step of the collector every so many scripts keeps the VM small
             // without a full cycle's latency (or a step's cost on every script).
             // SAFETY: lua_gc on the VM's own state, with nothing pushed or popped.

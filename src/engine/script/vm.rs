@@ -249,6 +249,25 @@ unsafe extern "C-unwind" fn raw_pcall(l: *mut mlua::ffi::lua_State) -> std::ffi:
     1
 }
 
+/// Lifts the VM's memory limit while the server itself builds Lua values (a script's
+/// arguments, the replies of its calls), whose sizes the request or the dataset bound: mlua
+/// then skips wrapping each of its calls in a protected call (a measured part of every
+/// script's cost). The limit is back, for the script's own code, once this is dropped.
+pub struct Unlimited<'a>(&'a Lua);
+
+impl<'a> Unlimited<'a> {
+    pub fn new(lua: &'a Lua) -> Unlimited<'a> {
+        let _ = lua.set_memory_limit(0);
+        Unlimited(lua)
+    }
+}
+
+impl Drop for Unlimited<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.set_memory_limit(LUA_MEMORY_LIMIT);
+    }
+}
+
 pub struct Vm {
     pub lua: Lua,
     pub scripts: HashMap<String, Script>,
