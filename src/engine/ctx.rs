@@ -157,8 +157,8 @@ pub struct RareEffects {
 pub enum ReplyError {
     /// The command the script ran counted it when it failed (Redis counts an error once).
     Counted,
-    /// Count it under this code.
-    Code(String),
+    /// Count it under the code of this text.
+    Text(String),
 }
 
 impl Effects {

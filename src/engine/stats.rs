@@ -96,7 +96,14 @@ impl Stats {
         self.error_replies.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// One error reply whose code is `code` (its first word), counted at once.
+    /// One error reply with this text (a leading `-` allowed), counted at once under its
+    /// code (its first word; `ERR` when it has none).
+    pub fn count_error_text(&self, text: &str) {
+        let code = text.trim_start_matches('-').split(' ').next().unwrap_or("");
+        self.count_error_code(if code.is_empty() { "ERR" } else { code });
+    }
+
+    /// One error reply whose code is `code`, counted at once.
     pub fn count_error_code(&self, code: &str) {
         match ERR_KINDS.iter().find(|k| k.code() == code) {
             Some(k) => self.count_error(*k),

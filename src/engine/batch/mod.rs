@@ -589,8 +589,8 @@ impl State {
                     }
                     if let Some(e) = rare.reply_error.take() {
                         self.local.bump(idx, FAILED, 1);
-                        if let ReplyError::Code(code) = e {
-                            engine.stats.count_error_code(&code);
+                        if let ReplyError::Text(text) = e {
+                            engine.stats.count_error_text(&text);
                         }
                     }
                     if rare.make_room && !self.loading {

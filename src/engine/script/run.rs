@@ -63,9 +63,7 @@ fn call_args(t: mlua::Table, n: usize) -> Result<Vec<Bytes>, Frame> {
 /// A `redis.call` refused before it ran: counted at once, as Redis counts it (the error
 /// is then not counted again if the script returns it), and against the command when known.
 fn refuse(engine: &Engine, idx: Option<usize>, text: &str) -> Frame {
-    engine
-        .stats
-        .count_error_code(text.split(' ').next().unwrap_or("ERR"));
+    engine.stats.count_error_text(text);
     if let Some(i) = idx {
         engine.stats.per_cmd[i]
             .rejected
@@ -190,8 +188,7 @@ fn note_error(ctx: &mut Ctx, t: &mlua::Table, text: &str) {
     ctx.fx.rare().reply_error = Some(if counted {
         ReplyError::Counted
     } else {
-        let code = text.trim_start_matches('-').split(' ').next().unwrap_or("");
-        ReplyError::Code(if code.is_empty() { "ERR" } else { code }.to_string())
+        ReplyError::Text(text.to_string())
     });
 }
 
@@ -353,7 +350,7 @@ pub fn run(
             ctx.out.error(&text);
         }
         Ok((false, other)) => {
-            ctx.fx.rare().reply_error = Some(ReplyError::Code("ERR".into()));
+            ctx.fx.rare().reply_error = Some(ReplyError::Text("ERR".into()));
             ctx.out.error(&format!(
                 "ERR Error running script {sha}, {}",
                 match other {
@@ -363,7 +360,7 @@ pub fn run(
             ))
         }
         Err(e) => {
-            ctx.fx.rare().reply_error = Some(ReplyError::Code("ERR".into()));
+            ctx.fx.rare().reply_error = Some(ReplyError::Text("ERR".into()));
             ctx.out
                 .error(&format!("ERR Error running script {sha}, {e}"))
         }
