@@ -249,8 +249,11 @@ fn function_stats(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
             out.bulk(r.name.as_bytes());
             out.bulk(b"command");
             out.array(r.command.len());
-            for a in &r.command {
-                out.bulk(a);
+            for (i, a) in r.command.iter().enumerate() {
+                match i {
+                    0 => out.bulk(&a.to_ascii_lowercase()),
+                    _ => out.bulk(a),
+                }
             }
             out.bulk(b"duration_ms");
             out.int(now.saturating_sub(r.started) as i64);
@@ -387,7 +390,7 @@ pub static COMMANDS: &[Cmd] = &[
         fcall,
     )
     .key_specs(FCALL_KEYS)
-    .scope(Scope::All)
+    .scope(Scope::Script)
     .doc("Invokes a function.", "7.0.0"),
     Cmd::new(
         "fcall_ro",
@@ -397,7 +400,7 @@ pub static COMMANDS: &[Cmd] = &[
         fcall_ro,
     )
     .key_specs(FCALL_KEYS)
-    .scope(Scope::All)
+    .scope(Scope::Script)
     .doc("Invokes a read-only function.", "7.0.0"),
     Cmd::new("function", -2, 0, "scripting", container)
         .subs(FUNCTION_SUBS)

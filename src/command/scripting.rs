@@ -205,7 +205,7 @@ static SCRIPT_SUBS: &[Cmd] = &[
 pub static COMMANDS: &[Cmd] = &[
     Cmd::new("eval", -3, S | MOVABLEKEYS | SCRIPT, "scripting", eval)
         .key_specs(EVAL_KEYS)
-        .scope(Scope::All)
+        .scope(Scope::Script)
         .doc("Executes a server-side Lua script.", "2.6.0"),
     Cmd::new(
         "evalsha",
@@ -215,7 +215,7 @@ pub static COMMANDS: &[Cmd] = &[
         evalsha,
     )
     .key_specs(EVAL_KEYS)
-    .scope(Scope::All)
+    .scope(Scope::Script)
     .doc("Executes a server-side Lua script by SHA1 digest.", "2.6.0"),
     Cmd::new(
         "eval_ro",
@@ -225,7 +225,7 @@ pub static COMMANDS: &[Cmd] = &[
         eval_ro,
     )
     .key_specs(EVAL_KEYS)
-    .scope(Scope::All)
+    .scope(Scope::Script)
     .doc("Executes a read-only server-side Lua script.", "7.0.0"),
     Cmd::new(
         "evalsha_ro",
@@ -235,7 +235,7 @@ pub static COMMANDS: &[Cmd] = &[
         evalsha_ro,
     )
     .key_specs(EVAL_KEYS)
-    .scope(Scope::All)
+    .scope(Scope::Script)
     .doc(
         "Executes a read-only server-side Lua script by SHA1 digest.",
         "7.0.0",

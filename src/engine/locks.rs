@@ -10,9 +10,11 @@
 //! released, the keys its shards expired meanwhile become keyspace events (and AOF `DEL`s)
 //! before the locks go, so their records are ordered with every other change to those keys.
 //!
-//! A transaction or a script takes one set for every key it will touch (or [`LockSet::all`]
-//! when the keys are not known in advance) and runs each of its commands on it: see
-//! `Batch::run_atomic`.
+//! A transaction takes one set for every key it will touch (or [`LockSet::all`] when the keys
+//! are not known in advance) and runs each of its commands on it: see `Batch::run_atomic`.
+//! A script takes its caller's database and grows its set when a call reaches another
+//! ([`LockSet::grow`]): the one place a set takes shards after it is held, made safe by
+//! having multi-database sets that wait let go while it does.
 
 use super::events::{Event, EventKind};
 use super::Engine;
@@ -20,6 +22,7 @@ use crate::store::{Db, Shard, SHARDS};
 use bytes::Bytes;
 use parking_lot::MutexGuard;
 use smallvec::SmallVec;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Slots a command locks, kept inline for the common case (no allocation per command).
@@ -46,6 +49,21 @@ const TOUCHED_MAX: usize = 8;
 /// How often a wait for a held shard asks whether to give up (`LockSet::new_unless`).
 const STOP_POLL: Duration = Duration::from_millis(5);
 
+/// How often a multi-database set waiting for a shard asks whether a script is growing
+/// below it (the script waits that long at most for such a set to let go).
+const YIELD_POLL: Duration = Duration::from_micros(200);
+
+/// How long a set that let go for a growing script waits before it looks again.
+const YIELD_WAIT: Duration = Duration::from_micros(200);
+
+/// Whether sorted `slots` lie in more than one database.
+fn spans_dbs(slots: &[u32]) -> bool {
+    match (slots.first(), slots.last()) {
+        (Some(a), Some(b)) => *a as usize / SHARDS != *b as usize / SHARDS,
+        _ => false,
+    }
+}
+
 /// A shard's place in the global lock order.
 pub fn slot(db: usize, key: &[u8]) -> u32 {
     (db * SHARDS + Db::shard_index(key)) as u32
@@ -67,6 +85,11 @@ impl<'s> LockSet<'s> {
             };
         }
         slots.sort_unstable();
+        if spans_dbs(slots) {
+            // It may have to let go for a growing script (see `grow`).
+            return LockSet::lock_sorted_unless(engine, slots, &|| false)
+                .expect("a set that never gives up");
+        }
         let mut last = None;
         for &s in slots.iter() {
             if last == Some(s) {
@@ -96,12 +119,38 @@ impl<'s> LockSet<'s> {
         LockSet::lock_sorted_unless(engine, slots, stop)
     }
 
-    /// As `new_unless`, for slots already in order.
+    /// As `new_unless`, for slots already in order. A set spanning several databases that
+    /// waits while a script grows below what it holds starts again (see `grow`).
     fn lock_sorted_unless(
         engine: &'s Engine,
         slots: &[u32],
         stop: &dyn Fn() -> bool,
     ) -> Option<LockSet<'s>> {
+        if !spans_dbs(slots) {
+            return LockSet::try_lock_sorted(engine, slots, stop, STOP_POLL).ok();
+        }
+        let yields = || engine.escalating.load(Ordering::Acquire) > 0;
+        loop {
+            match LockSet::try_lock_sorted(engine, slots, &|| stop() || yields(), YIELD_POLL) {
+                Ok(set) => return Some(set),
+                Err(()) if stop() => return None,
+                Err(()) => {
+                    while yields() && !stop() {
+                        std::thread::sleep(YIELD_WAIT);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Lock `slots` (in order) unless `stop`, asked every `poll` while waiting for one, says
+    /// to give up.
+    fn try_lock_sorted(
+        engine: &'s Engine,
+        slots: &[u32],
+        stop: &dyn Fn() -> bool,
+        poll: Duration,
+    ) -> Result<LockSet<'s>, ()> {
         let store = &*engine.store;
         let mut held: SmallVec<[(u32, MutexGuard<'s, Shard>); 4]> = SmallVec::new();
         held.reserve(slots.len());
@@ -116,22 +165,82 @@ impl<'s> LockSet<'s> {
             let guard = match db.try_lock_shard(shard, Duration::ZERO) {
                 Some(g) => g,
                 None => loop {
-                    if let Some(g) = db.try_lock_shard(shard, STOP_POLL) {
+                    if let Some(g) = db.try_lock_shard(shard, poll) {
                         break g;
                     }
                     if stop() {
-                        return None;
+                        return Err(());
                     }
                 },
             };
             held.push((s, guard));
         }
-        Some(LockSet {
+        Ok(LockSet {
             engine,
             held,
             hint: None,
             touched: Some(SmallVec::new()),
         })
+    }
+
+    /// Whether every shard of database `db` is held.
+    pub fn holds_db(&self, db: usize) -> bool {
+        let first = (db * SHARDS) as u32;
+        let at = match self.held.binary_search_by_key(&first, |(s, _)| *s) {
+            Ok(i) => i,
+            Err(_) => return false,
+        };
+        self.held
+            .get(at + SHARDS - 1)
+            .is_some_and(|(s, _)| *s == first + SHARDS as u32 - 1)
+    }
+
+    /// Add every shard of database `db` to a set already held (a script whose call reaches
+    /// another database). Shards above all those held are taken in order, as any set takes
+    /// them. Shards below break the order, so while they are taken `Engine::escalating`
+    /// makes every multi-database set that waits let go and start again: only such a set
+    /// can hold a lower shard while it waits for a higher one (one database's sets wait
+    /// within it), and only the script thread grows a set, one at a time.
+    pub fn grow(&mut self, db: usize) {
+        if self.holds_db(db) {
+            return;
+        }
+        let store = &*self.engine.store;
+        let top = self.held.last().map(|(s, _)| *s);
+        let first = (db * SHARDS) as u32;
+        let below = top.is_some_and(|t| t > first);
+        if below {
+            self.engine.escalating.fetch_add(1, Ordering::AcqRel);
+        }
+        for s in first..first + SHARDS as u32 {
+            let at = match self.held.binary_search_by_key(&s, |(h, _)| *h) {
+                Ok(_) => continue,
+                Err(at) => at,
+            };
+            let shard = s as usize % SHARDS;
+            let guard = if below {
+                loop {
+                    if let Some(g) = store.db(db).try_lock_shard(shard, STOP_POLL) {
+                        break g;
+                    }
+                }
+            } else {
+                store.db(db).lock_shard(shard)
+            };
+            self.held.insert(at, (s, guard));
+        }
+        if below {
+            self.engine.escalating.fetch_sub(1, Ordering::AcqRel);
+        }
+        // Indices moved: a later flush looks at every held shard.
+        self.touched = None;
+    }
+
+    /// Every database's shards (a script's call that needs the whole keyspace).
+    pub fn grow_all(&mut self) {
+        for db in 0..self.engine.store.databases() {
+            self.grow(db);
+        }
     }
 
     /// Every shard of every database, unless `stop` (see `new_unless`).

@@ -98,6 +98,10 @@ pub struct Engine {
     pub monitors: Arc<monitor::Monitors>,
     /// The Lua VM and script cache.
     pub scripts: script::Scripts,
+    /// Lock sets growing below the shards they hold (a script reaching a lower database):
+    /// while non-zero, a set spanning several databases that waits for a shard lets go of
+    /// what it holds and starts again (see `LockSet::grow`).
+    pub escalating: AtomicU64,
 }
 
 /// Settings read on hot paths, mirrored from `Config` whenever it changes, so no command
@@ -120,6 +124,8 @@ pub struct Hot {
     /// `min-replicas-to-write` and `min-replicas-max-lag` are both set: with no replicas,
     /// writes are refused (`errors::NOREPLICAS`).
     pub no_good_replicas: AtomicBool,
+    /// `busy-reply-threshold` (`lua-time-limit`) in milliseconds; 0: never busy.
+    pub busy_reply_threshold: AtomicU64,
 }
 
 impl Engine {
@@ -174,7 +180,9 @@ impl Engine {
                 query_buffer_limit: AtomicU64::new(1024 * 1024 * 1024),
                 limits: RwLock::new(Default::default()),
                 no_good_replicas: AtomicBool::new(false),
+                busy_reply_threshold: AtomicU64::new(5000),
             },
+            escalating: AtomicU64::new(0),
             slowlog: Default::default(),
             sink: RwLock::new(None),
             sink_on: AtomicBool::new(false),
@@ -212,6 +220,8 @@ impl Engine {
             c.get_u64("min-replicas-to-write") > 0 && c.get_u64("min-replicas-max-lag") > 0,
             Ordering::Relaxed,
         );
+        h.busy_reply_threshold
+            .store(c.get_u64("busy-reply-threshold"), Ordering::Relaxed);
         let counters = self.store.counters();
         counters.lfu.store(
             c.get("maxmemory-policy").ends_with("lfu"),

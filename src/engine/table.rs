@@ -209,6 +209,10 @@ pub enum Scope {
     Db,
     /// Every shard of every database (`FLUSHALL`, `SWAPDB`, `INFO`).
     All,
+    /// A script (`EVAL`, `FCALL`): every shard of the client's database to begin with, and
+    /// of any other database its calls reach (`SELECT`, `MOVE`), taken as they do (see
+    /// `LockSet::grow`). Transactions treat it as `All`.
+    Script,
     /// Its keys in the client's database and in the database this function reads from the
     /// arguments (`MOVE key db`, `COPY … DB n`); None when the argument is invalid.
     OtherDb(fn(&[Bytes]) -> Option<usize>),

@@ -445,7 +445,7 @@ impl State {
         }
         match cmd.scope {
             Scope::Keys => {}
-            Scope::Db => out.extend((0..SHARDS).map(|i| (db * SHARDS + i) as u32)),
+            Scope::Db | Scope::Script => out.extend((0..SHARDS).map(|i| (db * SHARDS + i) as u32)),
             Scope::All => {
                 let n = engine.store.databases() * SHARDS;
                 out.extend(0..n as u32);
@@ -660,7 +660,7 @@ impl State {
             match self.check(engine, args) {
                 Ok(i) => {
                     // A SELECT moves later keys to another database: lock everything.
-                    all |= matches!(engine.registry.cmds[i].scope, Scope::All)
+                    all |= matches!(engine.registry.cmds[i].scope, Scope::All | Scope::Script)
                         || engine.registry.cmds[i].name == "select";
                     self.slots_for(engine, i, args, &mut slots);
                     resolved.push(Ok(i));

@@ -141,7 +141,7 @@ const FUNCTION_ENTRY_OVERHEAD: u64 = 112;
 pub struct Running {
     /// The script's SHA1 or the function's name.
     pub name: String,
-    /// The command that runs it (`fcall f 0`), in lowercase as Redis shows it.
+    /// The command that runs it (`FCALL f 0`; Redis shows its name in lowercase).
     pub command: Vec<Bytes>,
     /// When it started (Unix ms).
     pub started: u64,

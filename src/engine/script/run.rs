@@ -1,8 +1,9 @@
 //! Running one script: `KEYS`/`ARGV`, `redis.call` dispatch under the script's locks, the
 //! result, and what it propagates.
 //!
-//! The script runs inside its command's handler, which holds every shard (scripts declare
-//! `Scope::All`), so each `redis.call` is a nested dispatch on those locks: checked as Redis
+//! The script runs inside its command's handler, which holds every shard of the caller's
+//! database (`Scope::Script`; a call reaching another database grows the set first), so each
+//! `redis.call` is a nested dispatch on those locks: checked as Redis
 //! checks calls from scripts, run by the command's own handler with a context of its own,
 //! then its effects are merged into the script's. A script's effects are propagated as the
 //! commands it ran (in `MULTI`/`EXEC` when several, unless the script itself runs inside a
@@ -12,6 +13,7 @@ use super::convert::{frame_to_lua, lua_to_reply};
 use crate::engine::batch::Records;
 use crate::engine::ctx::{CmdError, Ctx, Effects, ErrKind, Outcome, ReplyError};
 use crate::engine::flags;
+use crate::engine::table::Scope;
 use crate::engine::Engine;
 use crate::resp::{Frame, Protocol, ReplyBuf};
 use bytes::Bytes;
@@ -137,6 +139,17 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
     if engine.monitors.any() {
         engine.monitors.feed(ctx.client.db, "lua", args);
     }
+    // The script holds its database; a call reaching others takes them now (`Scope::Script`).
+    match cmd.scope {
+        Scope::All | Scope::Script => ctx.keys.grow_all(),
+        Scope::OtherDb(other) => {
+            if let Some(o) = other(args).filter(|d| *d < engine.store.databases()) {
+                ctx.keys.grow(o);
+            }
+        }
+        Scope::Keys | Scope::Db => {}
+    }
+    ctx.keys.grow(ctx.client.db);
     let db = ctx.client.db;
     let mut fx = Effects {
         logging: ctx.fx.logging,
@@ -215,6 +228,73 @@ fn merge(ctx: &mut Ctx, mut fx: Effects, db: usize, args: &[Bytes], log: &mut Re
     }
 }
 
+/// What the running script's calls need. The VM's dispatch function (made once, by
+/// `install`) reaches it through `CURRENT`, which `run` sets for the script's run only, on
+/// the thread that runs it; a closure made per run would cost a scope, a new C closure and
+/// two registry writes on every script.
+struct Call<'c, 'a, 's> {
+    ctx: &'c mut Ctx<'a, 's>,
+    mode: Mode,
+    log: Records,
+}
+
+thread_local! {
+    static CURRENT: std::cell::Cell<*mut ()> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+}
+
+/// `CURRENT` pointing at a live `Call` until dropped (on unwinding too).
+struct Current;
+
+impl Current {
+    fn set(call: &mut Call<'_, '_, '_>) -> Current {
+        CURRENT.with(|c| c.set(call as *mut Call<'_, '_, '_> as *mut ()));
+        Current
+    }
+}
+
+impl Drop for Current {
+    fn drop(&mut self) {
+        CURRENT.with(|c| c.set(std::ptr::null_mut()));
+    }
+}
+
+/// Make the VM's dispatch function, which `redis.call`/`redis.pcall` hand their arguments
+/// to (`vm::dispatch_args`); `resp` is the protocol `redis.setresp` chose.
+pub(super) fn install(
+    lua: &Lua,
+    resp: std::sync::Arc<std::sync::atomic::AtomicU8>,
+) -> mlua::Result<()> {
+    let f = lua.create_function(move |lua, (args, n): (mlua::Table, usize)| {
+        let p = CURRENT.with(|c| c.get());
+        if p.is_null() {
+            return Err(mlua::Error::runtime(
+                "redis.call is only available while a script runs",
+            ));
+        }
+        // SAFETY: `run` set CURRENT to its `Call`, alive and not otherwise borrowed while
+        // the script runs on this thread, and clears it before the `Call` goes; the VM
+        // runs one script at a time (scripts cannot run scripts).
+        let call = unsafe { &mut *(p as *mut Call<'_, '_, '_>) };
+        let _off = super::vm::Unlimited::new(lua);
+        let resp3 = resp.load(Ordering::Relaxed) == 3;
+        let (frame, counted) = match call_args(args, n) {
+            Ok(a) => (
+                dispatch(call.ctx, &a, call.mode, resp3, &mut call.log),
+                true,
+            ),
+            Err(e) => (e, false),
+        };
+        let ok = !matches!(frame, Frame::Error(_));
+        let v = frame_to_lua(lua, frame, resp3)?;
+        if let (false, true, Value::Table(t)) = (ok, counted, &v) {
+            // Redis's mark on an error its command already counted.
+            t.raw_set("ignore_error_stats_update", true)?;
+        }
+        Ok((ok, v))
+    })?;
+    lua.set_named_registry_value(super::vm::DISPATCH, f)
+}
+
 /// Run the compiled script `func` (named `sha`) for the command `args` (`EVAL body n keys…
 /// argv…`, `FCALL name n …`), writing its result (or its error) as the reply.
 pub fn run(
@@ -261,58 +341,30 @@ pub fn run(
     scripts.wrote.store(false, Ordering::Relaxed);
     *scripts.running.lock() = Some(super::Running {
         name: sha.to_string(),
-        command: args
-            .iter()
-            .enumerate()
-            .map(|(i, a)| match i {
-                0 => Bytes::from(a.to_ascii_lowercase()),
-                _ => a.clone(),
-            })
-            .collect(),
+        command: args.to_vec(),
         started,
         function: mode.function,
     });
-    let limit = {
-        let cfg = engine.config.read();
-        cfg.get_u64("busy-reply-threshold")
-    };
+    let limit = engine.hot.busy_reply_threshold.load(Ordering::Relaxed);
     scripts.deadline.store(
         if limit == 0 { 0 } else { started + limit },
         Ordering::Relaxed,
     );
     let caller_db = ctx.client.db;
-    let mut log = Records::new();
-    let resp = vm.resp.clone();
-    let result = lua.scope(|scope| {
-        let off = super::vm::Unlimited::new(lua);
-        let f = scope.create_function_mut(|lua, (args, n): (mlua::Table, usize)| {
-            let _off = super::vm::Unlimited::new(lua);
-            let resp3 = resp.load(Ordering::Relaxed) == 3;
-            let (frame, counted) = match call_args(args, n) {
-                Ok(a) => (dispatch(ctx, &a, mode, resp3, &mut log), true),
-                Err(e) => (e, false),
-            };
-            let ok = !matches!(frame, Frame::Error(_));
-            let v = frame_to_lua(lua, frame, resp3)?;
-            if let (false, true, Value::Table(t)) = (ok, counted, &v) {
-                // Redis's mark on an error its command already counted.
-                t.raw_set("ignore_error_stats_update", true)?;
-            }
-            Ok((ok, v))
-        })?;
-        vm.hooks.raw_set("dispatch", f.clone())?;
-        lua.set_named_registry_value(super::vm::DISPATCH, f)?;
-        drop(off);
-        let r = if mode.function {
+    let mut call = Call {
+        ctx: &mut *ctx,
+        mode,
+        log: Records::new(),
+    };
+    let result = {
+        let _current = Current::set(&mut call);
+        if mode.function {
             vm.run.call::<(bool, Value)>((func, keys_t, argv_t))
         } else {
             vm.run.call::<(bool, Value)>(func)
-        };
-        let _off = super::vm::Unlimited::new(lua);
-        vm.hooks.raw_set("dispatch", Value::Nil)?;
-        lua.set_named_registry_value(super::vm::DISPATCH, Value::Nil)?;
-        r
-    });
+        }
+    };
+    let log = call.log;
     scripts.deadline.store(0, Ordering::Relaxed);
     *scripts.running.lock() = None;
     // SELECT inside a script does not leak to its caller.

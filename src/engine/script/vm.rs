@@ -6,8 +6,8 @@
 //! - Scripts run in an environment whose globals are read-only: assigning a global fails
 //!   with `Attempt to modify a readonly table`, reading an unknown one with `Script attempted
 //!   to access nonexistent global variable '…'`, as in Redis 7.
-//! - `redis.call`/`redis.pcall` reach the dispatcher through `hooks.dispatch`, a function the
-//!   runner installs for the length of one script (`engine::batch::script`).
+//! - `redis.call`/`redis.pcall` are C functions that hand their arguments to the dispatch
+//!   function `run::install` makes, which runs them for the script running now.
 //! - Errors are caught by a handler that records where in the script they happened, so the
 //!   reply reads `-ERR user_script:1: … script: <sha>, on @user_script:1.` as Redis's does.
 
@@ -199,7 +199,7 @@ readonly[load_env] = true
 return env, proxy, hooks, redis, run, load_env
 "##;
 
-/// The registry name of the runner's dispatch function while a script runs.
+/// The registry name of the runner's dispatch function (`run::install`).
 pub const DISPATCH: &str = "ferrokv_dispatch";
 
 /// Calls with fewer arguments share one argument table (kept in the registry, emptied after
@@ -274,7 +274,7 @@ pub struct Vm {
     /// The scripts' globals (KEYS and ARGV are set here) and the read-only view they see.
     pub env: Table,
     proxy: Table,
-    /// `hooks.dispatch` is set by the runner for one script.
+    /// `hooks.register`/`hooks.loading` are set while a library loads.
     pub hooks: Table,
     /// `xpcall` of a script with the error handler: returns (ok, value).
     pub run: Function,
@@ -326,6 +326,7 @@ impl Vm {
         redis.set("pcall", unsafe { lua.create_c_function(raw_pcall)? })?;
         lua.set_named_registry_value("ferrokv_args", lua.create_table()?)?;
         let resp = Arc::new(AtomicU8::new(2));
+        super::run::install(&lua, resp.clone())?;
         let r = resp.clone();
         redis.set(
             "setresp",

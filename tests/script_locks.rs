@@ -1,0 +1,204 @@
+//! Scripts lock their caller's database and take others as their calls reach them
+//! (`Scope::Script`, `LockSet::grow`). These races check, black-box with `--io-threads 4`,
+//! that this stays atomic and never deadlocks:
+//!
+//! - scripts called from database 1 move money to database 0 (their set grows *below* what
+//!   it holds) and scripts called from database 0 move it to database 1 (it grows above),
+//!   while `MOVE` ping-pongs a token between the two databases (a set spanning both, the
+//!   kind that must let go for a growing script) and readers check, in one MULTI/EXEC over
+//!   both databases, that the total is kept and the token is in exactly one of them;
+//! - a script in database 2, whose `SWAPDB` calls grow its set to the whole keyspace, reads
+//!   both balances beside the same traffic and must see the total.
+//!
+//! Loads are bounded by counts; every connection has a read timeout, so a deadlock fails the
+//! test instead of hanging it. `SPEC_TARGET=redis` runs it against redis-server.
+
+mod support;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Duration;
+use support::server::{Server, Target};
+
+const ROUNDS: usize = 1500;
+const TOTAL: i64 = 1000;
+
+/// Move `ARGV[2]` from `KEYS[1]` in the caller's database to `KEYS[2]` in database `ARGV[1]`.
+const TRANSFER: &str = "
+local from = redis.call('DECRBY', KEYS[1], ARGV[2])
+redis.call('SELECT', ARGV[1])
+redis.call('INCRBY', KEYS[2], ARGV[2])
+return from";
+
+fn start() -> Server {
+    Server::start_with(Target::from_env(), &["--io-threads", "4"], None)
+}
+
+fn connect(server: &Server, db: i64) -> redis::Connection {
+    let mut con = redis::Client::open(format!("redis://{}/{db}", server.addr()))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    con.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    con.set_write_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let _: () = redis::cmd("PING").query(&mut con).unwrap();
+    con
+}
+
+fn join<T>(t: thread::JoinHandle<T>) -> T {
+    t.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
+}
+
+/// (balance in db 0, balance in db 1, token in db 0, token in db 1), read atomically.
+fn snapshot(con: &mut redis::Connection) -> (i64, i64, i64, i64) {
+    let (_, a, t0, _, b, t1, _): ((), i64, i64, (), i64, i64, ()) = redis::pipe()
+        .atomic()
+        .cmd("SELECT")
+        .arg(0)
+        .cmd("GET")
+        .arg("bal")
+        .cmd("EXISTS")
+        .arg("token")
+        .cmd("SELECT")
+        .arg(1)
+        .cmd("GET")
+        .arg("bal")
+        .cmd("EXISTS")
+        .arg("token")
+        .cmd("SELECT")
+        .arg(0)
+        .query(con)
+        .unwrap();
+    (a, b, t0, t1)
+}
+
+#[test]
+fn scripts_reaching_other_databases_stay_atomic_beside_multi_database_commands() {
+    let server = start();
+    let mut setup = connect(&server, 0);
+    let _: () = redis::cmd("SET")
+        .arg("bal")
+        .arg(TOTAL)
+        .query(&mut setup)
+        .unwrap();
+    let _: () = redis::cmd("SET")
+        .arg("token")
+        .arg("t")
+        .query(&mut setup)
+        .unwrap();
+    let mut one = connect(&server, 1);
+    let _: () = redis::cmd("SET").arg("bal").arg(0).query(&mut one).unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let go = Arc::new(Barrier::new(5));
+    // Scripts from db 0 to db 1 (growing above) and from db 1 to db 0 (growing below).
+    let movers: Vec<_> = [(0, 1), (1, 0)]
+        .into_iter()
+        .map(|(from, to)| {
+            let mut con = connect(&server, from);
+            let go = go.clone();
+            thread::spawn(move || {
+                go.wait();
+                for i in 0..ROUNDS {
+                    let _: i64 = redis::cmd("EVAL")
+                        .arg(TRANSFER)
+                        .arg(2)
+                        .arg("bal")
+                        .arg("bal")
+                        .arg(to)
+                        .arg(1 + i % 3)
+                        .query(&mut con)
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    // MOVE ping-pongs the token: a lock set over both databases.
+    let pingpong = {
+        let mut zero = connect(&server, 0);
+        let mut one = connect(&server, 1);
+        let go = go.clone();
+        let stop = stop.clone();
+        thread::spawn(move || {
+            go.wait();
+            let mut moves = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let a: i64 = redis::cmd("MOVE")
+                    .arg("token")
+                    .arg(1)
+                    .query(&mut zero)
+                    .unwrap();
+                let b: i64 = redis::cmd("MOVE")
+                    .arg("token")
+                    .arg(0)
+                    .query(&mut one)
+                    .unwrap();
+                moves += (a + b) as u64;
+            }
+            moves
+        })
+    };
+    // A script in db 2 reads every database, and swaps two others back and forth twice
+    // (leaving them as they were).
+    let swapper = {
+        let mut con = connect(&server, 2);
+        let go = go.clone();
+        let stop = stop.clone();
+        thread::spawn(move || {
+            go.wait();
+            let script = "
+                redis.call('SWAPDB', 3, 4)
+                redis.call('SWAPDB', 3, 4)
+                redis.call('SELECT', 0)
+                local a = tonumber(redis.call('GET', 'bal'))
+                redis.call('SELECT', 1)
+                local b = tonumber(redis.call('GET', 'bal'))
+                return a + b";
+            let mut runs = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let total: i64 = redis::cmd("EVAL")
+                    .arg(script)
+                    .arg(0)
+                    .query(&mut con)
+                    .unwrap();
+                assert_eq!(total, TOTAL, "a script read a partial transfer");
+                runs += 1;
+            }
+            runs
+        })
+    };
+    let reader = {
+        let mut con = connect(&server, 0);
+        let stop = stop.clone();
+        thread::spawn(move || {
+            go.wait();
+            let mut reads = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let (a, b, t0, t1) = snapshot(&mut con);
+                assert_eq!(
+                    a + b,
+                    TOTAL,
+                    "a transaction read a partial transfer: {a} + {b}"
+                );
+                assert_eq!(t0 + t1, 1, "the token is in {t0} + {t1} databases");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    for m in movers {
+        join(m);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let moves = join(pingpong);
+    let swaps = join(swapper);
+    let reads = join(reader);
+    assert!(
+        moves > 0 && swaps > 0 && reads > 0,
+        "{moves} {swaps} {reads}"
+    );
+    let (a, b, t0, t1) = snapshot(&mut setup);
+    assert_eq!((a + b, t0 + t1), (TOTAL, 1));
+}
