@@ -26,12 +26,9 @@ fn fcall_generic(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Outcome {
         return Err(error::text("ERR Number of keys can't be negative"));
     }
     let n = n as usize;
-    let f = {
-        let vm = ctx.engine.scripts.vm.lock();
-        let name = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
-        vm.libraries.funcs.get(&name).cloned()
-    };
-    let Some(f) = f else {
+    let vm = ctx.engine.scripts.vm.lock();
+    let name = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
+    let Some(f) = vm.libraries.funcs.get(&name) else {
         return Err(error::text("ERR Function not found"));
     };
     let flags = crate::engine::script::Flags {
@@ -45,8 +42,7 @@ fn fcall_generic(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Outcome {
         function: true,
         flags,
     };
-    let name = f.name.clone();
-    run(ctx, &name, f.func, args, n, mode)
+    run(ctx, &vm, &f.name, &f.func, args, n, mode)
 }
 
 fn fcall(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {

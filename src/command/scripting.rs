@@ -40,27 +40,31 @@ fn eval_generic(ctx: &mut Ctx, args: &[Bytes], by_sha: bool, read_only: bool) ->
     }
     let n = numkeys(args)?;
     let scripts = &ctx.engine.scripts;
-    let (sha, func, flags) = {
-        let mut vm = scripts.vm.lock();
-        let sha = if by_sha {
-            String::from_utf8_lossy(&args[1]).to_ascii_lowercase()
-        } else {
-            scripts
-                .load(&mut vm, &args[1])
-                .map_err(|e| CmdError::owned(ErrKind::Err, e))?
-        };
-        match vm.scripts.get(&sha) {
-            Some(s) => (sha, s.func.clone(), s.flags),
-            None => return Err(NOSCRIPT_ERR),
+    let mut vm = scripts.vm.lock();
+    let sha: std::borrow::Cow<str> = if by_sha {
+        match std::str::from_utf8(&args[1]) {
+            Ok(s) if !s.bytes().any(|b| b.is_ascii_uppercase()) => s.into(),
+            _ => String::from_utf8_lossy(&args[1])
+                .to_ascii_lowercase()
+                .into(),
         }
+    } else {
+        scripts
+            .load(&mut vm, &args[1])
+            .map_err(|e| CmdError::owned(ErrKind::Err, e))?
+            .into()
     };
+    let Some(script) = vm.scripts.get(&*sha) else {
+        return Err(NOSCRIPT_ERR);
+    };
+    let flags = script.flags;
     flags.check(ctx.engine, read_only)?;
     let mode = Mode {
         read_only: read_only || flags.no_writes,
         function: false,
         flags,
     };
-    run(ctx, &sha, func, args, n, mode)
+    run(ctx, &vm, &sha, &script.func, args, n, mode)
 }
 
 fn eval(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {

@@ -295,12 +295,14 @@ pub(super) fn install(
     lua.set_named_registry_value(super::vm::DISPATCH, f)
 }
 
-/// Run the compiled script `func` (named `sha`) for the command `args` (`EVAL body n keys…
-/// argv…`, `FCALL name n …`), writing its result (or its error) as the reply.
+/// Run the compiled script `func` (named `sha`) of the locked `vm` for the command `args`
+/// (`EVAL body n keys… argv…`, `FCALL name n …`), writing its result (or its error) as the
+/// reply.
 pub fn run(
     ctx: &mut Ctx,
+    vm: &super::vm::Vm,
     sha: &str,
-    func: Function,
+    func: &Function,
     args: &[Bytes],
     numkeys: usize,
     mode: Mode,
@@ -308,7 +310,6 @@ pub fn run(
     let (keys, argv) = args[3..].split_at(numkeys);
     let engine = ctx.engine;
     let scripts = &engine.scripts;
-    let vm = scripts.vm.lock();
     let lua: &Lua = &vm.lua;
     let to_table = |items: &[Bytes]| -> mlua::Result<mlua::Table> {
         let t = lua.create_table_with_capacity(items.len(), 0)?;
@@ -433,7 +434,6 @@ pub fn run(
             };
         }
     }
-    drop(vm);
     // The script's effects, as the commands it ran (expired keys' DELs included, which
     // count as a change so they are propagated).
     if !log.is_empty() {
