@@ -153,7 +153,7 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() % 2 == 1 {
         return Err(error::SYNTAX);
     }
-    let (mut id, mut addr, mut laddr, mut kind) = (None, None, None, None);
+    let (mut id, mut addr, mut laddr, mut kind, mut user) = (None, None, None, None, None);
     let mut skipme = true;
     for pair in args[2..].chunks(2) {
         let v = String::from_utf8_lossy(&pair[1]).into_owned();
@@ -167,10 +167,10 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         } else if is(&pair[0], "laddr") {
             laddr = Some(v);
         } else if is(&pair[0], "user") {
-            // The only user is `default`: every client is logged in as it.
-            if v != "default" {
+            if ctx.engine.acl.get(&v).is_none() {
                 return Err(error::msg(format!("ERR No such user '{v}'")));
             }
+            user = Some(v);
         } else if is(&pair[0], "type") {
             kind = Some(type_arg(&pair[1])?);
         } else if is(&pair[0], "skipme") {
@@ -188,7 +188,8 @@ fn client_kill(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         let matches = kind.is_none_or(|k| k == client_type(&c))
             && id.is_none_or(|i| i == c.id)
             && addr.as_ref().is_none_or(|a| *a == c.addr)
-            && laddr.as_ref().is_none_or(|a| *a == c.laddr);
+            && laddr.as_ref().is_none_or(|a| *a == c.laddr)
+            && user.as_ref().is_none_or(|u| **c.user.lock() == **u);
         if !matches || (skipme && c.id == me) {
             continue;
         }

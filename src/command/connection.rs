@@ -47,14 +47,14 @@ fn select(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     Ok(())
 }
 
-/// Check a username/password pair against the only user we have, `default`.
-fn check_password(ctx: &Ctx, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
-    }
-    match &*ctx.engine.hot.requirepass.read() {
-        None => true,
-        Some(p) => p == pass,
+/// Log the client in as `user` if `pass` is its password (or it needs none).
+fn log_in(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
+    match ctx.engine.acl.authenticate(user, pass) {
+        Some(u) => {
+            ctx.client.log_in(&u.name);
+            true
+        }
+        None => false,
     }
 }
 
@@ -63,7 +63,7 @@ fn auth(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() > 3 {
         return Err(error::SYNTAX);
     }
-    if args.len() == 2 && ctx.engine.hot.requirepass.read().is_none() {
+    if args.len() == 2 && ctx.engine.acl.get("default").is_none_or(|d| d.nopass) {
         return Err(error::AUTH_NOPASS);
     }
     let (user, pass) = if args.len() == 3 {
@@ -71,8 +71,7 @@ fn auth(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     } else {
         (&b"default"[..], &args[1][..])
     };
-    if check_password(ctx, user, pass) {
-        ctx.client.authenticated = true;
+    if log_in(ctx, user, pass) {
         ctx.out.ok();
     } else {
         return Err(error::WRONGPASS);
@@ -127,10 +126,9 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         }
     }
     if let Some((u, p)) = creds {
-        if !check_password(ctx, u, p) {
+        if !log_in(ctx, u, p) {
             return Err(error::WRONGPASS);
         }
-        ctx.client.authenticated = true;
     }
     if !ctx.client.authenticated {
         return Err(crate::engine::CmdError::new(crate::engine::ErrKind::NoAuth, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));

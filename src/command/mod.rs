@@ -6,6 +6,7 @@
 //! and return Ok, or return a typed error (see [`error`]). Changes are reported through the
 //! context (`ctx.changed(key)`, and `ctx.log_as(...)` for a canonical form to propagate).
 
+pub mod acl;
 pub mod bitfield;
 pub mod bitmap;
 pub mod client;
@@ -79,6 +80,7 @@ const FAMILIES: &[&[Cmd]] = &[
     stream_info::COMMANDS,
     cluster::COMMANDS,
     persist::COMMANDS,
+    acl::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

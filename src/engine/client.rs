@@ -38,6 +38,8 @@ pub struct ClientInfo {
     /// Set by `CLIENT KILL`; the connection closes when it sees it.
     pub killed: AtomicBool,
     pub kill_notify: Notify,
+    /// The user the client is authenticated as (`user=`).
+    pub user: Mutex<Arc<str>>,
 }
 
 impl ClientInfo {
@@ -64,6 +66,7 @@ impl ClientInfo {
             last_interaction_ms: AtomicU64::new(now_ms),
             killed: AtomicBool::new(false),
             kill_notify: Notify::new(),
+            user: Mutex::new(Arc::from("default")),
         }
     }
 
@@ -93,7 +96,7 @@ impl ClientInfo {
         let qbuf = ld(&self.qbuf);
         let multi_mem = ld(&self.multi_mem);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={} argv-mem=0 multi-mem={multi_mem} rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={cmd} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={} argv-mem=0 multi-mem={multi_mem} rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={cmd} user={} redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -107,6 +110,7 @@ impl ClientInfo {
             self.multi.load(Ordering::Relaxed),
             qbuf.next_power_of_two().max(16 * 1024) - qbuf,
             1024 + qbuf + multi_mem,
+            self.user.lock(),
             ld(&self.resp),
         )
     }
@@ -151,6 +155,10 @@ pub struct ClientState {
     pub db: usize,
     pub proto: Protocol,
     pub authenticated: bool,
+    /// The user it is authenticated as (`default` until `AUTH`), and whether that is
+    /// `default` (whose clients may skip the permission checks: `Acl::open_for`).
+    pub user: Arc<str>,
+    pub user_is_default: bool,
     /// Close the connection after the current replies are written (`QUIT`, a kill).
     pub close: bool,
     /// The command runs again after a wake-up while blocked (a key of the wrong type is then
@@ -263,12 +271,22 @@ impl ClientState {
         }
     }
 
+    /// Authenticated as `user` (`AUTH`, `HELLO … AUTH`).
+    pub fn log_in(&mut self, user: &str) {
+        self.authenticated = true;
+        self.user_is_default = user == "default";
+        self.user = Arc::from(user);
+        *self.info.user.lock() = self.user.clone();
+    }
+
     pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> ClientState {
         ClientState {
             info,
             db: 0,
             proto: Protocol::Resp2,
             authenticated,
+            user: Arc::from("default"),
+            user_is_default: true,
             close: false,
             block_retry: false,
             multi: None,

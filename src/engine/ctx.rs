@@ -28,6 +28,7 @@ pub enum ErrKind {
     BusyGroup,
     Unblocked,
     NoReplicas,
+    NoPerm,
 }
 
 impl ErrKind {
@@ -49,6 +50,7 @@ impl ErrKind {
             ErrKind::BusyGroup => "BUSYGROUP",
             ErrKind::Unblocked => "UNBLOCKED",
             ErrKind::NoReplicas => "NOREPLICAS",
+            ErrKind::NoPerm => "NOPERM",
         }
     }
 }

@@ -11,6 +11,25 @@ pub const NOREPLICAS: CmdError = CmdError::new(
     "NOREPLICAS Not enough good replicas to write.",
 );
 
+/// A command the client's user may not run (Redis's texts, by what was denied).
+pub fn noperm(denied: &super::acl::Denied, fullname: &str) -> CmdError {
+    use super::acl::Denied;
+    let text = match denied {
+        Denied::Command => {
+            format!("NOPERM this user has no permissions to run the '{fullname}' command")
+        }
+        Denied::Key(_) => {
+            "NOPERM this user has no permissions to access one of the keys used as arguments"
+                .to_string()
+        }
+        Denied::Channel(_) => {
+            "NOPERM this user has no permissions to access one of the channels used as arguments"
+                .to_string()
+        }
+    };
+    CmdError::owned(ErrKind::NoPerm, text)
+}
+
 pub const OOM: CmdError = CmdError::new(
     ErrKind::Oom,
     "OOM command not allowed when used memory > 'maxmemory'.",

@@ -13,6 +13,7 @@
 //! The engine knows nothing of the network or of files: `server` and `aof` sit on top of it,
 //! and the command families (in `command`) are handed to it as a table of data.
 
+pub mod acl;
 pub mod batch;
 pub mod blocking;
 pub mod client;
@@ -98,6 +99,8 @@ pub struct Engine {
     pub monitors: Arc<monitor::Monitors>,
     /// The Lua VM and script cache.
     pub scripts: script::Scripts,
+    /// Users and their permissions.
+    pub acl: acl::Acl,
     /// Lock sets growing below the shards they hold (a script reaching a lower database):
     /// while non-zero, a set spanning several databases that waits for a shard lets go of
     /// what it holds and starts again (see `LockSet::grow`).
@@ -196,6 +199,7 @@ impl Engine {
             pause: Default::default(),
             monitors: Default::default(),
             scripts: Default::default(),
+            acl: acl::Acl::new(registry),
         });
         engine.refresh_hot();
         engine
@@ -246,11 +250,14 @@ impl Engine {
             };
         }
         let pass = c.get("requirepass");
-        *h.requirepass.write() = if pass.is_empty() {
-            None
-        } else {
-            Some(pass.as_bytes().to_vec())
-        };
+        let pass = (!pass.is_empty()).then(|| pass.as_bytes().to_vec());
+        let mut cur = h.requirepass.write();
+        if *cur != pass {
+            // As in Redis, setting requirepass sets the default user's only password.
+            self.acl.set_requirepass(pass.as_deref());
+            *cur = pass;
+        }
+        drop(cur);
         h.maxclients
             .store(c.get_u64("maxclients"), Ordering::Relaxed);
         h.maxmemory.store(c.get_u64("maxmemory"), Ordering::Relaxed);

@@ -31,7 +31,7 @@ impl Session {
             "in-process".into(),
             engine.store.now(),
         );
-        let client = ClientState::new(Arc::new(info), engine.hot.requirepass.read().is_none());
+        let client = ClientState::new(Arc::new(info), !engine.acl.auth_required());
         Session {
             batch: Batch::new(engine, client),
         }

@@ -15,7 +15,7 @@ pub struct CmdStats {
 }
 
 /// Error kinds counted for `INFO errorstats` (index = `ErrKind as usize`).
-pub const ERR_KINDS: [ErrKind; 15] = [
+pub const ERR_KINDS: [ErrKind; 16] = [
     ErrKind::Err,
     ErrKind::WrongType,
     ErrKind::NoAuth,
@@ -31,6 +31,7 @@ pub const ERR_KINDS: [ErrKind; 15] = [
     ErrKind::BusyGroup,
     ErrKind::Unblocked,
     ErrKind::NoReplicas,
+    ErrKind::NoPerm,
 ];
 
 /// Most distinct error codes outside `ERR_KINDS` that `INFO errorstats` keeps (scripts can

@@ -42,7 +42,7 @@ fn runs_script(engine: &Engine, args: &[bytes::Bytes]) -> bool {
 
 pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<ClientInfo>) {
     let mut shutdown = engine.shutdown.subscribe();
-    let needs_auth = engine.hot.requirepass.read().is_some();
+    let needs_auth = engine.acl.auth_required();
     let client = ClientState::new(info.clone(), !needs_auth);
     let mut batch = Batch::new(engine.clone(), client);
     let mut parser = RequestParser::new();

@@ -258,6 +258,9 @@ impl State {
         if !self.client.authenticated && cmd.flags & flags::NO_AUTH == 0 {
             return Err((Some(idx), crate_error::NOAUTH));
         }
+        if !engine.acl.open_for(self.client.user_is_default) {
+            self.check_acl(engine, idx, args)?;
+        }
         if cached.is_none()
             && cmd.subs.is_empty()
             && reg.parent[idx].is_none()
@@ -268,6 +271,20 @@ impl State {
             self.last_cmd = Some(idx);
         }
         Ok(idx)
+    }
+
+    /// The permission check for a client whose user is restricted (or was deleted).
+    fn check_acl(
+        &self,
+        engine: &Engine,
+        idx: usize,
+        args: &[Bytes],
+    ) -> Result<(), (Option<usize>, CmdError)> {
+        let denied = match engine.acl.get(&self.client.user) {
+            Some(user) => engine.acl.check(&user, idx, args),
+            None => Err(super::acl::Denied::Command),
+        };
+        denied.map_err(|d| (Some(idx), crate_error::noperm(&d, &engine.registry.fullnames[idx])))
     }
 
     fn execute(&mut self, engine: &Engine, args: &[Bytes]) {

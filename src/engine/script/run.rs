@@ -12,6 +12,7 @@
 use super::convert::{frame_to_lua, lua_to_reply};
 use crate::engine::batch::Records;
 use crate::engine::ctx::{CmdError, Ctx, Effects, ErrKind, Outcome, ReplyError};
+use crate::engine::acl::Denied;
 use crate::engine::flags;
 use crate::engine::table::Scope;
 use crate::engine::Engine;
@@ -40,7 +41,10 @@ fn lua_err(text: &str) -> Frame {
 
 /// The arguments of a `redis.call`: strings, or numbers (sent as Redis formats them).
 fn call_args(t: mlua::Table, n: usize) -> Result<Vec<Bytes>, Frame> {
-    let args = (1..=n).map(|i| t.raw_get::<Value>(i).unwrap_or(Value::Nil));
+    to_args((1..=n).map(|i| t.raw_get::<Value>(i).unwrap_or(Value::Nil)), n)
+}
+
+fn to_args(args: impl Iterator<Item = Value>, n: usize) -> Result<Vec<Bytes>, Frame> {
     if n == 0 {
         return Err(lua_err(
             "ERR Please specify at least one argument for this redis lib call",
@@ -74,6 +78,14 @@ fn refuse(engine: &Engine, idx: Option<usize>, text: &str) -> Frame {
     lua_err(text)
 }
 
+/// Whether the script's caller may run command `idx` with `args`.
+fn acl_check(ctx: &Ctx, idx: usize, args: &[Bytes]) -> Result<(), Denied> {
+    match ctx.engine.acl.get(&ctx.client.user) {
+        Some(u) => ctx.engine.acl.check(&u, idx, args),
+        None => Err(Denied::Command),
+    }
+}
+
 /// One `redis.call`: the reply as a frame (an error frame when refused or failed; such an
 /// error is already counted in `INFO errorstats`).
 fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Records) -> Frame {
@@ -98,6 +110,19 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
             Some(idx),
             "ERR This Redis command is not allowed from script",
         );
+    }
+    if !engine.acl.open_for(ctx.client.user_is_default) {
+        if let Err(d) = acl_check(ctx, idx, args) {
+            let why = match d {
+                Denied::Command => "can't run this command or subcommand",
+                Denied::Key(_) => {
+                    "can't access at least one of the keys mentioned in the command arguments"
+                }
+                Denied::Channel(_) => "can't publish to the channel mentioned in the command",
+            };
+            let text = format!("ERR The user executing the script {why}");
+            return refuse(engine, Some(idx), &text);
+        }
     }
     // XREAD/XREADGROUP run in scripts, but not with BLOCK (before STREAMS), as in Redis.
     if cmd.flags & flags::BLOCKING != 0
@@ -262,8 +287,32 @@ impl Drop for Current {
 /// to (`vm::dispatch_args`); `resp` is the protocol `redis.setresp` chose.
 pub(super) fn install(
     lua: &Lua,
+    redis: &mlua::Table,
     resp: std::sync::Arc<std::sync::atomic::AtomicU8>,
 ) -> mlua::Result<()> {
+    // `redis.acl_check_cmd(command, arg…)`: whether the script's caller may run it.
+    let check = lua.create_function(|_, args: mlua::Variadic<Value>| {
+        let p = CURRENT.with(|c| c.get());
+        if p.is_null() {
+            return Err(mlua::Error::runtime(
+                "redis.acl_check_cmd can only be called inside a script invocation",
+            ));
+        }
+        // SAFETY: as for the dispatch function below.
+        let call = unsafe { &*(p as *const Call<'_, '_, '_>) };
+        let n = args.len();
+        let args = to_args(args.into_iter(), n).map_err(|f| match f {
+            Frame::Error(e) => mlua::Error::runtime(e),
+            _ => mlua::Error::runtime("ERR"),
+        })?;
+        let Ok(idx) = call.ctx.engine.registry.resolve(&args) else {
+            return Err(mlua::Error::runtime(
+                "ERR Invalid command passed to redis.acl_check_cmd()",
+            ));
+        };
+        Ok(acl_check(call.ctx, idx, &args).is_ok())
+    })?;
+    redis.set("acl_check_cmd", check)?;
     let f = lua.create_function(move |lua, (args, n): (mlua::Table, usize)| {
         let p = CURRENT.with(|c| c.get());
         if p.is_null() {

@@ -326,7 +326,7 @@ impl Vm {
         redis.set("pcall", unsafe { lua.create_c_function(raw_pcall)? })?;
         lua.set_named_registry_value("ferrokv_args", lua.create_table()?)?;
         let resp = Arc::new(AtomicU8::new(2));
-        super::run::install(&lua, resp.clone())?;
+        super::run::install(&lua, &redis, resp.clone())?;
         let r = resp.clone();
         redis.set(
             "setresp",
