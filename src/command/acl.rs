@@ -229,9 +229,9 @@ fn dryrun(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     }
     match engine.acl.check(&user, idx, cmd_args) {
         Ok(()) => ctx.out.ok(),
-        Err(Denied::Command) => ctx.out.bulk(
-            format!("This user has no permissions to run the '{name}' command").as_bytes(),
-        ),
+        Err(Denied::Command) => ctx
+            .out
+            .bulk(format!("This user has no permissions to run the '{name}' command").as_bytes()),
         Err(Denied::Key(i)) => ctx.out.bulk(
             format!(
                 "This user has no permissions to access the '{}' key",
@@ -288,19 +288,50 @@ fn acl_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 const SUB: u32 = NOSCRIPT | LOADING | STALE;
 
 static ACL_SUBS: &[Cmd] = &[
-    Cmd::new("setuser", -3, ADMIN | SUB, "server", setuser).doc("Modify or create the rules for a specific ACL user", "6.0.0"),
-    Cmd::new("list", 2, ADMIN | SUB, "server", list).doc("List the current ACL rules in ACL config file format", "6.0.0"),
-    Cmd::new("dryrun", -4, ADMIN | SUB, "server", dryrun).doc("Returns whether the user can execute the given command without executing the command.", "7.0.0"),
-    Cmd::new("genpass", -2, SUB, "server", genpass).doc("Generate a pseudorandom secure password to use for ACL users", "6.0.0"),
-    Cmd::new("cat", -2, SUB, "server", cat).doc("List the ACL categories or the commands inside a category", "6.0.0"),
-    Cmd::new("getuser", 3, ADMIN | SUB, "server", getuser).doc("Get the rules for a specific ACL user", "6.0.0"),
-    Cmd::new("whoami", 2, SUB, "server", whoami).doc("Return the name of the user associated to the current connection", "6.0.0"),
-    Cmd::new("users", 2, ADMIN | SUB, "server", users).doc("List the username of all the configured ACL rules", "6.0.0"),
-    Cmd::new("log", -2, ADMIN | SUB, "server", log).doc("List latest events denied because of ACLs in place", "6.0.0"),
-    Cmd::new("deluser", -3, ADMIN | SUB, "server", deluser).doc("Remove the specified ACL users and the associated rules", "6.0.0"),
-    Cmd::new("help", 2, LOADING | STALE, "server", acl_help).doc("Show helpful text about the different subcommands", "6.0.0"),
-    Cmd::new("save", 2, ADMIN | SUB, "server", no_file).doc("Save the current ACL rules in the configured ACL file", "6.0.0"),
-    Cmd::new("load", 2, ADMIN | SUB, "server", no_file).doc("Reload the ACLs from the configured ACL file", "6.0.0"),
+    Cmd::new("setuser", -3, ADMIN | SUB, "server", setuser).doc(
+        "Modify or create the rules for a specific ACL user",
+        "6.0.0",
+    ),
+    Cmd::new("list", 2, ADMIN | SUB, "server", list).doc(
+        "List the current ACL rules in ACL config file format",
+        "6.0.0",
+    ),
+    Cmd::new("dryrun", -4, ADMIN | SUB, "server", dryrun).doc(
+        "Returns whether the user can execute the given command without executing the command.",
+        "7.0.0",
+    ),
+    Cmd::new("genpass", -2, SUB, "server", genpass).doc(
+        "Generate a pseudorandom secure password to use for ACL users",
+        "6.0.0",
+    ),
+    Cmd::new("cat", -2, SUB, "server", cat).doc(
+        "List the ACL categories or the commands inside a category",
+        "6.0.0",
+    ),
+    Cmd::new("getuser", 3, ADMIN | SUB, "server", getuser)
+        .doc("Get the rules for a specific ACL user", "6.0.0"),
+    Cmd::new("whoami", 2, SUB, "server", whoami).doc(
+        "Return the name of the user associated to the current connection",
+        "6.0.0",
+    ),
+    Cmd::new("users", 2, ADMIN | SUB, "server", users)
+        .doc("List the username of all the configured ACL rules", "6.0.0"),
+    Cmd::new("log", -2, ADMIN | SUB, "server", log).doc(
+        "List latest events denied because of ACLs in place",
+        "6.0.0",
+    ),
+    Cmd::new("deluser", -3, ADMIN | SUB, "server", deluser).doc(
+        "Remove the specified ACL users and the associated rules",
+        "6.0.0",
+    ),
+    Cmd::new("help", 2, LOADING | STALE, "server", acl_help)
+        .doc("Show helpful text about the different subcommands", "6.0.0"),
+    Cmd::new("save", 2, ADMIN | SUB, "server", no_file).doc(
+        "Save the current ACL rules in the configured ACL file",
+        "6.0.0",
+    ),
+    Cmd::new("load", 2, ADMIN | SUB, "server", no_file)
+        .doc("Reload the ACLs from the configured ACL file", "6.0.0"),
 ];
 
 pub static COMMANDS: &[Cmd] = &[Cmd::new("acl", -2, 0, "server", container)

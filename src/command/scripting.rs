@@ -146,6 +146,28 @@ pub fn kill_error(text: &'static str) -> CmdError {
     CmdError::new(kind, text)
 }
 
+/// `SCRIPT DEBUG YES|SYNC|NO`: `NO` (the normal mode) is accepted; the Lua debugger that
+/// `YES` and `SYNC` start is not supported, and says so.
+fn script_debug(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    // Redis refuses it with replies still unsent (in a pipeline, or in EXEC).
+    if !ctx.out.buf.is_empty() {
+        return Err(error::text(
+            "ERR SCRIPT DEBUG must be called outside a pipeline",
+        ));
+    }
+    let mode = &args[2];
+    if mode.eq_ignore_ascii_case(b"no") {
+        ctx.out.ok();
+        Ok(())
+    } else if mode.eq_ignore_ascii_case(b"yes") || mode.eq_ignore_ascii_case(b"sync") {
+        Err(error::text(
+            "ERR SCRIPT DEBUG YES|SYNC: ferrokv has no Lua debugger",
+        ))
+    } else {
+        Err(error::text("ERR Use SCRIPT DEBUG YES/SYNC/NO"))
+    }
+}
+
 fn script_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     super::server::help(
         ctx,
@@ -177,6 +199,8 @@ static EVAL_KEYS: &[KeySpec] = &[KeySpec::numkeys(2)];
 const S: u32 = NOSCRIPT | STALE | MAY_REPLICATE;
 
 static SCRIPT_SUBS: &[Cmd] = &[
+    Cmd::new("debug", 3, NOSCRIPT, "scripting", script_debug)
+        .doc("Set the debug mode for executed scripts.", "3.2.0"),
     Cmd::new("load", 3, NOSCRIPT | STALE, "scripting", script_load).doc(
         "Loads a server-side Lua script to the script cache.",
         "2.6.0",

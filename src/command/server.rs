@@ -346,36 +346,6 @@ fn config_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 
 // ---- COMMAND ---------------------------------------------------------------------------
 
-fn acl_categories(cmd: &Cmd) -> Vec<String> {
-    let mut cats = Vec::new();
-    if cmd.flags & WRITE != 0 {
-        cats.push("@write".to_string());
-    }
-    if cmd.flags & READONLY != 0 {
-        cats.push("@read".to_string());
-    }
-    if cmd.group != "server" || cmd.flags & (WRITE | READONLY) != 0 {
-        cats.push(format!(
-            "@{}",
-            if cmd.group == "generic" {
-                "keyspace"
-            } else {
-                cmd.group
-            }
-        ));
-    }
-    if cmd.flags & ADMIN != 0 {
-        cats.push("@admin".into());
-        cats.push("@dangerous".into());
-    }
-    cats.push(if cmd.flags & FAST != 0 {
-        "@fast".into()
-    } else {
-        "@slow".into()
-    });
-    cats
-}
-
 fn write_command_info(ctx: &mut Ctx, idx: usize) -> Outcome {
     let reg = registry();
     let cmd = reg.cmds[idx];
@@ -396,10 +366,17 @@ fn write_command_info(ctx: &mut Ctx, idx: usize) -> Outcome {
     out.int(first);
     out.int(last);
     out.int(step);
-    let cats = acl_categories(cmd);
+    // Redis's categories for the command (`engine::acl`).
+    let bits = ctx.engine.acl.categories(idx);
+    let cats: Vec<&str> = crate::engine::acl::CATEGORIES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, c)| *c)
+        .collect();
     out.set(cats.len());
-    for c in &cats {
-        out.simple(c);
+    for c in cats {
+        out.simple(&format!("@{c}"));
     }
     out.set(0);
     out.array(0);
@@ -504,11 +481,16 @@ fn command_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         if is(&args[3], "module") {
             names.clear();
         } else if is(&args[3], "aclcat") {
-            let cat = format!("@{}", String::from_utf8_lossy(v).to_ascii_lowercase());
-            names = (0..reg.cmds.len())
-                .filter(|&i| acl_categories(reg.cmds[i]).contains(&cat))
-                .map(|i| reg.fullnames[i].as_str())
-                .collect();
+            let bit = crate::engine::acl::CATEGORIES
+                .iter()
+                .position(|c| v.eq_ignore_ascii_case(c.as_bytes()));
+            names = match bit {
+                Some(b) => (0..reg.cmds.len())
+                    .filter(|&i| ctx.engine.acl.categories(i) & (1 << b) != 0)
+                    .map(|i| reg.fullnames[i].as_str())
+                    .collect(),
+                None => Vec::new(),
+            };
         } else if is(&args[3], "pattern") {
             names.retain(|n| glob_match(v, n.as_bytes(), true));
         } else {

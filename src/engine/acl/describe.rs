@@ -77,7 +77,11 @@ pub fn commands(acl: &Acl, u: &User) -> String {
         for i in family {
             let user = u.allows(i);
             if user != fake[i] {
-                rules.push(format!("{}{}", if user { "+" } else { "-" }, reg.fullnames[i]));
+                rules.push(format!(
+                    "{}{}",
+                    if user { "+" } else { "-" },
+                    reg.fullnames[i]
+                ));
                 change(acl, &mut fake, i, user);
             }
         }

@@ -118,7 +118,9 @@ impl Acl {
             acl.apply(&mut default, rule.as_bytes())
                 .expect("the default user's rules");
         }
-        acl.users.write().insert("default".into(), Arc::new(default));
+        acl.users
+            .write()
+            .insert("default".into(), Arc::new(default));
         acl
     }
 
@@ -181,9 +183,7 @@ impl Acl {
     }
 
     fn unrestricted(&self, u: &User) -> bool {
-        u.all_keys
-            && u.all_channels
-            && (0..self.registry.cmds.len()).all(|i| u.allows(i))
+        u.all_keys && u.all_channels && (0..self.registry.cmds.len()).all(|i| u.allows(i))
     }
 
     /// `requirepass`: the default user's password (none: `nopass`).
@@ -243,9 +243,11 @@ impl Acl {
             u.nopass = false;
         } else if op[0] == b'<' || op[0] == b'!' {
             let hash = password_hash(op)?;
-            let at = u.passwords.iter().position(|p| *p == hash).ok_or(
-                "The password you are trying to remove from the user does not exist",
-            )?;
+            let at = u
+                .passwords
+                .iter()
+                .position(|p| *p == hash)
+                .ok_or("The password you are trying to remove from the user does not exist")?;
             u.passwords.remove(at);
         } else if is("reset") {
             for r in [
@@ -506,9 +508,9 @@ impl User {
     }
 
     fn may_access(&self, key: &[u8], read: bool, write: bool) -> bool {
-        self.keys.iter().any(|k| {
-            (!read || k.read) && (!write || k.write) && glob_match(&k.pattern, key, false)
-        })
+        self.keys
+            .iter()
+            .any(|k| (!read || k.read) && (!write || k.write) && glob_match(&k.pattern, key, false))
     }
 }
 
@@ -632,7 +634,10 @@ mod tests {
         assert_eq!(check(&acl, &v, "PUBLISH news.a m"), Ok(()));
         assert_eq!(check(&acl, &v, "PUBLISH other m"), Err(Denied::Channel(1)));
         assert_eq!(check(&acl, &v, "PSUBSCRIBE news.*"), Ok(()));
-        assert_eq!(check(&acl, &v, "PSUBSCRIBE news.a*"), Err(Denied::Channel(1)));
+        assert_eq!(
+            check(&acl, &v, "PSUBSCRIBE news.a*"),
+            Err(Denied::Channel(1))
+        );
         // AUTH is always allowed.
         assert_eq!(check(&acl, &user(&acl, "-@all"), "AUTH a b"), Ok(()));
     }
@@ -641,9 +646,17 @@ mod tests {
     fn rules_are_described_as_redis_describes_them() {
         let acl = acl();
         let u = user(&acl, "on >123 +@scripting +set ~x*");
-        assert!(acl.describe(&u).ends_with("~x* resetchannels -@all +@scripting +set"));
-        assert_eq!(acl.describe(&user(&acl, "+@all -@dangerous")), "off resetchannels +@all -@dangerous");
-        assert_eq!(acl.describe(&user(&acl, "+get -get")), "off resetchannels -@all");
+        assert!(acl
+            .describe(&u)
+            .ends_with("~x* resetchannels -@all +@scripting +set"));
+        assert_eq!(
+            acl.describe(&user(&acl, "+@all -@dangerous")),
+            "off resetchannels +@all -@dangerous"
+        );
+        assert_eq!(
+            acl.describe(&user(&acl, "+get -get")),
+            "off resetchannels -@all"
+        );
         let d = acl.get("default").unwrap();
         assert_eq!(acl.describe(&d), "on nopass ~* &* +@all");
         let mut bad = acl.new_user("b");

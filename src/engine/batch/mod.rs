@@ -284,7 +284,12 @@ impl State {
             Some(user) => engine.acl.check(&user, idx, args),
             None => Err(super::acl::Denied::Command),
         };
-        denied.map_err(|d| (Some(idx), crate_error::noperm(&d, &engine.registry.fullnames[idx])))
+        denied.map_err(|d| {
+            (
+                Some(idx),
+                crate_error::noperm(&d, &engine.registry.fullnames[idx]),
+            )
+        })
     }
 
     fn execute(&mut self, engine: &Engine, args: &[Bytes]) {

@@ -10,9 +10,9 @@
 //! transaction, whose block already wraps them). Time stands still while it runs.
 
 use super::convert::{frame_to_lua, lua_to_reply};
+use crate::engine::acl::Denied;
 use crate::engine::batch::Records;
 use crate::engine::ctx::{CmdError, Ctx, Effects, ErrKind, Outcome, ReplyError};
-use crate::engine::acl::Denied;
 use crate::engine::flags;
 use crate::engine::table::Scope;
 use crate::engine::Engine;
@@ -41,7 +41,10 @@ fn lua_err(text: &str) -> Frame {
 
 /// The arguments of a `redis.call`: strings, or numbers (sent as Redis formats them).
 fn call_args(t: mlua::Table, n: usize) -> Result<Vec<Bytes>, Frame> {
-    to_args((1..=n).map(|i| t.raw_get::<Value>(i).unwrap_or(Value::Nil)), n)
+    to_args(
+        (1..=n).map(|i| t.raw_get::<Value>(i).unwrap_or(Value::Nil)),
+        n,
+    )
 }
 
 fn to_args(args: impl Iterator<Item = Value>, n: usize) -> Result<Vec<Bytes>, Frame> {
