@@ -12,73 +12,87 @@
 //! that contains itself) is answered with an error instead of recursing on.
 
 use crate::resp::{Frame, ReplyBuf};
-use mlua::{Lua, Table, Value};
+use mlua::{ffi, Table, Value};
 
 /// Deepest table nesting a script's result may have.
 pub const MAX_DEPTH: usize = 1000;
 
-/// A `redis.call` reply as a Lua value.
-pub fn frame_to_lua(lua: &Lua, f: Frame, resp3: bool) -> mlua::Result<Value> {
-    Ok(match f {
-        Frame::Integer(n) => Value::Number(n as f64),
-        Frame::Bulk(b) => Value::String(lua.create_string(&b)?),
+/// Push a `redis.call` reply onto the Lua stack as a value (`marked`: an error table also
+/// gets `ignore_error_stats_update`, Redis's mark on an error its command already counted).
+///
+/// # Safety
+/// `l` is the running script's state, with its memory limit lifted (`vm::Unlimited`), so
+/// pushing cannot raise an error past Rust frames; the reply's nesting is the server's own
+/// (a few levels), and each level checks for stack room.
+pub unsafe fn push_frame(l: *mut ffi::lua_State, f: Frame, resp3: bool, marked: bool) {
+    ffi::lua_checkstack(l, 4);
+    let field = |l, name: &std::ffi::CStr| ffi::lua_setfield(l, -2, name.as_ptr());
+    let wrap = |l, name: &std::ffi::CStr| {
+        // {name = <top>}
+        ffi::lua_createtable(l, 0, 1);
+        ffi::lua_insert(l, -2);
+        field(l, name);
+    };
+    match f {
+        Frame::Integer(n) => ffi::lua_pushnumber(l, n as f64),
+        Frame::Bulk(b) => push_bytes(l, &b),
         Frame::Simple(s) => {
-            let t = lua.create_table()?;
-            t.set("ok", s)?;
-            Value::Table(t)
+            push_bytes(l, s.as_bytes());
+            wrap(l, c"ok");
         }
         Frame::Error(e) => {
-            let t = lua.create_table()?;
-            t.set("err", e)?;
-            Value::Table(t)
-        }
-        Frame::Null => {
-            if resp3 {
-                Value::Nil
-            } else {
-                Value::Boolean(false)
+            push_bytes(l, e.as_bytes());
+            wrap(l, c"err");
+            if marked {
+                ffi::lua_pushboolean(l, 1);
+                field(l, c"ignore_error_stats_update");
             }
         }
+        Frame::Null if resp3 => ffi::lua_pushnil(l),
+        Frame::Null => ffi::lua_pushboolean(l, 0),
         Frame::Array(items) => {
-            let t = lua.create_table_with_capacity(items.len(), 0)?;
+            ffi::lua_createtable(l, items.len().min(1 << 24) as i32, 0);
             for (i, x) in items.into_iter().enumerate() {
-                t.raw_set(i + 1, frame_to_lua(lua, x, resp3)?)?;
+                push_frame(l, x, resp3, false);
+                ffi::lua_rawseti(l, -2, (i + 1) as _);
             }
-            Value::Table(t)
         }
         Frame::Map(pairs) => {
-            let inner = lua.create_table()?;
+            ffi::lua_createtable(l, 0, pairs.len().min(1 << 24) as i32);
             for (k, v) in pairs {
-                inner.raw_set(frame_to_lua(lua, k, resp3)?, frame_to_lua(lua, v, resp3)?)?;
+                push_frame(l, k, resp3, false);
+                push_frame(l, v, resp3, false);
+                ffi::lua_rawset(l, -3);
             }
-            let t = lua.create_table()?;
-            t.set("map", inner)?;
-            Value::Table(t)
+            wrap(l, c"map");
         }
         Frame::Set(items) => {
-            let inner = lua.create_table()?;
+            ffi::lua_createtable(l, 0, items.len().min(1 << 24) as i32);
             for x in items {
-                inner.raw_set(frame_to_lua(lua, x, resp3)?, true)?;
+                push_frame(l, x, resp3, false);
+                ffi::lua_pushboolean(l, 1);
+                ffi::lua_rawset(l, -3);
             }
-            let t = lua.create_table()?;
-            t.set("set", inner)?;
-            Value::Table(t)
+            wrap(l, c"set");
         }
         Frame::Double(d) => {
-            let t = lua.create_table()?;
-            t.set("double", d)?;
-            Value::Table(t)
+            ffi::lua_pushnumber(l, d);
+            wrap(l, c"double");
         }
-        Frame::Boolean(b) => Value::Boolean(b),
+        Frame::Boolean(b) => ffi::lua_pushboolean(l, b as i32),
         Frame::Verbatim(format, text) => {
-            let inner = lua.create_table()?;
-            inner.set("format", format)?;
-            inner.set("string", lua.create_string(&text)?)?;
-            let t = lua.create_table()?;
-            t.set("verbatim_string", inner)?;
-            Value::Table(t)
+            ffi::lua_createtable(l, 0, 2);
+            push_bytes(l, format.as_bytes());
+            field(l, c"format");
+            push_bytes(l, &text);
+            field(l, c"string");
+            wrap(l, c"verbatim_string");
         }
-    })
+    }
+}
+
+unsafe fn push_bytes(l: *mut ffi::lua_State, b: &[u8]) {
+    ffi::lua_pushlstring(l, b.as_ptr() as *const std::ffi::c_char, b.len());
 }
 
 /// Write a script's result as a reply. `script_resp3`: the script chose RESP3 with

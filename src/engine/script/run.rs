@@ -9,7 +9,7 @@
 //! commands it ran (in `MULTI`/`EXEC` when several, unless the script itself runs inside a
 //! transaction, whose block already wraps them). Time stands still while it runs.
 
-use super::convert::{frame_to_lua, lua_to_reply};
+use super::convert::lua_to_reply;
 use crate::engine::acl::Denied;
 use crate::engine::batch::Records;
 use crate::engine::ctx::{CmdError, Ctx, Effects, ErrKind, Outcome, ReplyError};
@@ -39,14 +39,7 @@ fn lua_err(text: &str) -> Frame {
     Frame::Error(text.to_string())
 }
 
-/// The arguments of a `redis.call`: strings, or numbers (sent as Redis formats them).
-fn call_args(t: mlua::Table, n: usize) -> Result<Vec<Bytes>, Frame> {
-    to_args(
-        (1..=n).map(|i| t.raw_get::<Value>(i).unwrap_or(Value::Nil)),
-        n,
-    )
-}
-
+/// `redis.acl_check_cmd`'s arguments: strings, or numbers (as Redis formats them).
 fn to_args(args: impl Iterator<Item = Value>, n: usize) -> Result<Vec<Bytes>, Frame> {
     if n == 0 {
         return Err(lua_err(
@@ -264,6 +257,9 @@ struct Call<'c, 'a, 's> {
     ctx: &'c mut Ctx<'a, 's>,
     mode: Mode,
     log: Records,
+    lua: &'c Lua,
+    /// The protocol `redis.setresp` chose.
+    resp: &'c std::sync::atomic::AtomicU8,
 }
 
 thread_local! {
@@ -288,11 +284,7 @@ impl Drop for Current {
 
 /// Make the VM's dispatch function, which `redis.call`/`redis.pcall` hand their arguments
 /// to (`vm::dispatch_args`); `resp` is the protocol `redis.setresp` chose.
-pub(super) fn install(
-    lua: &Lua,
-    redis: &mlua::Table,
-    resp: std::sync::Arc<std::sync::atomic::AtomicU8>,
-) -> mlua::Result<()> {
+pub(super) fn install(lua: &Lua, redis: &mlua::Table) -> mlua::Result<()> {
     // `redis.acl_check_cmd(command, arg…)`: whether the script's caller may run it.
     let check = lua.create_function(|_, args: mlua::Variadic<Value>| {
         let p = CURRENT.with(|c| c.get());
@@ -316,35 +308,91 @@ pub(super) fn install(
         Ok(acl_check(call.ctx, idx, &args).is_ok())
     })?;
     redis.set("acl_check_cmd", check)?;
-    let f = lua.create_function(move |lua, (args, n): (mlua::Table, usize)| {
-        let p = CURRENT.with(|c| c.get());
-        if p.is_null() {
-            return Err(mlua::Error::runtime(
-                "redis.call is only available while a script runs",
-            ));
+    Ok(())
+}
+
+/// The arguments of a `redis.call` on the Lua stack (1..=n): strings, or numbers (sent as
+/// Redis formats them).
+///
+/// # Safety
+/// `l` is the running script's state.
+unsafe fn stack_args(l: *mut mlua::ffi::lua_State, n: i32) -> Result<Vec<Bytes>, Frame> {
+    use mlua::ffi;
+    if n == 0 {
+        return Err(lua_err(
+            "ERR Please specify at least one argument for this redis lib call",
+        ));
+    }
+    let mut out = Vec::with_capacity(n as usize);
+    for i in 1..=n {
+        match ffi::lua_type(l, i) {
+            ffi::LUA_TSTRING => {
+                let mut len = 0;
+                let p = ffi::lua_tolstring(l, i, &mut len) as *const u8;
+                out.push(Bytes::copy_from_slice(std::slice::from_raw_parts(p, len)));
+            }
+            ffi::LUA_TNUMBER => {
+                let x = ffi::lua_tonumber(l, i);
+                let whole = x.fract() == 0.0 && x >= i64::MIN as f64 && x < i64::MAX as f64;
+                out.push(Bytes::from(if whole {
+                    (x as i64).to_string()
+                } else {
+                    crate::num::fmt_double(x)
+                }));
+            }
+            _ => {
+                return Err(lua_err(
+                    "ERR Lua redis lib command arguments must be strings or integers",
+                ))
+            }
         }
-        // SAFETY: `run` set CURRENT to its `Call`, alive and not otherwise borrowed while
-        // the script runs on this thread, and clears it before the `Call` goes; the VM
-        // runs one script at a time (scripts cannot run scripts).
-        let call = unsafe { &mut *(p as *mut Call<'_, '_, '_>) };
-        let _off = super::vm::Unlimited::new(lua);
-        let resp3 = resp.load(Ordering::Relaxed) == 3;
-        let (frame, counted) = match call_args(args, n) {
-            Ok(a) => (
-                dispatch(call.ctx, &a, call.mode, resp3, &mut call.log),
-                true,
-            ),
+    }
+    Ok(out)
+}
+
+/// `redis.call` (`raise`: its error is raised) and `redis.pcall` (returned), called from
+/// Lua with the command on the stack: runs it for the script running now and pushes the
+/// reply. Returns what a `lua_CFunction` returns.
+///
+/// # Safety
+/// Called by Lua as a C function. Nothing with a destructor is alive when it raises.
+pub(super) unsafe fn call_from_lua(l: *mut mlua::ffi::lua_State, raise: bool) -> std::ffi::c_int {
+    use mlua::ffi;
+    let p = CURRENT.with(|c| c.get());
+    if p.is_null() {
+        ffi::lua_pushstring(
+            l,
+            c"redis.call is only available while a script runs".as_ptr(),
+        );
+        ffi::lua_error(l);
+    }
+    // SAFETY: `run` set CURRENT to its `Call`, alive and not otherwise borrowed while the
+    // script runs on this thread, and clears it before the `Call` goes; the VM runs one
+    // script at a time (scripts cannot run scripts).
+    let call = &mut *(p as *mut Call<'_, '_, '_>);
+    let n = ffi::lua_gettop(l);
+    let resp3 = call.resp.load(Ordering::Relaxed) == 3;
+    let ok = {
+        let _off = super::vm::Unlimited::new(call.lua);
+        let (frame, counted) = match stack_args(l, n) {
+            Ok(a) => {
+                let run = std::panic::AssertUnwindSafe(|| {
+                    dispatch(call.ctx, &a, call.mode, resp3, &mut call.log)
+                });
+                let f = std::panic::catch_unwind(run)
+                    .unwrap_or_else(|_| lua_err("ERR internal error in the called command"));
+                (f, true)
+            }
             Err(e) => (e, false),
         };
         let ok = !matches!(frame, Frame::Error(_));
-        let v = frame_to_lua(lua, frame, resp3)?;
-        if let (false, true, Value::Table(t)) = (ok, counted, &v) {
-            // Redis's mark on an error its command already counted.
-            t.raw_set("ignore_error_stats_update", true)?;
-        }
-        Ok((ok, v))
-    })?;
-    lua.set_named_registry_value(super::vm::DISPATCH, f)
+        super::convert::push_frame(l, frame, resp3, !ok && counted);
+        ok
+    };
+    if !ok && raise {
+        ffi::lua_error(l);
+    }
+    1
 }
 
 /// Run the compiled script `func` (named `sha`) of the locked `vm` for the command `args`
@@ -408,6 +456,8 @@ pub fn run(
         ctx: &mut *ctx,
         mode,
         log: Records::new(),
+        lua,
+        resp: &vm.resp,
     };
     let result = {
         let _current = Current::set(&mut call);

@@ -199,54 +199,14 @@ readonly[load_env] = true
 return env, proxy, hooks, redis, run, load_env
 "##;
 
-/// The registry name of the runner's dispatch function (`run::install`).
-pub const DISPATCH: &str = "ferrokv_dispatch";
-
-/// Calls with fewer arguments share one argument table (kept in the registry, emptied after
-/// each call) instead of leaving a new one to the collector every time.
-const SHARED_ARGS_MAX: i32 = 64;
-
-/// Hand the arguments on the stack to the dispatch function, in a table with their count (a
-/// call may have thousands, more than a Rust callback takes on the stack); leaves its
-/// (ok, value) on top of the stack.
-unsafe fn dispatch_args(l: *mut mlua::ffi::lua_State) {
-    use mlua::ffi;
-    let n = ffi::lua_gettop(l);
-    let shared = n <= SHARED_ARGS_MAX;
-    if shared {
-        ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv_args".as_ptr());
-    } else {
-        ffi::lua_createtable(l, n, 0);
-    }
-    for i in 1..=n {
-        ffi::lua_pushvalue(l, i);
-        ffi::lua_rawseti(l, n + 1, i as ffi::lua_Integer);
-    }
-    ffi::lua_getfield(l, ffi::LUA_REGISTRYINDEX, c"ferrokv_dispatch".as_ptr());
-    ffi::lua_pushvalue(l, n + 1);
-    ffi::lua_pushinteger(l, n as ffi::lua_Integer);
-    ffi::lua_call(l, 2, 2);
-    if shared {
-        for i in 1..=n {
-            ffi::lua_pushnil(l);
-            ffi::lua_rawseti(l, n + 1, i as ffi::lua_Integer);
-        }
-    }
-}
-
 /// `redis.call(...)`: the reply, or its error (a `{err=…}` table) raised.
 unsafe extern "C-unwind" fn raw_call(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
-    dispatch_args(l);
-    if mlua::ffi::lua_toboolean(l, -2) == 0 {
-        mlua::ffi::lua_error(l);
-    }
-    1
+    super::run::call_from_lua(l, true)
 }
 
 /// `redis.pcall(...)`: the reply, or its error (a `{err=…}` table) returned.
 unsafe extern "C-unwind" fn raw_pcall(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
-    dispatch_args(l);
-    1
+    super::run::call_from_lua(l, false)
 }
 
 /// Lifts the VM's memory limit while the server itself builds Lua values (a script's
@@ -324,9 +284,8 @@ impl Vm {
         // tail call: the script's frame stays for the error handler to name its line.
         redis.set("call", unsafe { lua.create_c_function(raw_call)? })?;
         redis.set("pcall", unsafe { lua.create_c_function(raw_pcall)? })?;
-        lua.set_named_registry_value("ferrokv_args", lua.create_table()?)?;
         let resp = Arc::new(AtomicU8::new(2));
-        super::run::install(&lua, &redis, resp.clone())?;
+        super::run::install(&lua, &redis)?;
         let r = resp.clone();
         redis.set(
             "setresp",
