@@ -354,6 +354,7 @@ def main():
     ap.add_argument("--expiry-keys", type=int, default=1_000_000)
     ap.add_argument("--binary", default=os.path.join(target_dir(), "release", "ferrokv"))
     ap.add_argument("--suite", choices=["strings", "collections", "pubsub", "data"], default="strings")
+    ap.add_argument("--only", default="", help="run only the rows whose command contains this text")
     ap.add_argument("--seconds", type=float, default=2.0, help="seconds per loadgen run (pubsub suite)")
     opts = ap.parse_args()
     tests = {"collections": COLLECTIONS, "data": DATA}.get(opts.suite, TESTS)
@@ -370,6 +371,7 @@ def main():
             shas = [data_setup(port) for _, port in servers.values()]
             assert shas[0] == shas[1], shas
             tests = [t.format(**shas[0]) for t in tests]
+        tests = [t for t in tests if opts.only in t]
         for r in range(opts.rounds):
             order = ["ferrokv", "redis"] if r % 2 == 0 else ["redis", "ferrokv"]
             for pipeline in (1, 16):
