@@ -1,5 +1,6 @@
-//! Blocking list pops against the real binary: wake-ups from other connections, the order
-//! clients are served in, timeouts, CLIENT UNBLOCK, disconnects, and a thousand idle waiters.
+//! Blocking list pops (and `WAIT`) against the real binary: wake-ups from other connections,
+//! the order clients are served in, timeouts, CLIENT UNBLOCK, disconnects, and a thousand
+//! idle waiters.
 
 mod support;
 
@@ -191,6 +192,37 @@ fn client_unblock_ends_the_wait_with_a_timeout_or_an_error() {
     assert_eq!(
         c.call(&["CLIENT", "UNBLOCK", &id, "LATER"]),
         Reply::Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into())
+    );
+    wait_blocked(&mut c, 0);
+}
+
+#[test]
+fn wait_for_replicas_blocks_until_its_timeout_or_client_unblock() {
+    // There are no replicas: WAIT 1 waits out its timeout and answers 0, as Redis does;
+    // `SPEC_TARGET=redis` runs this against redis-server.
+    let server = Server::start(Target::from_env());
+    let mut c = RawClient::connect(&server.addr());
+    let mut w = RawClient::connect(&server.addr());
+    let started = Instant::now();
+    assert_eq!(w.call(&["WAIT", "1", "100"]), Reply::Int(0));
+    assert!(started.elapsed() >= Duration::from_millis(100));
+    let Reply::Int(id) = w.call(&["CLIENT", "ID"]) else {
+        panic!()
+    };
+    let id = id.to_string();
+    send(&mut w, &["WAIT", "1", "0"]);
+    wait_blocked(&mut c, 1);
+    assert_eq!(
+        c.call(&["CLIENT", "UNBLOCK", &id, "TIMEOUT"]),
+        Reply::Int(1)
+    );
+    assert_eq!(w.read().unwrap(), Reply::Int(0));
+    send(&mut w, &["WAIT", "2", "0"]);
+    wait_blocked(&mut c, 1);
+    assert_eq!(c.call(&["CLIENT", "UNBLOCK", &id, "ERROR"]), Reply::Int(1));
+    assert_eq!(
+        w.read().unwrap(),
+        Reply::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into())
     );
     wait_blocked(&mut c, 0);
 }

@@ -530,7 +530,7 @@ pub fn block(ctx: &mut Ctx, keys: &[Bytes], timeout_ms: u64, null_array: bool) -
     ctx.fx.rare().block = Some(crate::engine::ctx::Block {
         keys: keys.to_vec(),
         timeout_ms,
-        null_array: true,
+        on_timeout: crate::engine::ctx::TimeoutReply::NullArray,
         retry_args: None,
     });
     Ok(())

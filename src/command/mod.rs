@@ -27,6 +27,7 @@ pub mod lcs;
 pub mod list;
 pub mod persist;
 pub mod pubsub;
+pub mod replication;
 pub mod scripting;
 pub mod server;
 pub mod set;
@@ -81,6 +82,7 @@ const FAMILIES: &[&[Cmd]] = &[
     cluster::COMMANDS,
     persist::COMMANDS,
     acl::COMMANDS,
+    replication::COMMANDS,
 ];
 
 /// The command table of every family, indexed.

@@ -173,7 +173,29 @@ fn pubsub(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 
 const P: u32 = PUBSUB | NOSCRIPT | LOADING | STALE;
 
+fn pubsub_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    super::server::help(
+        ctx,
+        "PUBSUB",
+        &[
+            "CHANNELS [<pattern>]",
+            "    Return the currently active channels matching a <pattern> (default: '*').",
+            "NUMPAT",
+            "    Return number of subscriptions to patterns.",
+            "NUMSUB [<channel> ...]",
+            "    Return the number of subscribers for the specified channels, excluding",
+            "    pattern subscriptions(default: no channels).",
+            "SHARDCHANNELS [<pattern>]",
+            "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+            "SHARDNUMSUB [<shardchannel> ...]",
+            "    Return the number of subscribers for the specified shard level channel(s)",
+        ],
+    )
+}
+
 static PUBSUB_SUBS: &[Cmd] = &[
+    Cmd::new("help", 2, LOADING | STALE, "pubsub", pubsub_help)
+        .doc("Show helpful text about the different subcommands", "6.2.0"),
     Cmd::new(
         "channels",
         -2,

@@ -438,7 +438,7 @@ fn xread_generic(ctx: &mut Ctx, args: &[Bytes], readgroup: bool) -> Outcome {
     ctx.fx.rare().block = Some(Block {
         keys: keys.to_vec(),
         timeout_ms,
-        null_array: true,
+        on_timeout: crate::engine::ctx::TimeoutReply::NullArray,
         retry_args,
     });
     Ok(())

@@ -31,6 +31,8 @@ pub struct Waiter {
     woken: AtomicBool,
     pub unblocked: Mutex<Option<Unblock>>,
     keys: Vec<(usize, Bytes)>,
+    /// Postponed by `CLIENT PAUSE` (no keys), rather than blocked by its command.
+    paused: bool,
 }
 
 /// The clients waiting on each (database, key), in the order they blocked.
@@ -51,21 +53,19 @@ impl Blocking {
 
     /// Clients postponed by `CLIENT PAUSE` (parked on no key).
     pub fn paused_clients(&self) -> usize {
-        self.by_client
-            .lock()
-            .values()
-            .filter(|w| w.keys.is_empty())
-            .count()
+        self.by_client.lock().values().filter(|w| w.paused).count()
     }
 
-    /// Park `client_id` on `keys` (database, key); returns its waiter.
-    pub fn block(&self, client_id: u64, keys: Vec<(usize, Bytes)>) -> Arc<Waiter> {
+    /// Park `client_id` on `keys` (database, key; none for `WAIT`), or as postponed by
+    /// `CLIENT PAUSE` (`paused`); returns its waiter.
+    pub fn block(&self, client_id: u64, keys: Vec<(usize, Bytes)>, paused: bool) -> Arc<Waiter> {
         let w = Arc::new(Waiter {
             client_id,
             notify: Notify::new(),
             woken: AtomicBool::new(false),
             unblocked: Mutex::new(None),
             keys,
+            paused,
         });
         let mut q = self.queues.lock();
         for k in &w.keys {
@@ -139,8 +139,8 @@ impl Blocking {
     /// `CLIENT UNBLOCK id [TIMEOUT|ERROR]`: true when the client was blocked.
     pub fn unblock_client(&self, id: u64, how: Unblock) -> bool {
         match self.by_client.lock().get(&id) {
-            // A client postponed by CLIENT PAUSE (no keys) is not blocked in this sense.
-            Some(w) if !w.keys.is_empty() => {
+            // A client postponed by CLIENT PAUSE is not blocked in this sense.
+            Some(w) if !w.paused => {
                 *w.unblocked.lock() = Some(how);
                 w.notify.notify_one();
                 true

@@ -126,14 +126,23 @@ pub struct Effects {
     pub notes: Vec<(usize, Bytes, Ev)>,
 }
 
+/// What a blocked command answers when its time is up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeoutReply {
+    /// The blocking pops and moves, `XREAD`: a null array.
+    NullArray,
+    /// `WAIT`: the number of replicas that acknowledged (none here).
+    Zero,
+}
+
 /// What a blocking command waits for.
 pub struct Block {
     /// The keys, in the client's database.
     pub keys: Vec<Bytes>,
     /// How long, in milliseconds (0: for ever).
     pub timeout_ms: u64,
-    /// The reply when the time is up: a null array (`BLPOP`) or a null bulk (`BLMOVE`).
-    pub null_array: bool,
+    /// The reply when the time is up.
+    pub on_timeout: TimeoutReply,
     /// The command to run again when woken, if not the one received (`XREAD … $` waits for
     /// entries after the last ID at the time it blocked, so it retries with that ID).
     pub retry_args: Option<Vec<Bytes>>,

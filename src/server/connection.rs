@@ -301,7 +301,7 @@ async fn wait_blocked(
     mut b: crate::engine::batch::Blocked,
 ) -> Waited {
     let blocking = &engine.blocking;
-    let mut waiter = blocking.block(info.id, b.keys.clone());
+    let mut waiter = blocking.block(info.id, b.keys.clone(), b.paused);
     batch
         .client()
         .set_flag(crate::engine::client::flag::BLOCKED, true);
@@ -355,7 +355,7 @@ async fn wait_blocked(
             // A postponed command now waits for keys (or the other way round).
             Some(next) => {
                 blocking.finish(&waiter);
-                waiter = blocking.block(info.id, next.keys.clone());
+                waiter = blocking.block(info.id, next.keys.clone(), next.paused);
                 b = next;
             }
             None => break Waited::Served,

@@ -16,7 +16,7 @@
 mod modes;
 mod transaction;
 use super::client::{ClientState, ReplyMode};
-use super::ctx::{CmdError, Ctx, Effects, ErrKind, ReplyError};
+use super::ctx::{CmdError, Ctx, Effects, ErrKind, ReplyError, TimeoutReply};
 use super::errors as crate_error;
 use super::events::{Event, EventKind};
 use super::flags;
@@ -68,8 +68,8 @@ pub struct Blocked {
     pub keys: Vec<(usize, Bytes)>,
     /// When to give up (None: never).
     pub deadline: Option<Instant>,
-    /// The reply on timeout is a null array (else a null bulk).
-    pub null_array: bool,
+    /// The reply when the time is up.
+    pub on_timeout: TimeoutReply,
     /// Postponed by `CLIENT PAUSE` (no keys): run again when the pause is over.
     pub paused: bool,
 }
@@ -154,10 +154,9 @@ impl Batch {
     /// Reply to a blocked command whose time is up.
     pub fn time_out(&mut self, b: &Blocked) {
         self.st.out.proto = self.st.client.proto;
-        if b.null_array {
-            self.st.out.null_array();
-        } else {
-            self.st.out.null();
+        match b.on_timeout {
+            TimeoutReply::NullArray => self.st.out.null_array(),
+            TimeoutReply::Zero => self.st.out.int(0),
         }
     }
 
@@ -358,7 +357,8 @@ impl State {
                 args: args.to_vec(),
                 keys: Vec::new(),
                 deadline: None,
-                null_array: false,
+                // Never used: a paused command waits for the pause, not for a time.
+                on_timeout: TimeoutReply::NullArray,
                 paused: true,
             });
             return;
@@ -598,7 +598,7 @@ impl State {
                             keys: b.keys.into_iter().map(|k| (db, k)).collect(),
                             deadline: (b.timeout_ms > 0)
                                 .then(|| now + std::time::Duration::from_millis(b.timeout_ms)),
-                            null_array: b.null_array,
+                            on_timeout: b.on_timeout,
                             paused: false,
                         });
                     }
