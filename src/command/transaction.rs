@@ -65,7 +65,7 @@ fn unwatch(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 }
 
 /// `RESET`: the connection's state as a new one's (transaction, watches, database,
-/// protocol, name).
+/// protocol, name, user).
 fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.client.multi = None;
     ctx.client.multi_aborted = false;
@@ -92,6 +92,9 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
         .info
         .resp
         .store(2, std::sync::atomic::Ordering::Relaxed);
+    // Back to the default user, authenticated only if it needs no password (Redis).
+    ctx.client.log_in("default");
+    ctx.client.authenticated = !ctx.engine.acl.auth_required();
     ctx.client.publish_state();
     ctx.out.simple("RESET");
     Ok(())
