@@ -198,6 +198,7 @@ pub static SETTINGS: &[Setting] = &[
         },
     ),
     s("slowlog-max-len", "128", NONNEG),
+    s("acllog-max-len", "128", NONNEG),
     s("latency-tracking", "yes", Kind::Bool),
     s("notify-keyspace-events", "", Kind::Events),
     s("protected-mode", "yes", Kind::Bool),

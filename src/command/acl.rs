@@ -186,15 +186,39 @@ fn genpass(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     Ok(())
 }
 
-/// `ACL LOG [count|RESET]`: denials are not logged (see `engine::acl`), so it is empty.
+/// `ACL LOG [count|RESET]`: the newest denials (10 by default).
 fn log(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
-    match args.get(2) {
-        Some(a) if a.eq_ignore_ascii_case(b"reset") => ctx.out.ok(),
-        Some(a) => {
-            parse_i64(a).ok_or(error::NOT_INTEGER)?;
-            ctx.out.array(0);
+    let acl = &ctx.engine.acl;
+    let count = match args.get(2) {
+        Some(a) if a.eq_ignore_ascii_case(b"reset") => {
+            acl.log.reset();
+            ctx.out.ok();
+            return Ok(());
         }
-        None => ctx.out.array(0),
+        Some(a) => parse_i64(a).ok_or(error::NOT_INTEGER)?.max(0) as usize,
+        None => 10,
+    };
+    let now = ctx.engine.store.now();
+    let entries = acl.log.latest(count);
+    let out = &mut *ctx.out;
+    out.array(entries.len());
+    for e in entries {
+        out.map(7);
+        out.bulk(b"count");
+        out.int(e.count as i64);
+        for (k, v) in [
+            ("reason", e.reason),
+            ("context", e.context),
+            ("object", &e.object),
+            ("username", &e.username),
+        ] {
+            out.bulk(k.as_bytes());
+            out.bulk(v.as_bytes());
+        }
+        out.bulk(b"age-seconds");
+        out.double(now.saturating_sub(e.ctime) as f64 / 1000.0);
+        out.bulk(b"client-info");
+        out.bulk(e.client_info.as_bytes());
     }
     Ok(())
 }

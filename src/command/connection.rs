@@ -47,14 +47,22 @@ fn select(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     Ok(())
 }
 
-/// Log the client in as `user` if `pass` is its password (or it needs none).
-fn log_in(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
+/// Log the client in as `user` if `pass` is its password (or it needs none); a failure is
+/// kept in `ACL LOG` under `command`'s name.
+fn log_in(ctx: &mut Ctx, command: &[u8], user: &[u8], pass: &[u8]) -> bool {
     match ctx.engine.acl.authenticate(user, pass) {
         Some(u) => {
             ctx.client.log_in(&u.name);
             true
         }
-        None => false,
+        None => {
+            let c = &*ctx.client;
+            let in_multi = c.multi.is_some();
+            ctx.engine
+                .acl
+                .log_auth_failure(ctx.engine, &c.info, command, user, in_multi);
+            false
+        }
     }
 }
 
@@ -71,7 +79,7 @@ fn auth(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     } else {
         (&b"default"[..], &args[1][..])
     };
-    if log_in(ctx, user, pass) {
+    if log_in(ctx, &args[0], user, pass) {
         ctx.out.ok();
     } else {
         return Err(error::WRONGPASS);
@@ -126,7 +134,7 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         }
     }
     if let Some((u, p)) = creds {
-        if !log_in(ctx, u, p) {
+        if !log_in(ctx, &args[0], u, p) {
             return Err(error::WRONGPASS);
         }
     }

@@ -6,13 +6,14 @@
 //! (`Acl::default_open`, one load per command); other users are looked up by name on
 //! each command, so an `ACL SETUSER` applies at once to their open connections.
 //!
-//! Limits, compared with Redis 7.0: no selectors (`(…)` rules), no first-argument rules
-//! (`+select|0`), no ACL file (`ACL LOAD`/`SAVE` answer Redis's error for a server without
-//! one) and an always empty `ACL LOG`. A key's needed permission comes from its command (a
+//! Denials are kept for `ACL LOG` (`log`). Limits, compared with Redis 7.0: no selectors
+//! (`(…)` rules), no first-argument rules (`+select|0`) and no ACL file (`ACL LOAD`/`SAVE`
+//! answer Redis's error for a server without one). A key's needed permission comes from its command (a
 //! write command's keys need write access, a read command's read access), where Redis reads
 //! it from each key spec.
 
 mod describe;
+pub mod log;
 
 use super::table::{Cmd, Registry};
 use crate::store::glob::glob_match;
@@ -97,6 +98,8 @@ pub struct Acl {
     registry: &'static Registry,
     /// `default` may run every command on every key and channel.
     default_open: AtomicBool,
+    /// Recent denials (`ACL LOG`).
+    pub log: log::Log,
 }
 
 impl Acl {
@@ -112,6 +115,7 @@ impl Acl {
             cats,
             registry,
             default_open: AtomicBool::new(true),
+            log: Default::default(),
         };
         let mut default = acl.new_user("default");
         for rule in ["on", "nopass", "~*", "&*", "+@all"] {
@@ -424,6 +428,63 @@ impl Acl {
             }
         }
         Ok(())
+    }
+
+    /// Record in `ACL LOG` that `client` (as `user`) was refused command `idx` with `args`,
+    /// in `context` (`toplevel`, `multi` or `lua`).
+    pub fn log_denied(
+        &self,
+        engine: &super::Engine,
+        client: &super::client::ClientInfo,
+        user: &str,
+        denied: &Denied,
+        (idx, args): (usize, &[Bytes]),
+        context: &'static str,
+    ) {
+        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let (reason, object) = match denied {
+            Denied::Command => ("command", self.registry.fullnames[idx].clone()),
+            Denied::Key(i) => ("key", lossy(&args[*i])),
+            Denied::Channel(i) => ("channel", lossy(&args[*i])),
+        };
+        self.log_entry(engine, client, reason, context, object, user.to_string());
+    }
+
+    /// Record in `ACL LOG` a failed login as `user` with `command` (`AUTH`, `HELLO`).
+    pub fn log_auth_failure(
+        &self,
+        engine: &super::Engine,
+        client: &super::client::ClientInfo,
+        command: &[u8],
+        user: &[u8],
+        in_multi: bool,
+    ) {
+        let context = if in_multi { "multi" } else { "toplevel" };
+        let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        self.log_entry(engine, client, "auth", context, lossy(command), lossy(user));
+    }
+
+    fn log_entry(
+        &self,
+        engine: &super::Engine,
+        client: &super::client::ClientInfo,
+        reason: &'static str,
+        context: &'static str,
+        object: String,
+        username: String,
+    ) {
+        let now = engine.store.now();
+        let max = engine.config.read().get_u64("acllog-max-len") as usize;
+        let entry = log::Entry {
+            count: 1,
+            reason,
+            context,
+            object,
+            username,
+            ctime: now,
+            client_info: client.describe(now, &self.registry.fullnames),
+        };
+        self.log.add(entry, max);
     }
 
     /// `ACL LIST`'s line for `u`, without the leading `user <name> `.

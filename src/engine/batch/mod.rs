@@ -284,6 +284,14 @@ impl State {
             None => Err(super::acl::Denied::Command),
         };
         denied.map_err(|d| {
+            let context = match self.client.multi {
+                Some(_) => "multi",
+                None => "toplevel",
+            };
+            let c = &self.client;
+            engine
+                .acl
+                .log_denied(engine, &c.info, &c.user, &d, (idx, args), context);
             (
                 Some(idx),
                 crate_error::noperm(&d, &engine.registry.fullnames[idx]),

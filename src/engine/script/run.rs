@@ -109,6 +109,11 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
     }
     if !engine.acl.open_for(ctx.client.user_is_default) {
         if let Err(d) = acl_check(ctx, idx, args) {
+            let c = &*ctx.client;
+            let user = c.user.clone();
+            engine
+                .acl
+                .log_denied(engine, &c.info, &user, &d, (idx, args), "lua");
             let why = match d {
                 Denied::Command => "can't run this command or subcommand",
                 Denied::Key(_) => {
