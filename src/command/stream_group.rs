@@ -233,16 +233,21 @@ fn container(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 /// `XACK key group id [id ...]`
 fn xack(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let key = &args[1];
-    let has_group = read(ctx.keys, ctx.client.db, key, ctx.now)?
-        .is_some_and(|s| s.groups.contains_key(args[2].as_ref()));
-    if !has_group {
+    let Some(group) =
+        read(ctx.keys, ctx.client.db, key, ctx.now)?.and_then(|s| s.groups.get(args[2].as_ref()))
+    else {
         ctx.out.int(0);
         return Ok(());
-    }
+    };
     let ids = args[3..]
         .iter()
         .map(|a| strict_id(a))
         .collect::<Result<Vec<_>, _>>()?;
+    // Nothing to acknowledge: the stream is left as it is (no write, no re-measure).
+    if !ids.iter().any(|id| group.is_pending(*id)) {
+        ctx.out.int(0);
+        return Ok(());
+    }
     let n = write(ctx, key, |s| {
         let g = s.groups.get_mut(args[2].as_ref()).expect("checked above");
         ids.iter().filter(|id| g.ack(**id)).count()

@@ -104,6 +104,11 @@ impl Group {
     }
 
     /// Acknowledge `id`: true when it was pending.
+    /// Whether entry `id` is pending (delivered and not acknowledged).
+    pub fn is_pending(&self, id: StreamId) -> bool {
+        self.pel.contains_key(&id)
+    }
+
     pub fn ack(&mut self, id: StreamId) -> bool {
         match self.pel.remove(&id) {
             Some(n) => {
