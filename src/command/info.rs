@@ -4,6 +4,11 @@ use super::{registry, Ctx, Outcome};
 use bytes::Bytes;
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
+
+/// `mem_allocator` in INFO: the binary names the global allocator it installs (a library
+/// cannot know); "libc" when nothing was named.
+pub static MEM_ALLOCATOR: OnceLock<&'static str> = OnceLock::new();
 
 fn human(bytes: u64) -> String {
     let b = bytes as f64;
@@ -225,7 +230,7 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                     1.0
                 };
                 kv("mem_fragmentation_ratio", &format!("{frag:.2}"));
-                kv("mem_allocator", &"libc");
+                kv("mem_allocator", MEM_ALLOCATOR.get().unwrap_or(&"libc"));
                 kv("lazyfree_pending_objects", &0);
                 kv("lazyfreed_objects", &0);
             }
