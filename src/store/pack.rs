@@ -42,6 +42,20 @@ fn put_varint(out: &mut Vec<u8>, mut v: usize) {
     out.push(v as u8);
 }
 
+/// Write `v` as an entry at the start of `dst` (which has room); returns its encoded size.
+fn write_entry(dst: &mut [u8], v: &[u8]) -> usize {
+    let (mut n, mut i) = (v.len(), 0);
+    while n >= 0x80 {
+        dst[i] = (n as u8 & 0x7f) | 0x80;
+        n >>= 7;
+        i += 1;
+    }
+    dst[i] = n as u8;
+    i += 1;
+    dst[i..i + v.len()].copy_from_slice(v);
+    i + v.len()
+}
+
 /// The entry at `off`: (its bytes' start, its end).
 fn entry_at(buf: &[u8], off: usize) -> (usize, usize) {
     let (mut len, mut shift, mut i) = (0usize, 0, off);
@@ -141,27 +155,35 @@ impl Pack {
     }
     /// Insert entries before the entry at `off` (or at the end when `off` is the length).
     pub fn insert_at(&mut self, off: usize, items: &[&[u8]]) {
-        let mut enc = Vec::new();
-        for v in items {
-            put_varint(&mut enc, v.len());
-            enc.extend_from_slice(v);
-        }
+        let need: usize = items.iter().map(|v| varint_len(v.len()) + v.len()).sum();
         self.edit(|buf| {
-            buf.reserve_exact(enc.len());
-            buf.splice(off..off, enc);
+            // In place, as `lpInsert` does: grow once, move the tail, write the entries (no
+            // encoded copy to splice in: LPUSH spends its time here).
+            let len = buf.len();
+            buf.reserve_exact(need);
+            buf.resize(len + need, 0);
+            buf.copy_within(off..len, off + need);
+            let mut at = off;
+            for v in items {
+                at += write_entry(&mut buf[at..], v);
+            }
         });
         self.n += items.len() as u32;
     }
     /// Replace the entry at `off` with `v`.
     pub fn replace_at(&mut self, off: usize, v: &[u8]) {
         let (_, end) = entry_at(&self.buf, off);
-        let mut enc = Vec::with_capacity(varint_len(v.len()) + v.len());
-        put_varint(&mut enc, v.len());
-        enc.extend_from_slice(v);
-        let grow = enc.len().saturating_sub(end - off);
+        let new = varint_len(v.len()) + v.len();
         self.edit(|buf| {
-            buf.reserve_exact(grow);
-            buf.splice(off..end, enc);
+            let len = buf.len();
+            let new_end = off + new;
+            if new_end > end {
+                buf.reserve_exact(new_end - end);
+                buf.resize(len + new_end - end, 0);
+            }
+            buf.copy_within(end..len, new_end);
+            buf.truncate(len + new_end - end);
+            write_entry(&mut buf[off..], v);
         });
     }
     /// Remove `count` entries starting at the one at `off`.
@@ -201,6 +223,43 @@ mod tests {
         let off = p.entries().next().unwrap().0;
         p.remove_at(off, 5);
         assert!(p.is_empty() && p.iter().next().is_none());
+    }
+
+    #[test]
+    fn in_place_edits_agree_with_a_vector_model() {
+        // Inserts (one or several entries), replaces that grow and shrink across varint
+        // sizes, and removes, at every position, checked against a plain vector.
+        let (mut p, mut model) = (Pack::default(), Vec::<Vec<u8>>::new());
+        let mut seed = 12345u64;
+        let mut next = |m: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % m
+        };
+        for step in 0..2000 {
+            let sizes = [0, 1, 5, 127, 128, 300];
+            let v = vec![step as u8; sizes[next(sizes.len())]];
+            let i = next(model.len() + 1);
+            match next(4) {
+                0 | 1 => {
+                    let w = vec![1u8; sizes[next(sizes.len())]];
+                    p.insert_at(p.offset_of(i), &[&v, &w]);
+                    model.splice(i..i, [v, w]);
+                }
+                2 if i < model.len() => {
+                    p.replace_at(p.offset_of(i), &v);
+                    model[i] = v;
+                }
+                _ if i < model.len() => {
+                    p.remove_at(p.offset_of(i), 1);
+                    model.remove(i);
+                }
+                _ => {}
+            }
+            assert_eq!(p.len(), model.len());
+            assert!(p.iter().eq(model.iter().map(|v| &v[..])), "step {step}");
+        }
     }
 
     #[test]

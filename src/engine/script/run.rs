@@ -423,16 +423,34 @@ pub fn run(
         }
         Ok(t)
     };
-    let setup = (|| -> mlua::Result<(mlua::Table, mlua::Table)> {
+    let setup = (|| -> mlua::Result<Option<(mlua::Table, mlua::Table)>> {
         let _off = super::vm::Unlimited::new(lua);
-        let (k, a) = (to_table(keys)?, to_table(argv)?);
-        if !mode.function {
-            vm.env.raw_set("KEYS", k.clone())?;
-            vm.env.raw_set("ARGV", a.clone())?;
+        if mode.function {
+            return Ok(Some((to_table(keys)?, to_table(argv)?)));
         }
-        Ok((k, a))
+        // KEYS and ARGV go straight from the stack into the environment, in one call into
+        // the VM: no registry reference and no lock of mlua's state per value (which were a
+        // measured part of every EVALSHA).
+        // SAFETY: `exec_raw` runs this protected, with `env` at index 1; it only pushes
+        // strings and tables (the memory limit is lifted) and stores them with raw sets.
+        unsafe {
+            lua.exec_raw::<()>(&vm.env, |l| {
+                for (name, items) in [(c"KEYS", keys), (c"ARGV", argv)] {
+                    mlua::ffi::lua_createtable(l, items.len().min(1 << 24) as i32, 0);
+                    for (i, a) in items.iter().enumerate() {
+                        mlua::ffi::lua_pushlstring(l, a.as_ptr().cast(), a.len());
+                        mlua::ffi::lua_rawseti(l, -2, (i + 1) as _);
+                    }
+                    mlua::ffi::lua_pushstring(l, name.as_ptr());
+                    mlua::ffi::lua_insert(l, -2);
+                    mlua::ffi::lua_rawset(l, 1);
+                }
+                mlua::ffi::lua_settop(l, 0);
+            })?;
+        }
+        Ok(None)
     })();
-    let (keys_t, argv_t) = match setup {
+    let tables = match setup {
         Ok(t) => t,
         Err(e) => {
             return Err(CmdError::owned(
@@ -466,7 +484,7 @@ pub fn run(
     };
     let result = {
         let _current = Current::set(&mut call);
-        if mode.function {
+        if let Some((keys_t, argv_t)) = tables {
             vm.run.call::<(bool, Value)>((func, keys_t, argv_t))
         } else {
             vm.run.call::<(bool, Value)>(func)
