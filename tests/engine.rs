@@ -157,9 +157,9 @@ fn every_change_expiry_and_deletion_raises_exactly_one_event() {
     assert_eq!(
         kinds(&seen),
         vec![
-            (Modified, "a".into()),
-            (Modified, "b".into()),
-            (Modified, "c".into()),
+            (Deleted, "a".into()),
+            (Deleted, "b".into()),
+            (Deleted, "c".into()),
             (Modified, "d".into()),
         ]
     );

@@ -51,23 +51,8 @@ fn write<R>(
     create: bool,
     f: impl FnOnce(&mut Hash) -> R,
 ) -> Result<Option<R>, CmdError> {
-    let now = ctx.now;
-    let shard = ctx.keys.shard(ctx.client.db, key);
-    match shard
-        .get_write(key, now)
-        .map(|e| matches!(e.value, Value::Hash(_)))
-    {
-        Some(false) => return Err(error::WRONGTYPE),
-        None if !create => return Ok(None),
-        None => {
-            shard.set(key, Value::Hash(Hash::default()), 0, now);
-        }
-        Some(true) => {}
-    }
-    Ok(shard.update(key, now, |e| match &mut e.value {
-        Value::Hash(h) => f(h),
-        _ => unreachable!("checked above"),
-    }))
+    let create = create.then_some((|| Value::Hash(Hash::default())) as fn() -> Value);
+    super::write_as(&mut *ctx.keys, ctx.client.db, key, ctx.now, create, f)
 }
 
 // ---- handlers --------------------------------------------------------------------------

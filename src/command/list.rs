@@ -47,24 +47,8 @@ fn write_in<R>(
     create: bool,
     f: impl FnOnce(&mut List) -> R,
 ) -> Result<Option<R>, CmdError> {
-    let now = ctx.now;
-    match kind(ctx, db, key) {
-        Some(false) => return Err(error::WRONGTYPE),
-        None if !create => return Ok(None),
-        None => {
-            ctx.keys
-                .shard(db, key)
-                .set(key, Value::List(Box::default()), 0, now);
-        }
-        Some(true) => {}
-    }
-    Ok(ctx
-        .keys
-        .shard(db, key)
-        .update(key, now, |e| match &mut e.value {
-            Value::List(l) => f(l),
-            _ => unreachable!("checked above"),
-        }))
+    let create = create.then_some((|| Value::List(Box::default())) as fn() -> Value);
+    super::write_as(&mut *ctx.keys, db, key, ctx.now, create, f)
 }
 
 fn write<R>(

@@ -104,12 +104,19 @@ pub fn engine_with_store(config: Config, store: Arc<Store>) -> Arc<Engine> {
 /// A collection type held in a `Value`, for the family files' shared lookups.
 pub trait Kind {
     fn of(v: &Value) -> Option<&Self>;
+    fn of_mut(v: &mut Value) -> Option<&mut Self>;
 }
 
 macro_rules! kind {
     ($t:ty, $variant:ident) => {
         impl Kind for $t {
             fn of(v: &Value) -> Option<&Self> {
+                match v {
+                    Value::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+            fn of_mut(v: &mut Value) -> Option<&mut Self> {
                 match v {
                     Value::$variant(x) => Some(x),
                     _ => None,
@@ -129,6 +136,32 @@ pub fn typed<C: Kind>(e: Option<&Entry>) -> Result<Option<&C>, CmdError> {
     match e {
         None => Ok(None),
         Some(e) => C::of(&e.value).map(Some).ok_or(error::WRONGTYPE),
+    }
+}
+
+/// Change the collection of type `C` at `key` with `f`, creating it first with `create` when
+/// missing: Ok(None) when missing (and not created), WRONGTYPE when another type. The type
+/// check, the access (LRU/LFU) and the change are one lookup when the key exists; the store
+/// deletes a collection left empty.
+pub fn write_as<C: Kind, R>(
+    keys: &mut LockSet,
+    db: usize,
+    key: &[u8],
+    now: u64,
+    create: Option<fn() -> Value>,
+    f: impl FnOnce(&mut C) -> R,
+) -> Result<Option<R>, CmdError> {
+    let shard = keys.shard(db, key);
+    let mut f = Some(f);
+    let mut apply = |e: &mut Entry| C::of_mut(&mut e.value).and_then(|c| f.take().map(|f| f(c)));
+    match (shard.update_write(key, now, &mut apply), create) {
+        (Some(Some(r)), _) => Ok(Some(r)),
+        (Some(None), _) => Err(error::WRONGTYPE),
+        (None, None) => Ok(None),
+        (None, Some(make)) => {
+            shard.set(key, make(), 0, now);
+            Ok(shard.update(key, now, apply).flatten())
+        }
     }
 }
 

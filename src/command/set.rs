@@ -38,19 +38,7 @@ fn write<R>(
     key: &[u8],
     f: impl FnOnce(&mut Set) -> R,
 ) -> Result<Option<R>, CmdError> {
-    let now = ctx.now;
-    let shard = ctx.keys.shard(ctx.client.db, key);
-    match shard
-        .get_write(key, now)
-        .map(|e| matches!(e.value, Value::Set(_)))
-    {
-        Some(false) => Err(error::WRONGTYPE),
-        None => Ok(None),
-        Some(true) => Ok(shard.update(key, now, |e| match &mut e.value {
-            Value::Set(s) => f(s),
-            _ => unreachable!("checked above"),
-        })),
-    }
+    super::write_as(&mut *ctx.keys, ctx.client.db, key, ctx.now, None, f)
 }
 
 /// Replace whatever is at `key` with `set` (deleting `key` when `set` is empty), as the

@@ -172,19 +172,7 @@ pub(super) fn write<R>(
     key: &[u8],
     f: impl FnOnce(&mut ZSet) -> R,
 ) -> Result<Option<R>, CmdError> {
-    let now = ctx.now;
-    let shard = ctx.keys.shard(ctx.client.db, key);
-    match shard
-        .get_write(key, now)
-        .map(|e| matches!(e.value, Value::ZSet(_)))
-    {
-        Some(false) => Err(error::WRONGTYPE),
-        None => Ok(None),
-        Some(true) => Ok(shard.update(key, now, |e| match &mut e.value {
-            Value::ZSet(z) => f(z),
-            _ => unreachable!("checked above"),
-        })),
-    }
+    super::write_as(&mut *ctx.keys, ctx.client.db, key, ctx.now, None, f)
 }
 
 /// `ZSCORE key member`

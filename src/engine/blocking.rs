@@ -33,6 +33,9 @@ pub struct Waiter {
     keys: Vec<(usize, Bytes)>,
     /// Postponed by `CLIENT PAUSE` (no keys), rather than blocked by its command.
     paused: bool,
+    /// Waits in XREAD/XREADGROUP, which a deleted stream concerns (a group reader is then
+    /// answered); a pop cannot be served by a key that went.
+    on_streams: bool,
 }
 
 /// The clients waiting on each (database, key), in the order they blocked.
@@ -58,7 +61,14 @@ impl Blocking {
 
     /// Park `client_id` on `keys` (database, key; none for `WAIT`), or as postponed by
     /// `CLIENT PAUSE` (`paused`); returns its waiter.
-    pub fn block(&self, client_id: u64, keys: Vec<(usize, Bytes)>, paused: bool) -> Arc<Waiter> {
+    /// `command` is the blocked command's name.
+    pub fn block(
+        &self,
+        client_id: u64,
+        command: &[u8],
+        keys: Vec<(usize, Bytes)>,
+        paused: bool,
+    ) -> Arc<Waiter> {
         let w = Arc::new(Waiter {
             client_id,
             notify: Notify::new(),
@@ -66,6 +76,9 @@ impl Blocking {
             unblocked: Mutex::new(None),
             keys,
             paused,
+            on_streams: command
+                .first()
+                .is_some_and(|c| c.eq_ignore_ascii_case(&b'x')),
         });
         let mut q = self.queues.lock();
         for k in &w.keys {
@@ -78,13 +91,18 @@ impl Blocking {
     }
 
     /// The client is done waiting (served, timed out, unblocked or gone). A wake-up it
-    /// received is passed on to the next client waiting on its keys: it may have failed
-    /// (a destination of the wrong type), gone away, or left elements behind.
-    pub fn finish(&self, w: &Arc<Waiter>) {
+    /// received is passed on to the next client waiting on its keys that still exist
+    /// (`exists`): it may have failed (a destination of the wrong type), gone away, or left
+    /// elements behind. A key that went serves nobody: waking a waiter for it would only
+    /// make it run its command again for nothing (once per pop, measured, when a list is
+    /// emptied as fast as it is fed).
+    pub fn finish(&self, w: &Arc<Waiter>, exists: impl Fn(usize, &[u8]) -> bool) {
         self.unblock(w);
         if w.woken.load(Ordering::Acquire) {
             for (db, k) in &w.keys {
-                self.key_changed(*db, k);
+                if exists(*db, k) {
+                    self.key_changed(*db, k);
+                }
             }
         }
     }
@@ -113,12 +131,24 @@ impl Blocking {
 
     /// A key changed: wake the first client waiting on it that is not awake already.
     pub fn key_changed(&self, db: usize, key: &Bytes) {
+        self.wake_first(db, key, |_| true)
+    }
+
+    /// A command deleted the key: only stream readers have something to learn from that.
+    pub fn key_deleted(&self, db: usize, key: &Bytes) {
+        self.wake_first(db, key, |w| w.on_streams)
+    }
+
+    fn wake_first(&self, db: usize, key: &Bytes, concerned: impl Fn(&Waiter) -> bool) {
         if self.count.load(Ordering::Relaxed) == 0 {
             return;
         }
         let q = self.queues.lock();
         if let Some(queue) = q.get(&(db, key.clone())) {
-            if let Some(w) = queue.iter().find(|w| !w.woken.swap(true, Ordering::AcqRel)) {
+            let next = queue
+                .iter()
+                .find(|w| concerned(w) && !w.woken.swap(true, Ordering::AcqRel));
+            if let Some(w) = next {
                 w.notify.notify_one();
             }
         }

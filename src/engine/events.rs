@@ -21,8 +21,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
-    /// A command changed (or created, or deleted) the key.
+    /// A command changed or created the key.
     Modified,
+    /// A command deleted the key (by name, or by leaving its collection empty, or by
+    /// renaming it away). Apart from waking blocked clients (a list or sorted set that went
+    /// cannot serve a pop), consumers treat it as `Modified`.
+    Deleted,
     /// The key's TTL passed and it was removed.
     Expired,
     /// The key was removed to get under `maxmemory`.
@@ -66,6 +70,10 @@ impl Engine {
             EventKind::Modified => {
                 self.watches.touch(ev.db, &ev.key, false);
                 self.blocking.key_changed(ev.db, &ev.key);
+            }
+            EventKind::Deleted => {
+                self.watches.touch(ev.db, &ev.key, false);
+                self.blocking.key_deleted(ev.db, &ev.key);
             }
             EventKind::Flushed => {}
             EventKind::Expired | EventKind::Evicted => {

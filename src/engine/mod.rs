@@ -313,4 +313,11 @@ impl Engine {
     pub fn uptime_secs(&self) -> u64 {
         self.started.elapsed().as_secs()
     }
+
+    /// Whether `key` is in database `db` now (expired or not), under its shard's lock.
+    pub fn key_exists(&self, db: usize, key: &[u8]) -> bool {
+        LockSet::one(self, db, crate::store::Db::shard_index(key))
+            .shard(db, key)
+            .contains_raw(key)
+    }
 }

@@ -301,7 +301,8 @@ async fn wait_blocked(
     mut b: crate::engine::batch::Blocked,
 ) -> Waited {
     let blocking = &engine.blocking;
-    let mut waiter = blocking.block(info.id, b.keys.clone(), b.paused);
+    let exists = |db: usize, key: &[u8]| engine.key_exists(db, key);
+    let mut waiter = blocking.block(info.id, &b.args[0], b.keys.clone(), b.paused);
     batch
         .client()
         .set_flag(crate::engine::client::flag::BLOCKED, true);
@@ -354,14 +355,14 @@ async fn wait_blocked(
             }
             // A postponed command now waits for keys (or the other way round).
             Some(next) => {
-                blocking.finish(&waiter);
-                waiter = blocking.block(info.id, next.keys.clone(), next.paused);
+                blocking.finish(&waiter, exists);
+                waiter = blocking.block(info.id, &next.args[0], next.keys.clone(), next.paused);
                 b = next;
             }
             None => break Waited::Served,
         }
     };
-    blocking.finish(&waiter);
+    blocking.finish(&waiter, exists);
     batch
         .client()
         .set_flag(crate::engine::client::flag::BLOCKED, false);

@@ -309,9 +309,48 @@ impl Shard {
         now: u64,
         f: impl FnOnce(&mut Entry) -> R,
     ) -> Option<R> {
+        self.update_with(key, now, false, f)
+    }
+
+    /// `update` of a write lookup: the access is recorded (LRU/LFU) as `get_write` records
+    /// it, in the same walk of the chain.
+    pub fn update_write<R>(
+        &mut self,
+        key: &[u8],
+        now: u64,
+        f: impl FnOnce(&mut Entry) -> R,
+    ) -> Option<R> {
+        self.update_with(key, now, true, f)
+    }
+
+    fn update_with<R>(
+        &mut self,
+        key: &[u8],
+        now: u64,
+        touch: bool,
+        f: impl FnOnce(&mut Entry) -> R,
+    ) -> Option<R> {
         let h = hash_key(key);
-        self.expire_if_needed(h, key, now);
-        let e = self.keys.get_mut(h, key)?;
+        let rand = if touch { next_rand(&mut self.rng) } else { 0 };
+        // One walk of the chain: `live` removes an expired entry on the way, except while
+        // expiry is held (loading, a replica's view), when the entry is changed as it is.
+        let e = if self.counters.expiry_held.load(Ordering::Relaxed) {
+            self.keys.get_mut(h, key)?
+        } else {
+            live(
+                &mut self.keys,
+                &mut self.ttls,
+                &self.counters,
+                &mut self.stats,
+                &mut self.expired,
+                h,
+                key,
+                now,
+            )?
+        };
+        if touch {
+            e.touch(now, &self.counters, rand);
+        }
         let before = e.mem;
         let r = f(e);
         e.mem = e.value.mem_size();

@@ -589,14 +589,13 @@ impl State {
                 }
                 let sink = self.sink.as_deref();
                 for (kdb, key) in fx.modified.drain(..) {
-                    engine.raise(
-                        Event {
-                            db: kdb,
-                            key,
-                            kind: EventKind::Modified,
-                        },
-                        sink,
-                    );
+                    let gone = keys.holds(kdb, &key) && !keys.shard(kdb, &key).contains_raw(&key);
+                    let kind = if gone {
+                        EventKind::Deleted
+                    } else {
+                        EventKind::Modified
+                    };
+                    engine.raise(Event { db: kdb, key, kind }, sink);
                 }
                 if let Some(mut rare) = fx.rare.take() {
                     if let Some(b) = rare.block.take() {
