@@ -34,14 +34,6 @@ fn varint_len(mut v: usize) -> usize {
     n
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: usize) {
-    while v >= 0x80 {
-        out.push((v as u8 & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
 /// Write `v` as an entry at the start of `dst` (which has room); returns its encoded size.
 fn write_entry(dst: &mut [u8], v: &[u8]) -> usize {
     let (mut n, mut i) = (v.len(), 0);
@@ -143,15 +135,8 @@ impl Pack {
     }
     /// Append entries.
     pub fn push(&mut self, items: &[&[u8]]) {
-        let need: usize = items.iter().map(|v| varint_len(v.len()) + v.len()).sum();
-        self.edit(|buf| {
-            buf.reserve_exact(need);
-            for v in items {
-                put_varint(buf, v.len());
-                buf.extend_from_slice(v);
-            }
-        });
-        self.n += items.len() as u32;
+        let end = self.buf.len();
+        self.insert_at(end, items);
     }
     /// Insert entries before the entry at `off` (or at the end when `off` is the length).
     pub fn insert_at(&mut self, off: usize, items: &[&[u8]]) {
