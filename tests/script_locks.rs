@@ -1,6 +1,6 @@
-//! Scripts lock their caller's database and take others as their calls reach them
-//! (`Scope::Script`, `LockSet::grow`). These races check, black-box with `--io-threads 4`,
-//! that this stays atomic and never deadlocks:
+//! Scripts lock the shards of their declared keys and take others as their calls reach them
+//! (`Scope::Script`, `LockSet::grow_slots`). These races check, black-box with
+//! `--io-threads 4`, that this stays atomic and never deadlocks:
 //!
 //! - scripts called from database 1 move money to database 0 (their set grows *below* what
 //!   it holds) and scripts called from database 0 move it to database 1 (it grows above),
@@ -8,7 +8,11 @@
 //!   kind that must let go for a growing script) and readers check, in one MULTI/EXEC over
 //!   both databases, that the total is kept and the token is in exactly one of them;
 //! - a script in database 2, whose `SWAPDB` calls grow its set to the whole keyspace, reads
-//!   both balances beside the same traffic and must see the total.
+//!   both balances beside the same traffic and must see the total;
+//! - in one database, scripts move money between accounts they do not declare (their sets
+//!   grow below and above what they hold) beside transactions over several shards (sets
+//!   that must let go), while a script summing every account and an `MGET` of them all must
+//!   see the total.
 //!
 //! Loads are bounded by counts; every connection has a read timeout, so a deadlock fails the
 //! test instead of hanging it. `SPEC_TARGET=redis` runs it against redis-server.
@@ -201,4 +205,131 @@ fn scripts_reaching_other_databases_stay_atomic_beside_multi_database_commands()
     );
     let (a, b, t0, t1) = snapshot(&mut setup);
     assert_eq!((a + b, t0 + t1), (TOTAL, 1));
+}
+
+/// Accounts spread over the shards of one database.
+const ACCOUNTS: usize = 24;
+
+fn account(i: usize) -> String {
+    format!("acct:{i}")
+}
+
+/// Moves `ARGV[3]` between the accounts named `ARGV[1]` and `ARGV[2]`, which it does not
+/// declare: its set grows by their shards as it reaches them, below or above what it holds.
+const UNDECLARED_TRANSFER: &str = "
+redis.call('DECRBY', ARGV[1], ARGV[3])
+redis.call('INCRBY', ARGV[2], ARGV[3])
+return 1";
+
+/// Sums every account in one script (its set grows shard by shard).
+const SUM: &str = "
+local s = 0
+for i = 0, tonumber(ARGV[1]) - 1 do s = s + tonumber(redis.call('GET', 'acct:' .. i)) end
+return s";
+
+#[test]
+fn scripts_taking_shards_as_they_go_stay_atomic_beside_multi_key_commands() {
+    let server = start();
+    let mut setup = connect(&server, 0);
+    for i in 0..ACCOUNTS {
+        let v = if i == 0 { TOTAL } else { 0 };
+        let _: () = redis::cmd("SET")
+            .arg(account(i))
+            .arg(v)
+            .query(&mut setup)
+            .unwrap();
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let go = Arc::new(Barrier::new(5));
+    // Two script clients moving money between accounts in both directions of the lock order.
+    let movers: Vec<_> = (0..2)
+        .map(|m| {
+            let mut con = connect(&server, 0);
+            let go = go.clone();
+            thread::spawn(move || {
+                go.wait();
+                for i in 0..ROUNDS {
+                    let a = (i * 7 + m * 5) % ACCOUNTS;
+                    let b = (a + 1 + i % (ACCOUNTS - 1)) % ACCOUNTS;
+                    let _: i64 = redis::cmd("EVAL")
+                        .arg(UNDECLARED_TRANSFER)
+                        .arg(0)
+                        .arg(account(a))
+                        .arg(account(b))
+                        .arg(1 + i % 3)
+                        .query(&mut con)
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    // Transactions moving money over several shards: sets that wait while they hold others.
+    let txn = {
+        let mut con = connect(&server, 0);
+        let go = go.clone();
+        let stop = stop.clone();
+        thread::spawn(move || {
+            go.wait();
+            let mut n = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                let (a, b) = (n % ACCOUNTS, (n * 5 + 3) % ACCOUNTS);
+                let _: (i64, i64) = redis::pipe()
+                    .atomic()
+                    .cmd("DECRBY")
+                    .arg(account(a))
+                    .arg(2)
+                    .cmd("INCRBY")
+                    .arg(account(b))
+                    .arg(2)
+                    .query(&mut con)
+                    .unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    // A script summing every account, and an MGET of them all: both must see the total.
+    let summer = {
+        let mut con = connect(&server, 0);
+        let go = go.clone();
+        let stop = stop.clone();
+        thread::spawn(move || {
+            go.wait();
+            let mut runs = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let total: i64 = redis::cmd("EVAL")
+                    .arg(SUM)
+                    .arg(0)
+                    .arg(ACCOUNTS)
+                    .query(&mut con)
+                    .unwrap();
+                assert_eq!(total, TOTAL, "a script read a partial transfer");
+                runs += 1;
+            }
+            runs
+        })
+    };
+    let reader = {
+        let mut con = connect(&server, 0);
+        let stop = stop.clone();
+        thread::spawn(move || {
+            go.wait();
+            let keys: Vec<String> = (0..ACCOUNTS).map(account).collect();
+            let mut reads = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let v: Vec<i64> = redis::cmd("MGET").arg(&keys).query(&mut con).unwrap();
+                assert_eq!(v.iter().sum::<i64>(), TOTAL, "MGET read a partial transfer");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    for m in movers {
+        join(m);
+    }
+    stop.store(true, Ordering::Relaxed);
+    let txns = join(txn);
+    let sums = join(summer);
+    let reads = join(reader);
+    assert!(txns > 0 && sums > 0 && reads > 0, "{txns} {sums} {reads}");
 }

@@ -129,7 +129,10 @@ impl Blocking {
         w.woken.store(false, Ordering::Release);
     }
 
-    /// A key changed: wake the first client waiting on it that is not awake already.
+    /// A key changed: wake the first client waiting on it, unless it is awake already (it
+    /// passes the wake-up on when it is done, see `finish`). One awake client per key at a
+    /// time keeps them served in the order they blocked, whichever order the runtime runs
+    /// woken tasks in (the multi-threaded one runs the last woken first).
     pub fn key_changed(&self, db: usize, key: &Bytes) {
         self.wake_first(db, key, |_| true)
     }
@@ -145,10 +148,8 @@ impl Blocking {
         }
         let q = self.queues.lock();
         if let Some(queue) = q.get(&(db, key.clone())) {
-            let next = queue
-                .iter()
-                .find(|w| concerned(w) && !w.woken.swap(true, Ordering::AcqRel));
-            if let Some(w) = next {
+            let first = queue.iter().find(|w| concerned(w));
+            if let Some(w) = first.filter(|w| !w.woken.swap(true, Ordering::AcqRel)) {
                 w.notify.notify_one();
             }
         }

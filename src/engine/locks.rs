@@ -12,9 +12,9 @@
 //!
 //! A transaction takes one set for every key it will touch (or [`LockSet::all`] when the keys
 //! are not known in advance) and runs each of its commands on it: see `Batch::run_atomic`.
-//! A script takes its caller's database and grows its set when a call reaches another
-//! ([`LockSet::grow`]): the one place a set takes shards after it is held, made safe by
-//! having multi-database sets that wait let go while it does.
+//! A script takes the shards of its declared keys and grows its set as its calls reach
+//! others ([`LockSet::grow_slots`]): the one place a set takes shards after it is held, made
+//! safe by having sets that wait let go while it does.
 
 use super::events::{Event, EventKind};
 use super::Engine;
@@ -56,14 +56,6 @@ const YIELD_POLL: Duration = Duration::from_micros(200);
 /// How long a set that let go for a growing script waits before it looks again.
 const YIELD_WAIT: Duration = Duration::from_micros(200);
 
-/// Whether sorted `slots` lie in more than one database.
-fn spans_dbs(slots: &[u32]) -> bool {
-    match (slots.first(), slots.last()) {
-        (Some(a), Some(b)) => *a as usize / SHARDS != *b as usize / SHARDS,
-        _ => false,
-    }
-}
-
 /// A shard's place in the global lock order.
 pub fn slot(db: usize, key: &[u8]) -> u32 {
     (db * SHARDS + Db::shard_index(key)) as u32
@@ -85,26 +77,8 @@ impl<'s> LockSet<'s> {
             };
         }
         slots.sort_unstable();
-        if spans_dbs(slots) {
-            // It may have to let go for a growing script (see `grow`).
-            return LockSet::lock_sorted_unless(engine, slots, &|| false)
-                .expect("a set that never gives up");
-        }
-        let mut last = None;
-        for &s in slots.iter() {
-            if last == Some(s) {
-                continue;
-            }
-            last = Some(s);
-            let (db, shard) = (s as usize / SHARDS, s as usize % SHARDS);
-            held.push((s, store.db(db).lock_shard(shard)));
-        }
-        LockSet {
-            engine,
-            held,
-            hint: None,
-            touched: Some(SmallVec::new()),
-        }
+        // It may have to let go for a growing script (see `grow_slots`).
+        LockSet::lock_sorted_unless(engine, slots, &|| false).expect("a set that never gives up")
     }
 
     /// As `new`, but a wait for a held shard gives up (None, nothing held) once `stop` says
@@ -119,14 +93,15 @@ impl<'s> LockSet<'s> {
         LockSet::lock_sorted_unless(engine, slots, stop)
     }
 
-    /// As `new_unless`, for slots already in order. A set spanning several databases that
-    /// waits while a script grows below what it holds starts again (see `grow`).
+    /// As `new_unless`, for slots already in order. A set of several shards that waits
+    /// while a script grows below what it holds starts again (see `grow_slots`).
     fn lock_sorted_unless(
         engine: &'s Engine,
         slots: &[u32],
         stop: &dyn Fn() -> bool,
     ) -> Option<LockSet<'s>> {
-        if !spans_dbs(slots) {
+        // A set of one shard never waits while it holds another: it need not let go.
+        if slots.first() == slots.last() {
             return LockSet::try_lock_sorted(engine, slots, stop, STOP_POLL).ok();
         }
         let yields = || engine.escalating.load(Ordering::Acquire) > 0;
@@ -195,38 +170,51 @@ impl<'s> LockSet<'s> {
             .is_some_and(|(s, _)| *s == first + SHARDS as u32 - 1)
     }
 
-    /// Add every shard of database `db` to a set already held (a script whose call reaches
-    /// another database). Shards above all those held are taken in order, as any set takes
-    /// them. Shards below break the order, so while they are taken `Engine::escalating`
-    /// makes every multi-database set that waits let go and start again: only such a set
-    /// can hold a lower shard while it waits for a higher one (one database's sets wait
-    /// within it), and only the script thread grows a set, one at a time.
+    /// Add every shard of database `db` to a set already held (a script's call that needs
+    /// the whole database), as `grow_slots` does.
     pub fn grow(&mut self, db: usize) {
         if self.holds_db(db) {
             return;
         }
+        let mut slots: Slots = ((db * SHARDS) as u32..((db + 1) * SHARDS) as u32).collect();
+        self.grow_slots(&mut slots);
+    }
+
+    /// Add `slots` (any order, duplicates allowed) to a set already held: a script takes
+    /// the shards of its calls' keys as it runs. Shards above all those held are taken in
+    /// order, as any set takes them. Shards below break the order, so while they are taken
+    /// `Engine::escalating` makes every set that waits for a shard while it holds another
+    /// let go and start again (see `lock_sorted_unless`). Only the holder of the script
+    /// turn (`Engine::script_turn`) grows a set, so no two sets grow against each other.
+    pub fn grow_slots(&mut self, slots: &mut [u32]) {
+        slots.sort_unstable();
+        let mut missing: Slots = SmallVec::new();
+        for &s in slots.iter() {
+            if missing.last() != Some(&s) && self.find(s).is_none() {
+                missing.push(s);
+            }
+        }
+        let Some(&lowest) = missing.first() else {
+            return;
+        };
         let store = &*self.engine.store;
-        let top = self.held.last().map(|(s, _)| *s);
-        let first = (db * SHARDS) as u32;
-        let below = top.is_some_and(|t| t > first);
+        let below = self.held.last().is_some_and(|(t, _)| *t > lowest);
         if below {
             self.engine.escalating.fetch_add(1, Ordering::AcqRel);
         }
-        for s in first..first + SHARDS as u32 {
-            let at = match self.held.binary_search_by_key(&s, |(h, _)| *h) {
-                Ok(_) => continue,
-                Err(at) => at,
-            };
+        for s in missing {
+            let db = store.db(s as usize / SHARDS);
             let shard = s as usize % SHARDS;
             let guard = if below {
                 loop {
-                    if let Some(g) = store.db(db).try_lock_shard(shard, STOP_POLL) {
+                    if let Some(g) = db.try_lock_shard(shard, STOP_POLL) {
                         break g;
                     }
                 }
             } else {
-                store.db(db).lock_shard(shard)
+                db.lock_shard(shard)
             };
+            let at = self.held.partition_point(|(h, _)| *h < s);
             self.held.insert(at, (s, guard));
         }
         if below {

@@ -105,6 +105,10 @@ pub struct Engine {
     /// while non-zero, a set spanning several databases that waits for a shard lets go of
     /// what it holds and starts again (see `LockSet::grow`).
     pub escalating: AtomicU64,
+    /// Taken by a command that runs a script (or a transaction holding one) before its
+    /// shards, so scripts run one at a time and in the lock order: only the holder grows a
+    /// lock set, and no script holds shards while it waits for the VM another one holds.
+    pub script_turn: parking_lot::Mutex<()>,
 }
 
 /// Settings read on hot paths, mirrored from `Config` whenever it changes, so no command
@@ -186,6 +190,7 @@ impl Engine {
                 busy_reply_threshold: AtomicU64::new(5000),
             },
             escalating: AtomicU64::new(0),
+            script_turn: parking_lot::Mutex::new(()),
             slowlog: Default::default(),
             sink: RwLock::new(None),
             sink_on: AtomicBool::new(false),

@@ -55,6 +55,11 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
     let mut monitor_inbox: Option<UnboundedReceiver<Message>> = None;
     // A request parsed while gathering scripts that is not one: it runs next.
     let mut pending = None;
+    // A lone script runs here when the runtime can hand this thread's other tasks off should
+    // it turn busy (see `engine::script::handoff`): a trip to the script thread costs more
+    // than a short script. A pipeline of scripts still goes there, to run beside this thread.
+    let inline_script = tokio::runtime::Handle::current().runtime_flavor()
+        == tokio::runtime::RuntimeFlavor::MultiThread;
     'conn: loop {
         let mut ran = 0;
         let mut close = false;
@@ -84,25 +89,29 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
                                 }
                             }
                         }
-                        let mut moved = batch;
-                        match super::offload::run(move || {
-                            let mut done = 0;
-                            for args in &scripts {
-                                moved.execute(args);
-                                done += 1;
-                                if moved.client().close {
-                                    break;
+                        if inline_script && scripts.len() == 1 {
+                            batch.execute(&scripts[0]);
+                        } else {
+                            let mut moved = batch;
+                            match super::offload::run(move || {
+                                let mut done = 0;
+                                for args in &scripts {
+                                    moved.execute(args);
+                                    done += 1;
+                                    if moved.client().close {
+                                        break;
+                                    }
                                 }
+                                (moved, done)
+                            })
+                            .await
+                            {
+                                Some((b, done)) => {
+                                    batch = b;
+                                    ran += done - 1;
+                                }
+                                None => return,
                             }
-                            (moved, done)
-                        })
-                        .await
-                        {
-                            Some((b, done)) => {
-                                batch = b;
-                                ran += done - 1;
-                            }
-                            None => return,
                         }
                     } else {
                         batch.execute(&args);

@@ -401,6 +401,20 @@ impl State {
                 return self.reject(Some(idx), &crate_error::OOM);
             }
         }
+        let turn = if cmd.flags & flags::SCRIPT != 0 {
+            match script_turn(engine) {
+                Some(t) => Some(t),
+                None => {
+                    let text = engine
+                        .scripts
+                        .busy()
+                        .unwrap_or(crate::engine::script::BUSY_EVAL);
+                    return self.reject_busy(engine, idx, text);
+                }
+            }
+        } else {
+            None
+        };
         let gate = (write && self.sink.is_some()).then(|| engine.gate.read());
         let Some(mut locks) = self.lock_for(engine, idx, args) else {
             drop(gate);
@@ -420,6 +434,7 @@ impl State {
         }
         drop(locks);
         drop(gate);
+        drop(turn);
         if self.blocked.is_none() {
             self.account(engine, idx, args, ok);
         }
@@ -438,7 +453,7 @@ impl State {
             return LockSet::all_unless(engine, &busy);
         }
         let mut slots = Slots::new();
-        self.slots_for(engine, idx, args, &mut slots);
+        slots_for(engine, self.client.db, idx, args, &mut slots);
         let mut set = LockSet::new_unless(engine, &mut slots, &busy)?;
         // A one-key command's key is found again by the handler: remember its slot.
         if let [KeySpec {
@@ -451,43 +466,6 @@ impl State {
             }
         }
         Some(set)
-    }
-
-    /// The lock slots command `idx` needs for `args`.
-    fn slots_for(&self, engine: &Engine, idx: usize, args: &[Bytes], out: &mut Slots) {
-        let cmd = engine.registry.cmds[idx];
-        let db = self.client.db;
-        match cmd.keys {
-            // Most commands have one key at a fixed place: no spec walk.
-            [KeySpec {
-                begin: Begin::Index(i),
-                find: Find::Range { last: 0, .. },
-            }] => {
-                if let Some(k) = args.get(*i as usize) {
-                    out.push(slot(db, k));
-                }
-            }
-            specs => {
-                for spec in specs {
-                    spec.each(args, |k| out.push(slot(db, k)));
-                }
-            }
-        }
-        match cmd.scope {
-            Scope::Keys => {}
-            Scope::Db | Scope::Script => out.extend((0..SHARDS).map(|i| (db * SHARDS + i) as u32)),
-            Scope::All => {
-                let n = engine.store.databases() * SHARDS;
-                out.extend(0..n as u32);
-            }
-            Scope::OtherDb(f) => {
-                if let Some(other) = f(args).filter(|d| *d < engine.store.databases()) {
-                    for spec in cmd.keys {
-                        spec.each(args, |k| out.push(slot(other, k)));
-                    }
-                }
-            }
-        }
     }
 
     /// Run the handler of command `idx` on the locked `keys`; on success, its records are
@@ -691,7 +669,7 @@ impl State {
                     // A SELECT moves later keys to another database: lock everything.
                     all |= matches!(engine.registry.cmds[i].scope, Scope::All | Scope::Script)
                         || engine.registry.cmds[i].name == "select";
-                    self.slots_for(engine, i, args, &mut slots);
+                    slots_for(engine, self.client.db, i, args, &mut slots);
                     resolved.push(Ok(i));
                 }
                 Err(e) => resolved.push(Err(e)),
@@ -700,6 +678,10 @@ impl State {
         let write = resolved
             .iter()
             .any(|r| matches!(r, Ok(i) if engine.registry.cmds[*i].flags & flags::WRITE != 0));
+        let scripted = resolved
+            .iter()
+            .any(|r| matches!(r, Ok(i) if engine.registry.cmds[*i].flags & flags::SCRIPT != 0));
+        let turn = scripted.then(|| engine.script_turn.lock());
         let gate = (write && self.sink.is_some()).then(|| engine.gate.read());
         let mut locks = if all {
             LockSet::all(engine)
@@ -751,5 +733,59 @@ impl State {
         }
         drop(locks);
         drop(gate);
+        drop(turn);
     }
 }
+
+/// The lock slots command `idx` needs for `args` run in database `db`. A script's are its
+/// declared keys': its calls take the shards they need as they run (`LockSet::grow_slots`).
+pub(crate) fn slots_for(engine: &Engine, db: usize, idx: usize, args: &[Bytes], out: &mut Slots) {
+    let cmd = engine.registry.cmds[idx];
+    match cmd.keys {
+        // Most commands have one key at a fixed place: no spec walk.
+        [KeySpec {
+            begin: Begin::Index(i),
+            find: Find::Range { last: 0, .. },
+        }] => {
+            if let Some(k) = args.get(*i as usize) {
+                out.push(slot(db, k));
+            }
+        }
+        specs => {
+            for spec in specs {
+                spec.each(args, |k| out.push(slot(db, k)));
+            }
+        }
+    }
+    match cmd.scope {
+        Scope::Keys | Scope::Script => {}
+        Scope::Db => out.extend((0..SHARDS).map(|i| (db * SHARDS + i) as u32)),
+        Scope::All => {
+            let n = engine.store.databases() * SHARDS;
+            out.extend(0..n as u32);
+        }
+        Scope::OtherDb(f) => {
+            if let Some(other) = f(args).filter(|d| *d < engine.store.databases()) {
+                for spec in cmd.keys {
+                    spec.each(args, |k| out.push(slot(other, k)));
+                }
+            }
+        }
+    }
+}
+
+/// Wait for the script turn (see `Engine::script_turn`); None when the script that holds it
+/// turns busy meanwhile (the caller answers `-BUSY`).
+fn script_turn(engine: &Engine) -> Option<parking_lot::MutexGuard<'_, ()>> {
+    loop {
+        if let Some(t) = engine.script_turn.try_lock_for(SCRIPT_TURN_POLL) {
+            return Some(t);
+        }
+        if engine.scripts.busy().is_some() {
+            return None;
+        }
+    }
+}
+
+/// How often a script waiting for its turn asks whether the running one turned busy.
+const SCRIPT_TURN_POLL: std::time::Duration = std::time::Duration::from_millis(5);

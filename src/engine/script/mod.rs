@@ -1,8 +1,11 @@
 //! Lua scripting (`EVAL`, `EVALSHA`, `SCRIPT`): one Lua 5.1 VM (the `mlua` crate, vendored
 //! Lua) with Redis's sandbox, and the script cache.
 //!
-//! A script runs as an atomic unit under the whole keyspace's locks (`engine::batch::script`):
-//! its `redis.call`s are dispatched like the commands of a transaction, and its effects are
+//! A script runs as an atomic unit: one at a time (`Engine::script_turn`), holding the shards
+//! of its declared keys and taking those of its calls' keys as it reaches them, all held to
+//! its end (two-phase locking, so it is serializable with every other command; see
+//! `LockSet::grow_slots`). Its `redis.call`s are dispatched like the commands of a
+//! transaction, and its effects are
 //! propagated as the commands it ran, wrapped in `MULTI`/`EXEC` (Redis 7's effects
 //! replication), so a replay does not need the script cache.
 //!
@@ -11,13 +14,16 @@
 //!
 //! Busy scripts, as in Redis: a script still running after `busy-reply-threshold`
 //! (`lua-time-limit`, 5 s by default; 0 = never) is busy. It runs on its connection's thread
-//! holding every shard; other clients are not queued behind it but answered `-BUSY …` at
+//! (a pipeline of scripts on the script thread, `server::offload`), which then lets the
+//! thread's other connections go (`handoff`); other clients are not queued behind it but
+//! answered `-BUSY …` at
 //! dispatch, or while they wait for a shard (`LockSet::new_unless`), except for the
 //! `allow_busy` commands: `SCRIPT KILL`/`FUNCTION KILL` (which stop it if it has not
 //! written), `SHUTDOWN NOSAVE`, `FUNCTION STATS` and the connection and transaction ones.
 
 pub mod convert;
 pub mod function;
+mod handoff;
 pub mod lib;
 pub mod run;
 pub mod vm;
@@ -176,7 +182,7 @@ impl Default for Scripts {
         let kill = std::sync::Arc::new(AtomicBool::new(false));
         let deadline = std::sync::Arc::new(AtomicU64::new(0));
         Scripts {
-            vm: Mutex::new(vm::Vm::new(kill.clone()).expect("the Lua VM starts")),
+            vm: Mutex::new(vm::Vm::new(kill.clone(), deadline.clone()).expect("the Lua VM starts")),
             deadline,
             kill,
             last_memory: Mutex::new(ScriptMemory::default()),
@@ -214,7 +220,7 @@ impl Scripts {
     /// `SCRIPT FLUSH`: forget every script (and start a fresh VM, as Redis does).
     pub fn flush(&self) {
         let mut vm = self.vm.lock();
-        if let Ok(fresh) = vm::Vm::new(self.kill.clone()) {
+        if let Ok(fresh) = vm::Vm::new(self.kill.clone(), self.deadline.clone()) {
             *vm = fresh;
         } else {
             vm.scripts = HashMap::new();

@@ -1,8 +1,8 @@
 //! Running one script: `KEYS`/`ARGV`, `redis.call` dispatch under the script's locks, the
 //! result, and what it propagates.
 //!
-//! The script runs inside its command's handler, which holds every shard of the caller's
-//! database (`Scope::Script`; a call reaching another database grows the set first), so each
+//! The script runs inside its command's handler, which holds the shards of its declared keys
+//! (`Scope::Script`; a call reaching other shards grows the set first), so each
 //! `redis.call` is a nested dispatch on those locks: checked as Redis
 //! checks calls from scripts, run by the command's own handler with a context of its own,
 //! then its effects are merged into the script's. A script's effects are propagated as the
@@ -14,6 +14,7 @@ use crate::engine::acl::Denied;
 use crate::engine::batch::Records;
 use crate::engine::ctx::{CmdError, Ctx, Effects, ErrKind, Outcome, ReplyError};
 use crate::engine::flags;
+use crate::engine::locks::Slots;
 use crate::engine::table::Scope;
 use crate::engine::Engine;
 use crate::resp::{Frame, Protocol, ReplyBuf};
@@ -165,17 +166,16 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
     if engine.monitors.any() {
         engine.monitors.feed(ctx.client.db, "lua", args);
     }
-    // The script holds its database; a call reaching others takes them now (`Scope::Script`).
+    // The script holds the shards of its declared keys: a call takes those it needs now,
+    // as the dispatcher would lock them for it (`Scope::Script`).
     match cmd.scope {
         Scope::All | Scope::Script => ctx.keys.grow_all(),
-        Scope::OtherDb(other) => {
-            if let Some(o) = other(args).filter(|d| *d < engine.store.databases()) {
-                ctx.keys.grow(o);
-            }
+        _ => {
+            let mut slots = Slots::new();
+            crate::engine::batch::slots_for(engine, ctx.client.db, idx, args, &mut slots);
+            ctx.keys.grow_slots(&mut slots);
         }
-        Scope::Keys | Scope::Db => {}
     }
-    ctx.keys.grow(ctx.client.db);
     let db = ctx.client.db;
     let mut fx = Effects {
         logging: ctx.fx.logging,

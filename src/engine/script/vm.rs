@@ -14,7 +14,7 @@
 use super::{Script, LUA_MEMORY_LIMIT};
 use mlua::{Function, Lua, LuaOptions, StdLib, Table, Value};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 
 /// Instructions between two looks at `SCRIPT KILL` and the busy clock (often enough that a
@@ -251,7 +251,7 @@ pub struct Vm {
 }
 
 impl Vm {
-    pub fn new(kill: Arc<AtomicBool>) -> mlua::Result<Vm> {
+    pub fn new(kill: Arc<AtomicBool>, busy_at: Arc<AtomicU64>) -> mlua::Result<Vm> {
         // `debug` is loaded for the error handler only: the setup keeps it in a local and
         // scripts never see it (hence the unsafe constructor, which allows loading it).
         let lua = unsafe {
@@ -323,6 +323,10 @@ impl Vm {
                     if std::time::Instant::now() > d {
                         return Err(mlua::Error::runtime("ERR FUNCTION LOAD timeout"));
                     }
+                }
+                let at = busy_at.load(Ordering::Relaxed);
+                if at != 0 && super::unix_ms() > at {
+                    super::handoff::busy(at);
                 }
                 Ok(mlua::VmState::Continue)
             },
