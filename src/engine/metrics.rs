@@ -71,6 +71,21 @@ impl Metrics {
         if batch.is_empty() {
             return;
         }
+        // A batch of one or two (every request of an unpipelined client) goes straight to
+        // the shared counters: cheaper than clearing and scanning the per-family table.
+        if batch.len() <= 2 {
+            for (cmd, elapsed) in batch {
+                let h = &self.latency[family_index(reg.cmds[*cmd].group)];
+                let secs = elapsed.as_secs_f64();
+                if let Some(b) = LATENCY_BUCKETS.iter().position(|&le| secs <= le) {
+                    h.buckets[b].fetch_add(1, Ordering::Relaxed);
+                }
+                h.count.fetch_add(1, Ordering::Relaxed);
+                h.sum_nanos
+                    .fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
+            }
+            return;
+        }
         let mut local = [[0u64; LATENCY_BUCKETS.len() + 2]; FAMILIES.len()];
         for (cmd, elapsed) in batch {
             let f = family_index(reg.cmds[*cmd].group);

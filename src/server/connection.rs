@@ -42,6 +42,16 @@ fn runs_script(engine: &Engine, args: &[bytes::Bytes]) -> bool {
 
 pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<ClientInfo>) {
     let mut shutdown = engine.shutdown.subscribe();
+    // What ends the connection from outside: the server shutting down, or CLIENT KILL. One
+    // future for the connection's life, so the read loop does not register and unregister
+    // two waiters on every pass (measured: a tenth of a GET's user time at -P 1).
+    let gone = async {
+        tokio::select! {
+            _ = shutdown.changed() => {}
+            _ = info.kill_notify.notified() => {}
+        }
+    };
+    tokio::pin!(gone);
     let needs_auth = engine.acl.auth_required();
     let client = ClientState::new(info.clone(), !needs_auth);
     let mut batch = Batch::new(engine.clone(), client);
@@ -164,7 +174,7 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
                 &mut socket,
                 &mut buf,
                 &info,
-                &mut shutdown,
+                gone.as_mut(),
                 b,
             )
             .await
@@ -219,8 +229,7 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
                     }
                 }
             },
-            _ = shutdown.changed() => break 'conn,
-            _ = info.kill_notify.notified() => break 'conn,
+            _ = &mut gone => break 'conn,
         }
     }
     // The client's state goes first (subscriptions, watches, MONITOR), so once the peer sees
@@ -306,7 +315,7 @@ async fn wait_blocked(
     socket: &mut TcpStream,
     buf: &mut BytesMut,
     info: &Arc<ClientInfo>,
-    shutdown: &mut tokio::sync::watch::Receiver<bool>,
+    mut gone: std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
     mut b: crate::engine::batch::Blocked,
 ) -> Waited {
     let blocking = &engine.blocking;
@@ -334,8 +343,7 @@ async fn wait_blocked(
                 Ok(0) | Err(_) => break Waited::Gone,
                 Ok(_) => continue,
             },
-            _ = shutdown.changed() => break Waited::Gone,
-            _ = info.kill_notify.notified() => break Waited::Gone,
+            _ = &mut gone => break Waited::Gone,
         }
         if let Some(how) = waiter.unblocked.lock().take() {
             match how {
