@@ -55,6 +55,25 @@ fn join<T>(t: thread::JoinHandle<T>) -> T {
     t.join().unwrap_or_else(|e| std::panic::resume_unwind(e))
 }
 
+/// Run `step` on a thread of its own, from the `go` barrier until `stop`; how many times it
+/// ran.
+fn until_stopped(
+    go: &Arc<Barrier>,
+    stop: &Arc<AtomicBool>,
+    mut step: impl FnMut(u64) + Send + 'static,
+) -> thread::JoinHandle<u64> {
+    let (go, stop) = (go.clone(), stop.clone());
+    thread::spawn(move || {
+        go.wait();
+        let mut n = 0;
+        while !stop.load(Ordering::Relaxed) {
+            step(n);
+            n += 1;
+        }
+        n
+    })
+}
+
 /// (balance in db 0, balance in db 1, token in db 0, token in db 1), read atomically.
 fn snapshot(con: &mut redis::Connection) -> (i64, i64, i64, i64) {
     let (_, a, t0, _, b, t1, _): ((), i64, i64, (), i64, i64, ()) = redis::pipe()
@@ -120,78 +139,49 @@ fn scripts_reaching_other_databases_stay_atomic_beside_multi_database_commands()
         })
         .collect();
     // MOVE ping-pongs the token: a lock set over both databases.
-    let pingpong = {
-        let mut zero = connect(&server, 0);
-        let mut one = connect(&server, 1);
-        let go = go.clone();
-        let stop = stop.clone();
-        thread::spawn(move || {
-            go.wait();
-            let mut moves = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let a: i64 = redis::cmd("MOVE")
-                    .arg("token")
-                    .arg(1)
-                    .query(&mut zero)
-                    .unwrap();
-                let b: i64 = redis::cmd("MOVE")
-                    .arg("token")
-                    .arg(0)
-                    .query(&mut one)
-                    .unwrap();
-                moves += (a + b) as u64;
-            }
-            moves
-        })
-    };
+    let (mut zero, mut one) = (connect(&server, 0), connect(&server, 1));
+    let pingpong = until_stopped(&go, &stop, move |_| {
+        let a: i64 = redis::cmd("MOVE")
+            .arg("token")
+            .arg(1)
+            .query(&mut zero)
+            .unwrap();
+        let b: i64 = redis::cmd("MOVE")
+            .arg("token")
+            .arg(0)
+            .query(&mut one)
+            .unwrap();
+        assert_eq!((a, b), (1, 1), "only this thread moves the token");
+    });
     // A script in db 2 reads every database, and swaps two others back and forth twice
     // (leaving them as they were).
-    let swapper = {
-        let mut con = connect(&server, 2);
-        let go = go.clone();
-        let stop = stop.clone();
-        thread::spawn(move || {
-            go.wait();
-            let script = "
-                redis.call('SWAPDB', 3, 4)
-                redis.call('SWAPDB', 3, 4)
-                redis.call('SELECT', 0)
-                local a = tonumber(redis.call('GET', 'bal'))
-                redis.call('SELECT', 1)
-                local b = tonumber(redis.call('GET', 'bal'))
-                return a + b";
-            let mut runs = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let total: i64 = redis::cmd("EVAL")
-                    .arg(script)
-                    .arg(0)
-                    .query(&mut con)
-                    .unwrap();
-                assert_eq!(total, TOTAL, "a script read a partial transfer");
-                runs += 1;
-            }
-            runs
-        })
-    };
-    let reader = {
-        let mut con = connect(&server, 0);
-        let stop = stop.clone();
-        thread::spawn(move || {
-            go.wait();
-            let mut reads = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let (a, b, t0, t1) = snapshot(&mut con);
-                assert_eq!(
-                    a + b,
-                    TOTAL,
-                    "a transaction read a partial transfer: {a} + {b}"
-                );
-                assert_eq!(t0 + t1, 1, "the token is in {t0} + {t1} databases");
-                reads += 1;
-            }
-            reads
-        })
-    };
+    let mut con = connect(&server, 2);
+    let swapper = until_stopped(&go, &stop, move |_| {
+        let script = "
+            redis.call('SWAPDB', 3, 4)
+            redis.call('SWAPDB', 3, 4)
+            redis.call('SELECT', 0)
+            local a = tonumber(redis.call('GET', 'bal'))
+            redis.call('SELECT', 1)
+            local b = tonumber(redis.call('GET', 'bal'))
+            return a + b";
+        let total: i64 = redis::cmd("EVAL")
+            .arg(script)
+            .arg(0)
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(total, TOTAL, "a script read a partial transfer");
+    });
+    let mut con = connect(&server, 0);
+    let reader = until_stopped(&go, &stop, move |_| {
+        let (a, b, t0, t1) = snapshot(&mut con);
+        assert_eq!(
+            a + b,
+            TOTAL,
+            "a transaction read a partial transfer: {a} + {b}"
+        );
+        assert_eq!(t0 + t1, 1, "the token is in {t0} + {t1} databases");
+    });
     for m in movers {
         join(m);
     }
@@ -264,66 +254,38 @@ fn scripts_taking_shards_as_they_go_stay_atomic_beside_multi_key_commands() {
         })
         .collect();
     // Transactions moving money over several shards: sets that wait while they hold others.
-    let txn = {
-        let mut con = connect(&server, 0);
-        let go = go.clone();
-        let stop = stop.clone();
-        thread::spawn(move || {
-            go.wait();
-            let mut n = 0usize;
-            while !stop.load(Ordering::Relaxed) {
-                let (a, b) = (n % ACCOUNTS, (n * 5 + 3) % ACCOUNTS);
-                let _: (i64, i64) = redis::pipe()
-                    .atomic()
-                    .cmd("DECRBY")
-                    .arg(account(a))
-                    .arg(2)
-                    .cmd("INCRBY")
-                    .arg(account(b))
-                    .arg(2)
-                    .query(&mut con)
-                    .unwrap();
-                n += 1;
-            }
-            n
-        })
-    };
+    let mut con = connect(&server, 0);
+    let txn = until_stopped(&go, &stop, move |n| {
+        let n = n as usize;
+        let (a, b) = (n % ACCOUNTS, (n * 5 + 3) % ACCOUNTS);
+        let _: (i64, i64) = redis::pipe()
+            .atomic()
+            .cmd("DECRBY")
+            .arg(account(a))
+            .arg(2)
+            .cmd("INCRBY")
+            .arg(account(b))
+            .arg(2)
+            .query(&mut con)
+            .unwrap();
+    });
     // A script summing every account, and an MGET of them all: both must see the total.
-    let summer = {
-        let mut con = connect(&server, 0);
-        let go = go.clone();
-        let stop = stop.clone();
-        thread::spawn(move || {
-            go.wait();
-            let mut runs = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let total: i64 = redis::cmd("EVAL")
-                    .arg(SUM)
-                    .arg(0)
-                    .arg(ACCOUNTS)
-                    .query(&mut con)
-                    .unwrap();
-                assert_eq!(total, TOTAL, "a script read a partial transfer");
-                runs += 1;
-            }
-            runs
-        })
-    };
-    let reader = {
-        let mut con = connect(&server, 0);
-        let stop = stop.clone();
-        thread::spawn(move || {
-            go.wait();
-            let keys: Vec<String> = (0..ACCOUNTS).map(account).collect();
-            let mut reads = 0u64;
-            while !stop.load(Ordering::Relaxed) {
-                let v: Vec<i64> = redis::cmd("MGET").arg(&keys).query(&mut con).unwrap();
-                assert_eq!(v.iter().sum::<i64>(), TOTAL, "MGET read a partial transfer");
-                reads += 1;
-            }
-            reads
-        })
-    };
+    let mut con = connect(&server, 0);
+    let summer = until_stopped(&go, &stop, move |_| {
+        let total: i64 = redis::cmd("EVAL")
+            .arg(SUM)
+            .arg(0)
+            .arg(ACCOUNTS)
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(total, TOTAL, "a script read a partial transfer");
+    });
+    let mut con = connect(&server, 0);
+    let keys: Vec<String> = (0..ACCOUNTS).map(account).collect();
+    let reader = until_stopped(&go, &stop, move |_| {
+        let v: Vec<i64> = redis::cmd("MGET").arg(&keys).query(&mut con).unwrap();
+        assert_eq!(v.iter().sum::<i64>(), TOTAL, "MGET read a partial transfer");
+    });
     for m in movers {
         join(m);
     }

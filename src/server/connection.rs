@@ -161,6 +161,15 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
             info.last_interaction_ms
                 .store(batch.now(), Ordering::Relaxed);
         }
+        if ran > 1 {
+            // Let the other connections that have requests run them first, so the replies go
+            // out together, as Redis writes its replies at the end of an event-loop pass. A
+            // write that wakes a sleeping client costs the kernel several times one that
+            // finds it running, and a pipelining client is woken once per burst instead of
+            // once per connection (measured with -P 16: LPUSH 1.21 -> 1.09 µs CPU, SETBIT
+            // 1.75 -> 1.41). One request alone is answered at once: no burst to join.
+            tokio::task::yield_now().await;
+        }
         if !flush(&mut batch, &mut socket, stats).await {
             break;
         }
