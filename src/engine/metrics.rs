@@ -22,6 +22,12 @@ pub const LATENCY_BUCKETS: [f64; 12] = [
 ];
 
 /// Command groups that get a latency histogram (a command's group picks one).
+/// The latency bucket `elapsed` falls in (None past the last bound).
+fn bucket(elapsed: &std::time::Duration) -> Option<usize> {
+    let secs = elapsed.as_secs_f64();
+    LATENCY_BUCKETS.iter().position(|&le| secs <= le)
+}
+
 pub const FAMILIES: [&str; 10] = [
     "string",
     "generic",
@@ -76,8 +82,7 @@ impl Metrics {
         if batch.len() <= 2 {
             for (cmd, elapsed) in batch {
                 let h = &self.latency[family_index(reg.cmds[*cmd].group)];
-                let secs = elapsed.as_secs_f64();
-                if let Some(b) = LATENCY_BUCKETS.iter().position(|&le| secs <= le) {
+                if let Some(b) = bucket(elapsed) {
                     h.buckets[b].fetch_add(1, Ordering::Relaxed);
                 }
                 h.count.fetch_add(1, Ordering::Relaxed);
@@ -89,8 +94,7 @@ impl Metrics {
         let mut local = [[0u64; LATENCY_BUCKETS.len() + 2]; FAMILIES.len()];
         for (cmd, elapsed) in batch {
             let f = family_index(reg.cmds[*cmd].group);
-            let secs = elapsed.as_secs_f64();
-            if let Some(b) = LATENCY_BUCKETS.iter().position(|&le| secs <= le) {
+            if let Some(b) = bucket(elapsed) {
                 local[f][b] += 1;
             }
             local[f][LATENCY_BUCKETS.len()] += 1;

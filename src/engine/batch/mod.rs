@@ -401,28 +401,27 @@ impl State {
                 return self.reject(Some(idx), &crate_error::OOM);
             }
         }
+        // Waits for a script to end give up once it turns busy: `-BUSY`, as Redis would
+        // have answered before queueing the command.
+        let busy = |st: &mut State| {
+            let text = engine
+                .scripts
+                .busy()
+                .unwrap_or(crate::engine::script::BUSY_EVAL);
+            st.reject_busy(engine, idx, text)
+        };
         let turn = if cmd.flags & flags::SCRIPT != 0 {
-            match script_turn(engine) {
-                Some(t) => Some(t),
-                None => {
-                    let text = engine
-                        .scripts
-                        .busy()
-                        .unwrap_or(crate::engine::script::BUSY_EVAL);
-                    return self.reject_busy(engine, idx, text);
-                }
-            }
+            let Some(t) = script_turn(engine) else {
+                return busy(self);
+            };
+            Some(t)
         } else {
             None
         };
         let gate = (write && self.sink.is_some()).then(|| engine.gate.read());
         let Some(mut locks) = self.lock_for(engine, idx, args) else {
             drop(gate);
-            let text = engine
-                .scripts
-                .busy()
-                .unwrap_or(crate::engine::script::BUSY_EVAL);
-            return self.reject_busy(engine, idx, text);
+            return busy(self);
         };
         let mut records = Records::new();
         let ok = self.call(engine, idx, args, &mut locks, &mut records);
