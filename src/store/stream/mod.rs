@@ -246,9 +246,8 @@ impl Log {
 
     /// The last live entry's ID.
     pub fn last_valid_id(&self) -> Option<StreamId> {
-        self.range(StreamId::MIN, StreamId::MAX, true)
-            .next()
-            .map(|e| e.id)
+        // Not the reverse range: that collects a node's entries first, on every `XREADGROUP`.
+        self.nodes.iter().rev().find_map(|(m, n)| n.last_live(*m))
     }
 
     /// The first entry's ID, tombstones included (the maximum ID when there is none), as

@@ -108,6 +108,9 @@ pub struct Node {
     lp_body: u32,
     /// The last entry's ID (a tombstone's included).
     pub last: StreamId,
+    /// Where the last entry's flags are (0: no entry yet), so the stream's last live ID is
+    /// found without walking the node.
+    last_at: u32,
 }
 
 /// One entry of a node, as found while walking it.
@@ -182,6 +185,7 @@ impl Node {
             deleted: 0,
             lp_body: lp_body as u32,
             last: id,
+            last_at: 0,
         };
         n.append(id, id, pairs);
         n
@@ -205,6 +209,7 @@ impl Node {
             deleted: 0,
             lp_body: lp_body as u32,
             last: master,
+            last_at: 0,
         }
     }
 
@@ -242,6 +247,7 @@ impl Node {
             && self.master_fields().zip(pairs).all(|(m, (f, _))| m == *f);
         let ms_delta = id.ms - master.ms;
         let seq_delta = id.seq.wrapping_sub(master.seq) as i64;
+        self.last_at = self.buf.len() as u32;
         self.buf.push(if same { SAME_FIELDS } else { 0 });
         put_varint(&mut self.buf, ms_delta);
         put_varint(&mut self.buf, ((seq_delta << 1) ^ (seq_delta >> 63)) as u64);
@@ -332,6 +338,20 @@ impl Node {
             at = next;
             Some(e)
         })
+    }
+
+    /// The last live entry's ID.
+    pub fn last_live(&self, master: StreamId) -> Option<StreamId> {
+        if self.live == 0 {
+            return None;
+        }
+        if self.buf[self.last_at as usize] & DELETED == 0 {
+            return Some(self.last);
+        }
+        self.entries(master)
+            .filter(|e| !e.deleted)
+            .last()
+            .map(|e| e.id)
     }
 
     /// The first entry, tombstones included.

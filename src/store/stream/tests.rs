@@ -135,6 +135,7 @@ proptest! {
             prop_assert_eq!(log.length, model.len() as u64);
             prop_assert_eq!(log.first_id, model.keys().next().copied().unwrap_or(StreamId::MIN));
             prop_assert_eq!(log.check(), Ok(()));
+            prop_assert_eq!(log.last_valid_id(), model.keys().next_back().copied());
             let recount: usize = log.nodes.values().map(|n| n.mem() + NODE_COST).sum();
             prop_assert_eq!(log.nodes_mem, recount);
         }
