@@ -32,7 +32,8 @@ use crate::engine::ctx::{CmdError, ErrKind};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
 
 /// Wall-clock milliseconds, as the busy deadline is kept.
 fn unix_ms() -> u64 {
@@ -154,6 +155,11 @@ pub struct Running {
     pub function: bool,
 }
 
+/// [`Scripts::kind`]'s values.
+pub const NONE: u8 = 0;
+pub const EVAL: u8 = 1;
+pub const FUNCTION: u8 = 2;
+
 /// Why a running script cannot be killed, or there is none to kill.
 const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
 const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
@@ -165,8 +171,11 @@ pub const BUSY_FUNCTION: &str =
 
 pub struct Scripts {
     pub vm: Mutex<vm::Vm>,
-    /// The running script, if any.
-    pub running: Mutex<Option<Running>>,
+    /// What runs now: [`NONE`], [`EVAL`] or [`FUNCTION`].
+    pub kind: AtomicU8,
+    /// The running script, described once it turns busy (only then can another client look:
+    /// `FUNCTION STATS`). Not built for every script: that cost allocations on each.
+    pub running: Arc<Mutex<Option<Running>>>,
     /// The running script has run a write command (it can no longer be killed).
     pub wrote: AtomicBool,
     /// The last figures `memory` read, shown while a script holds the VM.
@@ -179,14 +188,19 @@ pub struct Scripts {
 
 impl Default for Scripts {
     fn default() -> Scripts {
-        let kill = std::sync::Arc::new(AtomicBool::new(false));
-        let deadline = std::sync::Arc::new(AtomicU64::new(0));
+        let kill = Arc::new(AtomicBool::new(false));
+        let deadline = Arc::new(AtomicU64::new(0));
+        let running = Arc::new(Mutex::new(None));
         Scripts {
-            vm: Mutex::new(vm::Vm::new(kill.clone(), deadline.clone()).expect("the Lua VM starts")),
+            vm: Mutex::new(
+                vm::Vm::new(kill.clone(), deadline.clone(), running.clone())
+                    .expect("the Lua VM starts"),
+            ),
             deadline,
             kill,
             last_memory: Mutex::new(ScriptMemory::default()),
-            running: Mutex::new(None),
+            kind: AtomicU8::new(NONE),
+            running,
             wrote: AtomicBool::new(false),
         }
     }
@@ -220,10 +234,14 @@ impl Scripts {
     /// `SCRIPT FLUSH`: forget every script (and start a fresh VM, as Redis does).
     pub fn flush(&self) {
         let mut vm = self.vm.lock();
-        if let Ok(fresh) = vm::Vm::new(self.kill.clone(), self.deadline.clone()) {
+        if let Ok(fresh) = vm::Vm::new(
+            self.kill.clone(),
+            self.deadline.clone(),
+            self.running.clone(),
+        ) {
             *vm = fresh;
         } else {
-            vm.scripts = HashMap::new();
+            vm.scripts = HashMap::default();
         }
     }
 
@@ -235,23 +253,22 @@ impl Scripts {
         if d == 0 || unix_ms() <= d {
             return None;
         }
-        match &*self.running.lock() {
-            Some(r) if r.function => Some(BUSY_FUNCTION),
-            Some(_) => Some(BUSY_EVAL),
-            None => None,
+        match self.kind.load(Ordering::Relaxed) {
+            FUNCTION => Some(BUSY_FUNCTION),
+            EVAL => Some(BUSY_EVAL),
+            _ => None,
         }
     }
 
     /// `SCRIPT KILL` (`function` false) or `FUNCTION KILL`: ask the busy script to stop.
     pub fn kill(&self, function: bool) -> Result<(), &'static str> {
-        let running = self.running.lock().clone();
-        let Some(r) = running.filter(|_| self.busy().is_some()) else {
+        if self.busy().is_none() {
             return Err(NOTBUSY);
-        };
+        }
         if self.wrote.load(Ordering::Relaxed) {
             return Err(UNKILLABLE);
         }
-        match (function, r.function) {
+        match (function, self.kind.load(Ordering::Relaxed) == FUNCTION) {
             (false, true) => Err(BUSY_FUNCTION),
             (true, false) => Err(BUSY_EVAL),
             _ => {

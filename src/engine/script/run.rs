@@ -260,6 +260,11 @@ fn merge(ctx: &mut Ctx, mut fx: Effects, db: usize, args: &[Bytes], log: &mut Re
 /// two registry writes on every script.
 struct Call<'c, 'a, 's> {
     ctx: &'c mut Ctx<'a, 's>,
+    /// The script's SHA1 or the function's name, the command that runs it and when it
+    /// started (Unix ms), should it turn busy (`describe`).
+    name: &'c str,
+    args: &'c [Bytes],
+    started: u64,
     mode: Mode,
     log: Records,
     lua: &'c Lua,
@@ -285,6 +290,24 @@ impl Drop for Current {
     fn drop(&mut self) {
         CURRENT.with(|c| c.set(std::ptr::null_mut()));
     }
+}
+
+/// The running script, for `FUNCTION STATS` once it is busy (called from the VM's hook, on
+/// the thread that runs it).
+pub(super) fn describe() -> Option<super::Running> {
+    let p = CURRENT.with(|c| c.get());
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: as in `call_from_lua`; the hook runs between the script's instructions, when
+    // no call holds the `Call` borrowed.
+    let call = unsafe { &*(p as *const Call<'_, '_, '_>) };
+    Some(super::Running {
+        name: call.name.to_string(),
+        command: call.args.to_vec(),
+        started: call.started,
+        function: call.mode.function,
+    })
 }
 
 /// Make the VM's dispatch function, which `redis.call`/`redis.pcall` hand their arguments
@@ -461,14 +484,21 @@ pub fn run(
     };
     vm.resp.store(2, Ordering::Relaxed);
     scripts.kill.store(false, Ordering::Relaxed);
-    let started = engine.store.now().max(1);
+    // The command's clock reading, unless it is a transaction's (which stands still).
+    let started = if ctx.now == 0 || ctx.atomic {
+        engine.store.now().max(1)
+    } else {
+        ctx.now
+    };
     scripts.wrote.store(false, Ordering::Relaxed);
-    *scripts.running.lock() = Some(super::Running {
-        name: sha.to_string(),
-        command: args.to_vec(),
-        started,
-        function: mode.function,
-    });
+    scripts.kind.store(
+        if mode.function {
+            super::FUNCTION
+        } else {
+            super::EVAL
+        },
+        Ordering::Relaxed,
+    );
     let limit = engine.hot.busy_reply_threshold.load(Ordering::Relaxed);
     scripts.deadline.store(
         if limit == 0 { 0 } else { started + limit },
@@ -477,6 +507,9 @@ pub fn run(
     let caller_db = ctx.client.db;
     let mut call = Call {
         ctx: &mut *ctx,
+        name: sha,
+        args,
+        started,
         mode,
         log: Records::new(),
         lua,
@@ -492,6 +525,7 @@ pub fn run(
     };
     let log = call.log;
     scripts.deadline.store(0, Ordering::Relaxed);
+    scripts.kind.store(super::NONE, Ordering::Relaxed);
     *scripts.running.lock() = None;
     // SELECT inside a script does not leak to its caller.
     ctx.client.db = caller_db;

@@ -230,7 +230,8 @@ impl Drop for Unlimited<'_> {
 
 pub struct Vm {
     pub lua: Lua,
-    pub scripts: HashMap<String, Script>,
+    /// By SHA1 (ahash: the map is looked up on every `EVALSHA`).
+    pub scripts: HashMap<String, Script, ahash::RandomState>,
     /// The scripts' globals (KEYS and ARGV are set here) and the read-only view they see.
     pub env: Table,
     proxy: Table,
@@ -251,7 +252,11 @@ pub struct Vm {
 }
 
 impl Vm {
-    pub fn new(kill: Arc<AtomicBool>, busy_at: Arc<AtomicU64>) -> mlua::Result<Vm> {
+    pub fn new(
+        kill: Arc<AtomicBool>,
+        busy_at: Arc<AtomicU64>,
+        running: Arc<parking_lot::Mutex<Option<super::Running>>>,
+    ) -> mlua::Result<Vm> {
         // `debug` is loaded for the error handler only: the setup keeps it in a local and
         // scripts never see it (hence the unsafe constructor, which allows loading it).
         let lua = unsafe {
@@ -326,6 +331,11 @@ impl Vm {
                 }
                 let at = busy_at.load(Ordering::Relaxed);
                 if at != 0 && super::unix_ms() > at {
+                    let mut r = running.lock();
+                    if r.is_none() {
+                        *r = super::run::describe();
+                    }
+                    drop(r);
                     super::handoff::busy(at);
                 }
                 Ok(mlua::VmState::Continue)
@@ -333,7 +343,7 @@ impl Vm {
         )?;
         Ok(Vm {
             lua,
-            scripts: HashMap::new(),
+            scripts: HashMap::default(),
             env,
             proxy,
             hooks,
