@@ -22,6 +22,9 @@ use bytes::Bytes;
 use mlua::{Function, Lua, Value};
 use std::sync::atomic::Ordering;
 
+/// The capacity of a call's reply buffer kept for the script's next call.
+const REPLY_KEEP: usize = 64 * 1024;
+
 /// Scripts between two steps of the Lua collector, and the step's size in KB (Redis's
 /// `LUA_GC_CYCLE_PERIOD`).
 const GC_PERIOD: u32 = 50;
@@ -85,7 +88,13 @@ fn acl_check(ctx: &Ctx, idx: usize, args: &[Bytes]) -> Result<(), Denied> {
 
 /// One `redis.call`: the reply as a frame (an error frame when refused or failed; such an
 /// error is already counted in `INFO errorstats`).
-fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Records) -> Frame {
+fn dispatch(
+    ctx: &mut Ctx,
+    args: &[Bytes],
+    mode: Mode,
+    out: &mut ReplyBuf,
+    log: &mut Records,
+) -> Frame {
     let engine = ctx.engine;
     let reg = engine.registry;
     let idx = match reg.resolve(args) {
@@ -183,17 +192,12 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
         notify: ctx.fx.notify,
         ..Effects::default()
     };
-    let mut out = ReplyBuf::new(if resp3 {
-        Protocol::Resp3
-    } else {
-        Protocol::Resp2
-    });
     let started = std::time::Instant::now();
     let result = {
         let mut child = Ctx {
             engine,
             client: &mut *ctx.client,
-            out: &mut out,
+            out: &mut *out,
             now: ctx.now,
             keys: &mut *ctx.keys,
             fx: &mut fx,
@@ -215,7 +219,12 @@ fn dispatch(ctx: &mut Ctx, args: &[Bytes], mode: Mode, resp3: bool, log: &mut Re
         return Frame::Error(e.text.into_owned());
     }
     merge(ctx, fx, db, args, log);
-    Frame::parse(&out.buf).map_or(Frame::Null, |(f, _)| f)
+    let frame = Frame::parse(&out.buf).map_or(Frame::Null, |(f, _)| f);
+    out.buf.clear();
+    if out.buf.capacity() > REPLY_KEEP {
+        out.buf = bytes::BytesMut::new();
+    }
+    frame
 }
 
 /// The script answers the error `{err=text}` (raised or returned): the dispatcher counts it
@@ -267,6 +276,8 @@ struct Call<'c, 'a, 's> {
     started: u64,
     mode: Mode,
     log: Records,
+    /// The replies of its calls are written here, one after the other (the VM's buffer).
+    reply: &'c mut ReplyBuf,
     lua: &'c Lua,
     /// The protocol `redis.setresp` chose.
     resp: &'c std::sync::atomic::AtomicU8,
@@ -401,11 +412,15 @@ pub(super) unsafe fn call_from_lua(l: *mut mlua::ffi::lua_State, raise: bool) ->
     let n = ffi::lua_gettop(l);
     let resp3 = call.resp.load(Ordering::Relaxed) == 3;
     let ok = {
-        let _off = super::vm::Unlimited::new(call.lua);
         let (frame, counted) = match stack_args(l, n) {
             Ok(a) => {
                 let run = std::panic::AssertUnwindSafe(|| {
-                    dispatch(call.ctx, &a, call.mode, resp3, &mut call.log)
+                    call.reply.proto = if resp3 {
+                        Protocol::Resp3
+                    } else {
+                        Protocol::Resp2
+                    };
+                    dispatch(call.ctx, &a, call.mode, call.reply, &mut call.log)
                 });
                 let f = std::panic::catch_unwind(run)
                     .unwrap_or_else(|_| lua_err("ERR internal error in the called command"));
@@ -414,7 +429,15 @@ pub(super) unsafe fn call_from_lua(l: *mut mlua::ffi::lua_State, raise: bool) ->
             Err(e) => (e, false),
         };
         let ok = !matches!(frame, Frame::Error(_));
-        super::convert::push_frame(l, frame, resp3, !ok && counted);
+        // The reply is built with the limit lifted (the dataset bounds it, not the VM), unless
+        // it is a number or a nil, which take no memory: no change of the limit then, for the
+        // many calls that answer so (a change locks mlua's state twice).
+        if matches!(frame, Frame::Integer(_) | Frame::Null) {
+            super::convert::push_frame(l, frame, resp3, false);
+        } else {
+            let _off = super::vm::Unlimited::new(call.lua);
+            super::convert::push_frame(l, frame, resp3, !ok && counted);
+        }
         ok
     };
     if !ok && raise {
@@ -604,6 +627,7 @@ pub fn run(
         Ordering::Relaxed,
     );
     let caller_db = ctx.client.db;
+    let mut reply = vm.reply.borrow_mut();
     let mut call = Call {
         ctx: &mut *ctx,
         name: sha,
@@ -611,6 +635,7 @@ pub fn run(
         started,
         mode,
         log: Records::new(),
+        reply: &mut reply,
         lua,
         resp: &vm.resp,
     };

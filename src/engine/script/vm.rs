@@ -245,6 +245,8 @@ pub struct Vm {
     pub load_env: Table,
     /// Function libraries (`FUNCTION LOAD`).
     pub libraries: super::function::Libraries,
+    /// Where a script's calls write their replies (kept from one script to the next).
+    pub reply: std::cell::RefCell<crate::resp::ReplyBuf>,
     /// Scripts run so far (their count paces the collector's steps).
     pub runs: std::cell::Cell<u32>,
     /// When the library code loading now must have finished (`LOAD_TIMEOUT`), if it is limited.
@@ -354,6 +356,9 @@ impl Vm {
             libraries: Default::default(),
             load_deadline,
             runs: Default::default(),
+            reply: std::cell::RefCell::new(crate::resp::ReplyBuf::new(
+                crate::resp::Protocol::Resp2,
+            )),
         })
     }
 
