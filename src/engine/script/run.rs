@@ -451,6 +451,9 @@ pub(super) unsafe fn call_from_lua(l: *mut mlua::ffi::lua_State, raise: bool) ->
 /// which spares two changes of the limit on every script.
 const LIFT_LIMIT_ABOVE: usize = 64 * 1024;
 
+/// `KEYS` and `ARGV` tables are reused for scripts of at most this many of each.
+const REUSE_ARGS_UP_TO: usize = 64;
+
 /// What `enter_c` needs, passed to it as a light userdata.
 struct Enter<'a> {
     lua: &'a Lua,
@@ -491,14 +494,38 @@ unsafe extern "C-unwind" fn enter_c(l: *mut mlua::ffi::lua_State) -> std::ffi::c
         let _ = p.lua.set_memory_limit(0);
     }
     for (name, items) in [(c"KEYS", p.keys), (c"ARGV", p.argv)] {
-        ffi::lua_createtable(l, items.len().min(1 << 24) as i32, 0);
+        // The last script's table, emptied, unless either is large: two tables less of
+        // garbage per script. (Scripts cannot keep them: their globals are read-only.)
+        ffi::lua_pushstring(l, name.as_ptr());
+        ffi::lua_rawget(l, 2);
+        let reuse = ffi::lua_type(l, -1) == ffi::LUA_TTABLE
+            && items.len() <= REUSE_ARGS_UP_TO
+            && ffi::lua_objlen(l, -1) <= REUSE_ARGS_UP_TO;
+        if reuse {
+            // Whatever the script put there goes too (clearing fields while traversing is
+            // allowed).
+            ffi::lua_pushnil(l);
+            while ffi::lua_next(l, -2) != 0 {
+                ffi::lua_pop(l, 1);
+                ffi::lua_pushvalue(l, -1);
+                ffi::lua_pushnil(l);
+                ffi::lua_rawset(l, -4);
+            }
+        } else {
+            ffi::lua_pop(l, 1);
+            ffi::lua_createtable(l, items.len().min(1 << 24) as i32, 0);
+        }
         for (i, a) in items.iter().enumerate() {
             ffi::lua_pushlstring(l, a.as_ptr().cast(), a.len());
             ffi::lua_rawseti(l, -2, (i + 1) as _);
         }
-        ffi::lua_pushstring(l, name.as_ptr());
-        ffi::lua_insert(l, -2);
-        ffi::lua_rawset(l, 2);
+        if reuse {
+            ffi::lua_pop(l, 1);
+        } else {
+            ffi::lua_pushstring(l, name.as_ptr());
+            ffi::lua_insert(l, -2);
+            ffi::lua_rawset(l, 2);
+        }
     }
     if p.big {
         let _ = p.lua.set_memory_limit(super::LUA_MEMORY_LIMIT);
