@@ -99,13 +99,8 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
                                 }
                             }
                         }
-                        if inline_script
-                            && (scripts.len() == 1 || std::env::var_os("FK_INLINE_ALL").is_some())
-                        {
-                            for a in &scripts {
-                                batch.execute(a);
-                            }
-                            ran += scripts.len() - 1;
+                        if inline_script && scripts.len() == 1 {
+                            batch.execute(&scripts[0]);
                         } else {
                             let mut moved = batch;
                             match super::offload::run(move || {
