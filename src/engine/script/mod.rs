@@ -22,6 +22,7 @@
 //! written), `SHUTDOWN NOSAVE`, `FUNCTION STATS` and the connection and transaction ones.
 
 pub mod convert;
+mod enter;
 pub mod function;
 mod handoff;
 pub mod lib;

@@ -293,7 +293,7 @@ impl Vm {
         redis.set("pcall", unsafe { lua.create_c_function(raw_pcall)? })?;
         let resp = Arc::new(AtomicU8::new(2));
         super::run::install(&lua, &redis)?;
-        super::run::install_enter(&lua)?;
+        super::enter::install(&lua)?;
         let r = resp.clone();
         redis.set(
             "setresp",
