@@ -69,9 +69,7 @@ impl List {
     }
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
         let last = self.nodes.len().checked_sub(1)?;
-        let (off, v) = self.nodes[last].entries().last()?;
-        let v = v.to_vec();
-        self.with_node(last, |p| p.remove_at(off, 1));
+        let v = self.with_node(last, |p| p.pop_last())?;
         if self.nodes[last].is_empty() {
             self.nodes.pop_back();
         }

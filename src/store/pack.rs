@@ -11,13 +11,38 @@
 
 use super::memory::alloc_size;
 
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct Pack {
     /// Exactly sized: a boxed slice is two words where a `Vec` is three, which keeps a small
     /// hash inside its key's entry (see `store::hash`).
     buf: Box<[u8]>,
     n: u32,
+    /// The last entry's offset when known ([`NO_LAST`] otherwise), kept in what would be
+    /// padding: a list's back is then reached without walking its node (entries cannot be
+    /// walked backwards), as Redis's listpack reaches it through its back-lengths.
+    last: u32,
 }
+
+/// [`Pack::last`] is unknown (it is found by walking).
+const NO_LAST: u32 = u32::MAX;
+
+impl Default for Pack {
+    fn default() -> Pack {
+        Pack {
+            buf: Box::default(),
+            n: 0,
+            last: NO_LAST,
+        }
+    }
+}
+
+impl PartialEq for Pack {
+    fn eq(&self, other: &Pack) -> bool {
+        self.n == other.n && self.buf == other.buf
+    }
+}
+
+impl Eq for Pack {}
 
 impl std::fmt::Debug for Pack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -127,11 +152,65 @@ impl Pack {
         let off = self.offset_of(i);
         let tail = self.edit(|buf| buf.split_off(off));
         let moved = self.n - i as u32;
+        let last = match self.last {
+            NO_LAST => NO_LAST,
+            l if l as usize >= off => l - off as u32,
+            _ => NO_LAST,
+        };
         self.n = i as u32;
+        self.last = NO_LAST;
         Pack {
             buf: tail.into_boxed_slice(),
             n: moved,
+            last,
         }
+    }
+
+    /// The last entry's offset, and the one before it when the walk found it.
+    fn find_last(&self) -> (usize, Option<usize>) {
+        if self.last != NO_LAST {
+            return (self.last as usize, None);
+        }
+        // A tight walk: most entries are shorter than 128 bytes (a one-byte length).
+        let buf = &self.buf[..];
+        let (mut off, mut at, mut prev) = (0, 0, None);
+        while off < buf.len() {
+            prev = Some(at);
+            at = off;
+            let b = buf[off];
+            off = if b < 0x80 {
+                off + 1 + b as usize
+            } else {
+                entry_at(buf, off).1
+            };
+        }
+        (at, prev.filter(|_| self.n > 1))
+    }
+
+    /// The last entry.
+    pub fn last(&self) -> Option<&[u8]> {
+        if self.n == 0 {
+            return None;
+        }
+        let (s, e) = entry_at(&self.buf, self.find_last().0);
+        Some(&self.buf[s..e])
+    }
+
+    /// Remove the last entry and return it.
+    pub fn pop_last(&mut self) -> Option<Vec<u8>> {
+        if self.n == 0 {
+            return None;
+        }
+        let (at, prev) = self.find_last();
+        let (s, e) = entry_at(&self.buf, at);
+        let v = self.buf[s..e].to_vec();
+        self.edit(|buf| buf.truncate(at));
+        self.n -= 1;
+        self.last = match prev {
+            Some(p) if self.n > 0 => p as u32,
+            _ => NO_LAST,
+        };
+        Some(v)
     }
     /// Append entries.
     pub fn push(&mut self, items: &[&[u8]]) {
@@ -141,6 +220,18 @@ impl Pack {
     /// Insert entries before the entry at `off` (or at the end when `off` is the length).
     pub fn insert_at(&mut self, off: usize, items: &[&[u8]]) {
         let need: usize = items.iter().map(|v| varint_len(v.len()) + v.len()).sum();
+        let len = self.buf.len();
+        self.last = if items.is_empty() {
+            self.last
+        } else if off == len {
+            // Appended: the last is the last of `items`.
+            let l = items[items.len() - 1];
+            u32::try_from(off + need - varint_len(l.len()) - l.len()).unwrap_or(NO_LAST)
+        } else if self.last == NO_LAST {
+            NO_LAST
+        } else {
+            u32::try_from(self.last as usize + need).unwrap_or(NO_LAST)
+        };
         self.edit(|buf| {
             // In place, as `lpInsert` does: grow once, move the tail, write the entries (no
             // encoded copy to splice in: LPUSH spends its time here).
@@ -159,6 +250,9 @@ impl Pack {
     pub fn replace_at(&mut self, off: usize, v: &[u8]) {
         let (_, end) = entry_at(&self.buf, off);
         let new = varint_len(v.len()) + v.len();
+        if self.last != NO_LAST && off < self.last as usize {
+            self.last = u32::try_from(self.last as usize + new - (end - off)).unwrap_or(NO_LAST);
+        }
         self.edit(|buf| {
             let len = buf.len();
             let new_end = off + new;
@@ -179,6 +273,15 @@ impl Pack {
         }
         self.edit(|buf| buf.drain(off..end).for_each(drop));
         self.n -= count as u32;
+        if self.last != NO_LAST {
+            let l = self.last as usize;
+            // Removed before the last entry, it moves back; removed with it, it is unknown.
+            self.last = if end <= l {
+                (l - (end - off)) as u32
+            } else {
+                NO_LAST
+            };
+        }
     }
 }
 
@@ -244,6 +347,11 @@ mod tests {
             }
             assert_eq!(p.len(), model.len());
             assert!(p.iter().eq(model.iter().map(|v| &v[..])), "step {step}");
+            assert_eq!(p.last(), model.last().map(|v| &v[..]), "step {step}");
+            if next(5) == 0 {
+                assert_eq!(p.pop_last(), model.pop(), "step {step}");
+                assert_eq!(p.last(), model.last().map(|v| &v[..]), "step {step}");
+            }
         }
     }
 
