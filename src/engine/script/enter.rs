@@ -124,9 +124,14 @@ pub(super) fn enter(
                 &ENTER_KEY as *const u8 as *const std::ffi::c_void,
             );
             ffi::lua_pushlightuserdata(l, &params as *const Enter<'_> as *mut std::ffi::c_void);
-            raw.push(&vm.env)?;
-            raw.push(&vm.run)?;
-            raw.push(func)?;
+            let pushed = raw
+                .push(&vm.env)
+                .and_then(|_| raw.push(&vm.run))
+                .and_then(|_| raw.push(func));
+            if let Err(e) = pushed {
+                ffi::lua_settop(l, base);
+                return Err(e);
+            }
             let rc = ffi::lua_pcall(l, 4, 2, 0);
             let out = if rc != 0 {
                 let mut len = 0;
