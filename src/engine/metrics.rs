@@ -21,13 +21,13 @@ pub const LATENCY_BUCKETS: [f64; 12] = [
     0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25,
 ];
 
-/// Command groups that get a latency histogram (a command's group picks one).
 /// The latency bucket `elapsed` falls in (None past the last bound).
 fn bucket(elapsed: &std::time::Duration) -> Option<usize> {
     let secs = elapsed.as_secs_f64();
     LATENCY_BUCKETS.iter().position(|&le| secs <= le)
 }
 
+/// Command groups that get a latency histogram (a command's group picks one).
 pub const FAMILIES: [&str; 10] = [
     "string",
     "generic",

@@ -103,6 +103,10 @@ impl List {
     }
 
     pub fn get(&self, i: usize) -> Option<&[u8]> {
+        if i + 1 == self.len {
+            // The back, without walking its node (`LINDEX key -1`).
+            return self.nodes.back()?.last();
+        }
         let (n, j) = self.locate(i)?;
         self.nodes[n].get(j)
     }

@@ -72,20 +72,18 @@ unsafe extern "C-unwind" fn enter_c(l: *mut mlua::ffi::lua_State) -> std::ffi::c
                 ffi::lua_rawset(l, -4);
             }
         } else {
+            // A new table, set in `env` before it is filled (it stays on the stack).
             ffi::lua_pop(l, 1);
             ffi::lua_createtable(l, items.len().min(1 << 24) as i32, 0);
+            ffi::lua_pushstring(l, name.as_ptr());
+            ffi::lua_pushvalue(l, -2);
+            ffi::lua_rawset(l, 2);
         }
         for (i, a) in items.iter().enumerate() {
             ffi::lua_pushlstring(l, a.as_ptr().cast(), a.len());
             ffi::lua_rawseti(l, -2, (i + 1) as _);
         }
-        if reuse {
-            ffi::lua_pop(l, 1);
-        } else {
-            ffi::lua_pushstring(l, name.as_ptr());
-            ffi::lua_insert(l, -2);
-            ffi::lua_rawset(l, 2);
-        }
+        ffi::lua_pop(l, 1);
     }
     if p.big {
         let _ = p.lua.set_memory_limit(super::LUA_MEMORY_LIMIT);
