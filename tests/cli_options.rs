@@ -63,11 +63,10 @@ fn a_config_file_is_read_and_the_command_line_wins() {
         .spawn()
         .unwrap();
     let addr = format!("127.0.0.1:{port}");
-    let mut tries = 0;
-    while std::net::TcpStream::connect(&addr).is_err() && tries < 200 {
-        std::thread::sleep(std::time::Duration::from_millis(10));
-        tries += 1;
-    }
+    assert!(
+        support::server::wait_ready(&mut child, &addr),
+        "server did not start"
+    );
     let mut c = RawClient::connect(&addr);
     let get = |c: &mut RawClient, name: &str| match c.call(&["CONFIG", "GET", name]) {
         Reply::Array(v) => v[1].clone(),

@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -126,9 +125,10 @@ pub fn wait_listening(child: &mut Child, port: u16, timeout: Duration) -> bool {
         if let Ok(Some(_)) = child.try_wait() {
             return false;
         }
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            // Another test's server may hold the port we picked: make sure it is ours.
-            return answering_pid(port) == Some(child.id());
+        // A bare connect is not proof: another test's server may hold the port we picked,
+        // and a connect to a free ephemeral port can connect the socket to itself.
+        if let Some(pid) = answering_pid(port) {
+            return pid == child.id();
         }
         std::thread::sleep(Duration::from_millis(2));
     }

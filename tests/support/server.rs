@@ -71,40 +71,8 @@ impl Server {
     }
 
     fn wait_ready(&mut self) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false; // exited: most likely the port was taken meanwhile
-            }
-            // Another test's server may hold the port we picked (and may be going away): only
-            // a server that says it is our process counts.
-            match self.answering_pid() {
-                Ok(Some(pid)) => return pid == self.child.id(),
-                // A password-protected server cannot say who it is: trust a live child.
-                Err(()) => return matches!(self.child.try_wait(), Ok(None)),
-                Ok(None) => {}
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let _ = self.child.kill();
-        false
-    }
-
-    /// The `process_id` the server on our port reports in `INFO server`.
-    fn answering_pid(&self) -> Result<Option<u32>, ()> {
-        use super::client::{RawClient, Reply};
-        let Ok(mut c) = RawClient::try_connect(&self.addr()) else {
-            return Ok(None);
-        };
-        c.send(&[b"INFO".to_vec(), b"server".to_vec()]);
-        Ok(match c.read() {
-            Ok(Reply::Bulk(b)) | Ok(Reply::Verbatim(_, b)) => String::from_utf8_lossy(&b)
-                .lines()
-                .find_map(|l| l.strip_prefix("process_id:"))
-                .and_then(|v| v.trim().parse().ok()),
-            Ok(Reply::Error(e)) if e.starts_with("NOAUTH") => return Err(()),
-            _ => None,
-        })
+        let addr = self.addr();
+        wait_ready(&mut self.child, &addr)
     }
 
     pub fn addr(&self) -> String {
@@ -118,6 +86,46 @@ impl Server {
         self.child = spawn(self.target, self.port, &self.extra, self.dir.as_ref());
         assert!(self.wait_ready(), "server did not come back after restart");
     }
+}
+
+/// Wait until the server `child` answers on `addr`; false if it exited or 10 s went by.
+///
+/// A bare TCP connect is not proof: another test's server may hold the port we picked, and
+/// a connect to a free port in the ephemeral range can connect the socket to itself. Only a
+/// server that reports `child`'s PID counts.
+pub fn wait_ready(child: &mut Child, addr: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false; // exited: most likely the port was taken meanwhile
+        }
+        match answering_pid(addr) {
+            Ok(Some(pid)) => return pid == child.id(),
+            // A password-protected server cannot say who it is: trust a live child.
+            Err(()) => return matches!(child.try_wait(), Ok(None)),
+            Ok(None) => {}
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = child.kill();
+    false
+}
+
+/// The `process_id` the server on `addr` reports in `INFO server`.
+fn answering_pid(addr: &str) -> Result<Option<u32>, ()> {
+    use super::client::{RawClient, Reply};
+    let Ok(mut c) = RawClient::try_connect(addr) else {
+        return Ok(None);
+    };
+    c.send(&[b"INFO".to_vec(), b"server".to_vec()]);
+    Ok(match c.read() {
+        Ok(Reply::Bulk(b)) | Ok(Reply::Verbatim(_, b)) => String::from_utf8_lossy(&b)
+            .lines()
+            .find_map(|l| l.strip_prefix("process_id:"))
+            .and_then(|v| v.trim().parse().ok()),
+        Ok(Reply::Error(e)) if e.starts_with("NOAUTH") => return Err(()),
+        _ => None,
+    })
 }
 
 fn spawn(target: Target, port: u16, extra: &[String], dir: Option<&PathBuf>) -> Child {
