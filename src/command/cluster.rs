@@ -26,26 +26,28 @@ macro_rules! subs {
 }
 
 const ADMIN_STALE: u32 = ADMIN | STALE;
+/// Redis refuses these while it loads a replica's data asynchronously.
+const ADMIN_STALE_NAL: u32 = ADMIN | STALE | NO_ASYNC_LOADING;
 
 static CLUSTER_SUBS: &[Cmd] = subs![
     (
         "addslots",
         -3,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Assign new hash slots to receiving node",
         "3.0.0"
     ),
     (
         "addslotsrange",
         -4,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Assign new hash slots to receiving node",
         "7.0.0"
     ),
     (
         "bumpepoch",
         2,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Advance the cluster config epoch",
         "3.0.0"
     ),
@@ -66,35 +68,35 @@ static CLUSTER_SUBS: &[Cmd] = subs![
     (
         "delslots",
         -3,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Set hash slots as unbound in receiving node",
         "3.0.0"
     ),
     (
         "delslotsrange",
         -4,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Set hash slots as unbound in receiving node",
         "7.0.0"
     ),
     (
         "failover",
         -2,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Forces a replica to perform a manual failover of its master.",
         "3.0.0"
     ),
     (
         "flushslots",
         2,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Delete a node's own slots information",
         "3.0.0"
     ),
     (
         "forget",
         3,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Remove a node from the nodes table",
         "3.0.0"
     ),
@@ -136,7 +138,7 @@ static CLUSTER_SUBS: &[Cmd] = subs![
     (
         "meet",
         -4,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Force a node cluster to handshake with another node",
         "3.0.0"
     ),
@@ -158,7 +160,7 @@ static CLUSTER_SUBS: &[Cmd] = subs![
     (
         "replicate",
         3,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Reconfigure a node as a replica of the specified master node",
         "3.0.0"
     ),
@@ -172,21 +174,21 @@ static CLUSTER_SUBS: &[Cmd] = subs![
     (
         "saveconfig",
         2,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Forces the node to save cluster state on disk",
         "3.0.0"
     ),
     (
         "set-config-epoch",
         3,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Set the configuration epoch in a new node",
         "3.0.0"
     ),
     (
         "setslot",
         -4,
-        ADMIN_STALE,
+        ADMIN_STALE_NAL,
         "Bind a hash slot to a specific node",
         "3.0.0"
     ),

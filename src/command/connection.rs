@@ -186,9 +186,10 @@ fn container(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 pub(super) const CONN: u32 = NOSCRIPT | LOADING | STALE;
 
 pub static COMMANDS: &[Cmd] = &[
-    Cmd::new("ping", -1, FAST | SENTINEL, "connection", ping)
+    Cmd::new("ping", -1, FAST, "connection", ping)
         .doc("Returns the server's liveliness response.", "1.0.0"),
-    Cmd::new("echo", 2, FAST, "connection", echo).doc("Returns the given string.", "1.0.0"),
+    Cmd::new("echo", 2, FAST | LOADING | STALE, "connection", echo)
+        .doc("Returns the given string.", "1.0.0"),
     Cmd::new(
         "quit",
         -1,

@@ -381,7 +381,7 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new(
         "fcall",
         -3,
-        NOSCRIPT | STALE | MAY_REPLICATE | MOVABLEKEYS | SCRIPT,
+        NOSCRIPT | STALE | MAY_REPLICATE | MOVABLEKEYS | SCRIPT | NO_MANDATORY_KEYS | SKIP_MONITOR,
         "scripting",
         fcall,
     )
@@ -391,7 +391,7 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new(
         "fcall_ro",
         -3,
-        NOSCRIPT | STALE | READONLY | MOVABLEKEYS | SCRIPT,
+        NOSCRIPT | STALE | READONLY | MOVABLEKEYS | SCRIPT | NO_MANDATORY_KEYS | SKIP_MONITOR,
         "scripting",
         fcall_ro,
     )

@@ -98,9 +98,15 @@ fn fill(ctx: &mut Ctx, f: &mut RdbFile) -> std::io::Result<()> {
 }
 
 pub static COMMANDS: &[Cmd] = &[
-    Cmd::new("save", 1, ADMIN | NOSCRIPT | NO_MULTI, "server", save)
-        .scope(Scope::All)
-        .doc("Synchronously saves the dataset to disk", "1.0.0"),
+    Cmd::new(
+        "save",
+        1,
+        ADMIN | NOSCRIPT | NO_MULTI | NO_ASYNC_LOADING,
+        "server",
+        save,
+    )
+    .scope(Scope::All)
+    .doc("Synchronously saves the dataset to disk", "1.0.0"),
     Cmd::new("lastsave", 1, LOADING | STALE | FAST, "server", lastsave).doc(
         "Returns the Unix timestamp of the last successful save to disk.",
         "1.0.0",

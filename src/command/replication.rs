@@ -86,7 +86,7 @@ fn failover(_ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     Err(error::text("ERR FAILOVER requires connected replicas."))
 }
 
-const REPLICAOF_FLAGS: u32 = ADMIN | NOSCRIPT | STALE;
+const REPLICAOF_FLAGS: u32 = ADMIN | NOSCRIPT | STALE | NO_ASYNC_LOADING;
 
 pub static COMMANDS: &[Cmd] = &[
     Cmd::new("role", 1, NOSCRIPT | LOADING | STALE | FAST, "server", role).doc(

@@ -196,7 +196,7 @@ fn container(_ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 }
 
 static EVAL_KEYS: &[KeySpec] = &[KeySpec::numkeys(2)];
-const S: u32 = NOSCRIPT | STALE | MAY_REPLICATE;
+const S: u32 = NOSCRIPT | STALE | MAY_REPLICATE | NO_MANDATORY_KEYS | SKIP_MONITOR;
 
 static SCRIPT_SUBS: &[Cmd] = &[
     Cmd::new("debug", 3, NOSCRIPT, "scripting", script_debug)
@@ -205,22 +205,15 @@ static SCRIPT_SUBS: &[Cmd] = &[
         "Loads a server-side Lua script to the script cache.",
         "2.6.0",
     ),
-    Cmd::new("exists", -3, NOSCRIPT | STALE, "scripting", script_exists).doc(
+    Cmd::new("exists", -3, NOSCRIPT, "scripting", script_exists).doc(
         "Determines whether server-side Lua scripts exist in the script cache.",
         "2.6.0",
     ),
-    Cmd::new("flush", -2, NOSCRIPT | STALE, "scripting", script_flush).doc(
+    Cmd::new("flush", -2, NOSCRIPT, "scripting", script_flush).doc(
         "Removes all server-side Lua scripts from the script cache.",
         "2.6.0",
     ),
-    Cmd::new(
-        "kill",
-        2,
-        NOSCRIPT | STALE | ALLOW_BUSY,
-        "scripting",
-        script_kill,
-    )
-    .doc(
+    Cmd::new("kill", 2, NOSCRIPT | ALLOW_BUSY, "scripting", script_kill).doc(
         "Terminates a server-side Lua script during execution.",
         "2.6.0",
     ),
@@ -248,7 +241,7 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new(
         "eval_ro",
         -3,
-        NOSCRIPT | STALE | READONLY | MOVABLEKEYS | SCRIPT,
+        NOSCRIPT | STALE | READONLY | MOVABLEKEYS | SCRIPT | NO_MANDATORY_KEYS | SKIP_MONITOR,
         "scripting",
         eval_ro,
     )
@@ -258,7 +251,7 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new(
         "evalsha_ro",
         -3,
-        NOSCRIPT | STALE | READONLY | MOVABLEKEYS | SCRIPT,
+        NOSCRIPT | STALE | READONLY | MOVABLEKEYS | SCRIPT | NO_MANDATORY_KEYS | SKIP_MONITOR,
         "scripting",
         evalsha_ro,
     )

@@ -505,24 +505,28 @@ fn command_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 }
 
 /// `COMMAND GETKEYS command arg...`: the key arguments, from the table's key positions.
+/// Redis's checks, in its order: the command (or subcommand), whether it has keys at all,
+/// its arity, then keys found (none is an empty answer for the script commands, whose
+/// keys are optional, and an error for the others).
 fn command_getkeys(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let call = &args[2..];
-    let Some(i) = resolve(&call[0]) else {
+    let reg = registry();
+    let Ok(i) = reg.resolve(call) else {
         return Err(error::text("ERR Invalid command specified"));
     };
-    let cmd = registry().cmds[i];
+    let cmd = reg.cmds[i];
+    if cmd.keys.is_empty() {
+        return Err(error::text("ERR The command has no key arguments"));
+    }
     let argc = call.len() as i32;
     if (cmd.arity > 0 && argc != cmd.arity) || argc < -cmd.arity {
         return Err(error::text(
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    if cmd.keys.is_empty() {
-        return Err(error::text("ERR The command has no key arguments"));
-    }
     let mut keys = Vec::new();
     cmd.key_args(call, &mut keys);
-    if keys.is_empty() && cmd.flags & MOVABLEKEYS != 0 {
+    if keys.is_empty() && cmd.flags & NO_MANDATORY_KEYS == 0 {
         return Err(error::text("ERR Invalid arguments specified for command"));
     }
     ctx.out.array(keys.len());
@@ -614,7 +618,7 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new("flushall", -1, WRITE, "server", flushall)
         .scope(Scope::All)
         .doc("Removes all keys from all databases.", "1.0.0"),
-    Cmd::new("info", -1, LOADING | STALE | SENTINEL, "server", info)
+    Cmd::new("info", -1, LOADING | STALE, "server", info)
         .scope(Scope::All)
         .doc(
             "Returns information and statistics about the server.",
@@ -633,7 +637,14 @@ pub static COMMANDS: &[Cmd] = &[
         "Synchronously saves the database(s) to disk and shuts down the Redis server.",
         "1.0.0",
     ),
-    Cmd::new("bgrewriteaof", 1, ADM, "server", bgrewriteaof).doc(
+    Cmd::new(
+        "bgrewriteaof",
+        1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        "server",
+        bgrewriteaof,
+    )
+    .doc(
         "Asynchronously rewrites the append-only file to disk.",
         "1.0.0",
     ),

@@ -506,7 +506,7 @@ pub static COMMANDS: &[Cmd] = &[
     Cmd::new("scard", 2, R, "set", scard).keys(1, 1, 1).doc("Returns the number of members in a set.", "1.0.0"),
     Cmd::new("spop", -2, WRITE | FAST, "set", spop).keys(1, 1, 1).doc("Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "1.0.0"),
     Cmd::new("srandmember", -2, READONLY, "set", srandmember).keys(1, 1, 1).doc("Get one or multiple random members from a set", "1.0.0"),
-    Cmd::new("smove", 4, W, "set", smove).keys(1, 2, 1).doc("Moves a member from one set to another.", "1.0.0"),
+    Cmd::new("smove", 4, WRITE | FAST, "set", smove).keys(1, 2, 1).doc("Moves a member from one set to another.", "1.0.0"),
     Cmd::new("sinter", -2, READONLY, "set", sinter).keys(1, -1, 1).doc("Returns the intersect of multiple sets.", "1.0.0"),
     Cmd::new("sintercard", -3, READONLY, "set", sintercard).key_specs(&[KeySpec::numkeys(1)]).doc("Returns the number of members of the intersect of multiple sets.", "7.0.0"),
     Cmd::new("sinterstore", -3, WRITE | DENYOOM, "set", sinterstore).keys(1, -1, 1).doc("Stores the intersect of multiple sets in a key.", "1.0.0"),

@@ -260,7 +260,7 @@ pub static COMMANDS: &[Cmd] = &[
             "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
             "1.0.0",
         ),
-    Cmd::new("sort_ro", -2, READONLY, "generic", sort_ro)
+    Cmd::new("sort_ro", -2, READONLY | MOVABLEKEYS, "generic", sort_ro)
         .keys(1, 1, 1)
         .scope(Scope::Db)
         .doc(

@@ -105,7 +105,7 @@ const T: u32 = NOSCRIPT | LOADING | STALE;
 pub static COMMANDS: &[Cmd] = &[
     Cmd::new("multi", 1, T | FAST | ALLOW_BUSY, "transactions", multi)
         .doc("Starts a transaction.", "1.2.0"),
-    Cmd::new("exec", 1, T, "transactions", exec)
+    Cmd::new("exec", 1, T | SKIP_SLOWLOG, "transactions", exec)
         .doc("Executes all commands in a transaction.", "1.2.0"),
     Cmd::new("discard", 1, T | FAST | ALLOW_BUSY, "transactions", discard)
         .doc("Discards a transaction.", "2.0.0"),

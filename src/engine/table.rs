@@ -32,7 +32,6 @@ pub mod flags {
     pub const STALE: u32 = 1 << 8;
     pub const PUBSUB: u32 = 1 << 9;
     pub const BLOCKING: u32 = 1 << 10;
-    pub const SENTINEL: u32 = 1 << 11;
     /// Not allowed inside `MULTI` (Redis's `no-multi`).
     pub const NO_MULTI: u32 = 1 << 12;
     /// Key positions depend on the arguments (a `numkeys` or keyword spec).
@@ -46,6 +45,15 @@ pub mod flags {
     /// Internal: not one of Redis's flags, so `COMMAND INFO` does not show it.
     pub const SCRIPT: u32 = 1 << 16;
 
+    /// Shown by `COMMAND INFO` only, as Redis shows them (nothing here depends on them).
+    pub const NO_MANDATORY_KEYS: u32 = 1 << 17;
+    pub const NO_ASYNC_LOADING: u32 = 1 << 18;
+    pub const SKIP_MONITOR: u32 = 1 << 19;
+    pub const SKIP_SLOWLOG: u32 = 1 << 20;
+    pub const ASKING: u32 = 1 << 21;
+
+    /// The flags `COMMAND INFO` shows, in Redis's order. As in Redis, `may_replicate` and
+    /// `sentinel` are not shown.
     pub const NAMES: &[(u32, &str)] = &[
         (WRITE, "write"),
         (READONLY, "readonly"),
@@ -56,12 +64,15 @@ pub mod flags {
         (BLOCKING, "blocking"),
         (LOADING, "loading"),
         (STALE, "stale"),
-        (NO_AUTH, "no_auth"),
-        (MAY_REPLICATE, "may_replicate"),
+        (SKIP_MONITOR, "skip_monitor"),
+        (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
         (FAST, "fast"),
+        (NO_AUTH, "no_auth"),
+        (NO_MANDATORY_KEYS, "no_mandatory_keys"),
+        (NO_ASYNC_LOADING, "no_async_loading"),
         (NO_MULTI, "no_multi"),
         (MOVABLEKEYS, "movablekeys"),
-        (SENTINEL, "sentinel"),
         (ALLOW_BUSY, "allow_busy"),
     ];
 }
