@@ -231,8 +231,15 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 };
                 kv("mem_fragmentation_ratio", &format!("{frag:.2}"));
                 kv("mem_allocator", MEM_ALLOCATOR.get().unwrap_or(&"libc"));
-                kv("lazyfree_pending_objects", &0);
-                kv("lazyfreed_objects", &0);
+                let counters = shared.store.counters();
+                kv(
+                    "lazyfree_pending_objects",
+                    &counters.lazyfree_pending.load(Ordering::Relaxed),
+                );
+                kv(
+                    "lazyfreed_objects",
+                    &counters.lazyfreed.load(Ordering::Relaxed),
+                );
             }
             "persistence" => {
                 kv("loading", &0);

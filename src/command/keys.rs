@@ -10,15 +10,26 @@ use crate::store::glob::glob_match;
 use crate::store::keyspace::{join_cursor, split_cursor};
 use crate::store::SHARDS;
 use bytes::Bytes;
+use std::sync::atomic::Ordering;
 
 /// `DEL key [key ...]` and `UNLINK` (values are dropped right away either way; freeing is
 /// cheap compared with Redis's, since nothing needs compaction).
+/// `DEL key [key ...]`, and `UNLINK`: the latter (and DEL under `lazyfree-lazy-user-del`)
+/// leaves large values to the lazyfree thread.
 fn del(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
     let db = ctx.db();
+    let lazy = args[0].eq_ignore_ascii_case(b"unlink")
+        || ctx.engine.hot.lazy_user_del.load(Ordering::Relaxed);
     let mut n = 0;
     for k in &args[1..] {
-        if ctx.keys.shard(db, k).remove(k, now).is_some() {
+        let shard = ctx.keys.shard(db, k);
+        let gone = if lazy {
+            shard.unlink(k, now)
+        } else {
+            shard.remove(k, now).is_some()
+        };
+        if gone {
             ctx.changed(k, notify::DEL);
             n += 1;
         }

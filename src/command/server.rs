@@ -9,6 +9,7 @@ use crate::engine::table::Scope;
 use crate::store::glob::glob_match;
 use bytes::Bytes;
 use std::fmt::Write;
+use std::sync::atomic::Ordering;
 
 /// A `HELP` reply: a header, the lines given, and the closing HELP entry, as status strings.
 pub fn help(ctx: &mut Ctx, name: &str, lines: &[&str]) -> Outcome {
@@ -40,6 +41,15 @@ fn flush_mode_ok(args: &[Bytes], from: usize) -> bool {
     }
 }
 
+/// Whether FLUSHALL/FLUSHDB frees on the lazyfree thread: `ASYNC`, or no mode under
+/// `lazyfree-lazy-user-flush`.
+fn flush_async(ctx: &Ctx, args: &[Bytes]) -> bool {
+    match args.get(1) {
+        Some(m) => is(m, "async"),
+        None => ctx.engine.hot.lazy_user_flush.load(Ordering::Relaxed),
+    }
+}
+
 /// Before `db` is emptied (or swapped with `other`): WATCHes of keys it holds (or `other`
 /// holds) fail, as Redis's `touchAllWatchedKeysInDb`.
 pub(super) fn touch_watched(ctx: &mut Ctx, db: usize, other: Option<usize>) {
@@ -54,9 +64,17 @@ fn flushdb(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         return Err(error::SYNTAX);
     }
     let db = ctx.db();
+    let lazy = flush_async(ctx, args);
     touch_watched(ctx, db, None);
     let n: usize = (0..crate::store::SHARDS)
-        .map(|i| ctx.keys.shard_at(db, i).clear())
+        .map(|i| {
+            let shard = ctx.keys.shard_at(db, i);
+            if lazy {
+                shard.clear_async()
+            } else {
+                shard.clear()
+            }
+        })
         .sum();
     ctx.fx.dirty += n as u64;
     ctx.fx.rare().flushed.push(db);
@@ -68,11 +86,17 @@ fn flushall(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if !flush_mode_ok(args, 1) {
         return Err(error::SYNTAX);
     }
+    let lazy = flush_async(ctx, args);
     let mut n = 0;
     for db in 0..ctx.engine.store.databases() {
         touch_watched(ctx, db, None);
         for i in 0..crate::store::SHARDS {
-            n += ctx.keys.shard_at(db, i).clear();
+            let shard = ctx.keys.shard_at(db, i);
+            n += if lazy {
+                shard.clear_async()
+            } else {
+                shard.clear()
+            };
         }
         ctx.fx.rare().flushed.push(db);
     }
@@ -270,6 +294,11 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 
 fn config_resetstat(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.engine.stats.reset();
+    ctx.engine
+        .store
+        .counters()
+        .lazyfreed
+        .store(0, Ordering::Relaxed);
     for db in 0..ctx.engine.store.databases() {
         touch_watched(ctx, db, None);
         for i in 0..crate::store::SHARDS {

@@ -133,6 +133,10 @@ pub struct Hot {
     pub no_good_replicas: AtomicBool,
     /// `busy-reply-threshold` (`lua-time-limit`) in milliseconds; 0: never busy.
     pub busy_reply_threshold: AtomicU64,
+    /// `lazyfree-lazy-user-del` (DEL frees as UNLINK) and `lazyfree-lazy-user-flush`
+    /// (FLUSHALL/FLUSHDB without a mode are ASYNC).
+    pub lazy_user_del: AtomicBool,
+    pub lazy_user_flush: AtomicBool,
 }
 
 impl Engine {
@@ -188,6 +192,8 @@ impl Engine {
                 limits: RwLock::new(Default::default()),
                 no_good_replicas: AtomicBool::new(false),
                 busy_reply_threshold: AtomicU64::new(5000),
+                lazy_user_del: AtomicBool::new(false),
+                lazy_user_flush: AtomicBool::new(false),
             },
             escalating: AtomicU64::new(0),
             script_turn: parking_lot::Mutex::new(()),
@@ -231,6 +237,10 @@ impl Engine {
         );
         h.busy_reply_threshold
             .store(c.get_u64("busy-reply-threshold"), Ordering::Relaxed);
+        h.lazy_user_del
+            .store(c.get_bool("lazyfree-lazy-user-del"), Ordering::Relaxed);
+        h.lazy_user_flush
+            .store(c.get_bool("lazyfree-lazy-user-flush"), Ordering::Relaxed);
         let counters = self.store.counters();
         counters.lfu.store(
             c.get("maxmemory-policy").ends_with("lfu"),

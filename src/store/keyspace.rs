@@ -655,6 +655,34 @@ impl Shard {
         self.ttls.clear();
         n
     }
+
+    /// `clear`, with the keys freed on the lazyfree thread (each counted as an object).
+    pub fn clear_async(&mut self) -> usize {
+        let n = self.keys.len();
+        let mut freed = 0;
+        for (k, e) in self.keys.iter() {
+            freed += entry_mem(k, e);
+        }
+        self.mem_sub(freed);
+        let keys = std::mem::take(&mut self.keys);
+        self.ttls.clear();
+        if n > 0 {
+            super::lazyfree::defer(&self.counters, Box::new(keys), n as u64);
+        }
+        n
+    }
+
+    /// `remove`, with a large value freed on the lazyfree thread (`UNLINK`); whether the
+    /// key was there.
+    pub fn unlink(&mut self, key: &[u8], now: u64) -> bool {
+        match self.remove(key, now) {
+            Some(e) => {
+                super::lazyfree::free(&self.counters, e.value);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// A live entry being changed in place (see `Shard::string_mut`).

@@ -27,6 +27,7 @@ pub mod hash;
 pub mod hll;
 pub mod key;
 pub mod keyspace;
+pub mod lazyfree;
 pub mod list;
 pub mod memory;
 pub mod pack;
@@ -75,6 +76,10 @@ pub struct Counters {
     /// The highest `used_memory` seen, sampled as Redis does: by the server's periodic task
     /// (the active-expiry cycle, 10 times a second) and whenever it is read.
     pub peak_memory: AtomicU64,
+    /// Objects handed to the lazyfree thread and not yet freed, and freed by it so far
+    /// (`INFO memory`; see `lazyfree`).
+    pub lazyfree_pending: AtomicU64,
+    pub lazyfreed: AtomicU64,
 }
 
 pub struct Store {
