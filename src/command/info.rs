@@ -293,11 +293,12 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 let ld = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
                 kv("total_connections_received", &ld(&st.connections_received));
                 kv("total_commands_processed", &st.total_calls());
-                kv("instantaneous_ops_per_sec", &0);
+                let (ops, in_kbps, out_kbps) = st.rates();
+                kv("instantaneous_ops_per_sec", &ops);
                 kv("total_net_input_bytes", &ld(&st.net_input_bytes));
                 kv("total_net_output_bytes", &ld(&st.net_output_bytes));
-                kv("instantaneous_input_kbps", &"0.00");
-                kv("instantaneous_output_kbps", &"0.00");
+                kv("instantaneous_input_kbps", &format!("{in_kbps:.2}"));
+                kv("instantaneous_output_kbps", &format!("{out_kbps:.2}"));
                 kv("rejected_connections", &ld(&st.rejected_connections));
                 kv("sync_full", &0);
                 kv("sync_partial_ok", &0);
@@ -312,8 +313,8 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 kv("current_eviction_exceeded_time", &0);
                 kv("keyspace_hits", &ks.keyspace_hits);
                 kv("keyspace_misses", &ks.keyspace_misses);
-                kv("pubsub_channels", &0);
-                kv("pubsub_patterns", &0);
+                kv("pubsub_channels", &shared.pubsub.channel_count());
+                kv("pubsub_patterns", &shared.pubsub.numpat());
                 kv("latest_fork_usec", &0);
                 kv("total_forks", &0);
                 kv("migrate_cached_sockets", &0);
@@ -330,8 +331,8 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 kv("unexpected_error_replies", &0);
                 kv("total_error_replies", &ld(&st.error_replies));
                 kv("dump_payload_sanitizations", &0);
-                kv("total_reads_processed", &0);
-                kv("total_writes_processed", &0);
+                kv("total_reads_processed", &ld(&st.reads_processed));
+                kv("total_writes_processed", &ld(&st.writes_processed));
                 kv("io_threaded_reads_processed", &0);
                 kv("io_threaded_writes_processed", &0);
             }

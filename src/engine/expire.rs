@@ -93,6 +93,7 @@ impl ExpiryTask {
                     let started = Instant::now();
                     cycle(&engine, &mut at, CYCLE_BUDGET);
                     engine.store.sample_peak();
+                    engine.stats.sample_rates();
                     // A cycle that used its whole budget stopped with stale keys left: come
                     // back soon (this thread is not the one serving clients, and locks are
                     // held per sample only), else at the normal rate.

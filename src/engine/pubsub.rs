@@ -270,6 +270,11 @@ impl PubSub {
     }
 
     /// Patterns with at least one subscriber.
+    /// Channels (not shard channels) with at least one subscriber (`INFO`'s `pubsub_channels`).
+    pub fn channel_count(&self) -> usize {
+        self.reg.lock().channels.len()
+    }
+
     pub fn numpat(&self) -> usize {
         self.reg.lock().patterns.len()
     }

@@ -58,6 +58,31 @@ pub struct Stats {
     /// Indexed like the registry's commands.
     pub per_cmd: Vec<CmdStats>,
     pub unknown_commands: AtomicU64,
+    /// Reads from and writes to client sockets (`total_reads_processed`, `..._writes_...`).
+    pub reads_processed: AtomicU64,
+    pub writes_processed: AtomicU64,
+    /// Rates over the last seconds (`instantaneous_*` in `INFO stats`).
+    pub instant: parking_lot::Mutex<Instantaneous>,
+}
+
+/// Samples kept per rate: as Redis, the rate shown is their mean (a sample every 100 ms,
+/// so over the last 1.6 seconds).
+const RATE_SAMPLES: usize = 16;
+
+/// Redis's instantaneous metrics: commands, input bytes and output bytes per second,
+/// sampled by the server's periodic task (`Stats::sample_rates`).
+#[derive(Debug, Default)]
+pub struct Instantaneous {
+    last: Option<(Instant, [u64; 3])>,
+    samples: [[u64; RATE_SAMPLES]; 3],
+    next: usize,
+}
+
+impl Instantaneous {
+    /// Mean per-second rate of metric `m` (0 ops, 1 input bytes, 2 output bytes).
+    fn mean(&self, m: usize) -> u64 {
+        self.samples[m].iter().sum::<u64>() / RATE_SAMPLES as u64
+    }
 }
 
 impl Stats {
@@ -120,6 +145,38 @@ impl Stats {
         }
     }
 
+    /// Take a sample of the rates (called about ten times a second).
+    pub fn sample_rates(&self) {
+        let now = Instant::now();
+        let readings = [
+            self.total_calls(),
+            self.net_input_bytes.load(Ordering::Relaxed),
+            self.net_output_bytes.load(Ordering::Relaxed),
+        ];
+        let mut ins = self.instant.lock();
+        if let Some((at, before)) = ins.last {
+            let ms = now.saturating_duration_since(at).as_millis() as u64;
+            let i = ins.next;
+            for m in 0..3 {
+                // A CONFIG RESETSTAT between two samples reads as no traffic.
+                let delta = readings[m].saturating_sub(before[m]);
+                ins.samples[m][i] = if ms > 0 { delta * 1000 / ms } else { 0 };
+            }
+            ins.next = (i + 1) % RATE_SAMPLES;
+        }
+        ins.last = Some((now, readings));
+    }
+
+    /// `instantaneous_ops_per_sec`, and input and output in KB per second.
+    pub fn rates(&self) -> (u64, f64, f64) {
+        let ins = self.instant.lock();
+        (
+            ins.mean(0),
+            ins.mean(1) as f64 / 1024.0,
+            ins.mean(2) as f64 / 1024.0,
+        )
+    }
+
     pub fn reset(&self) {
         for st in &self.per_cmd {
             st.calls.store(0, Ordering::Relaxed);
@@ -134,6 +191,8 @@ impl Stats {
             &self.net_output_bytes,
             &self.error_replies,
             &self.unknown_commands,
+            &self.reads_processed,
+            &self.writes_processed,
         ] {
             a.store(0, Ordering::Relaxed);
         }

@@ -231,6 +231,7 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
                 Ok(0) | Err(_) => break 'conn,
                 Ok(n) => {
                     stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                    stats.reads_processed.fetch_add(1, Ordering::Relaxed);
                     let limit = engine.hot.query_buffer_limit.load(Ordering::Relaxed);
                     if buf.len() as u64 > limit {
                         tracing::warn!(client = info.id, "closing client that reached max query buffer length");
@@ -264,6 +265,7 @@ async fn flush(
     if socket.write_all(&out.buf).await.is_err() {
         return false;
     }
+    stats.writes_processed.fetch_add(1, Ordering::Relaxed);
     out.buf.clear();
     if out.buf.capacity() > BUFFER_KEEP {
         out.buf = BytesMut::with_capacity(READ_CHUNK);

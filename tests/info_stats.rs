@@ -1,0 +1,70 @@
+//! `INFO stats` fields that follow the traffic: pub/sub counts, the instantaneous rates, and
+//! the reads and writes processed.
+
+mod support;
+
+use std::time::{Duration, Instant};
+use support::client::{RawClient, Reply};
+use support::server::{Server, Target};
+
+fn stat(c: &mut RawClient, field: &str) -> String {
+    match c.call(&["INFO", "stats"]) {
+        Reply::Bulk(b) => String::from_utf8(b)
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+            .unwrap_or_else(|| panic!("no {field}"))
+            .trim()
+            .to_string(),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn pubsub_counts_follow_subscriptions() {
+    let server = Server::start(Target::from_env());
+    let mut c = RawClient::connect(&server.addr());
+    assert_eq!(stat(&mut c, "pubsub_channels"), "0");
+    let mut sub = RawClient::connect(&server.addr());
+    let _ = sub.call(&["SUBSCRIBE", "a"]);
+    let _ = sub.call(&["SUBSCRIBE", "b"]);
+    let _ = sub.call(&["PSUBSCRIBE", "x*"]);
+    let mut other = RawClient::connect(&server.addr());
+    let _ = other.call(&["SUBSCRIBE", "a"]);
+    assert_eq!(stat(&mut c, "pubsub_channels"), "2");
+    assert_eq!(stat(&mut c, "pubsub_patterns"), "1");
+    drop(sub);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stat(&mut c, "pubsub_channels") != "1" || stat(&mut c, "pubsub_patterns") != "0" {
+        assert!(
+            Instant::now() < deadline,
+            "subscriptions outlived their client"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn rates_and_io_counts_follow_the_traffic() {
+    let server = Server::start(Target::from_env());
+    let mut c = RawClient::connect(&server.addr());
+    let reads_before: u64 = stat(&mut c, "total_reads_processed").parse().unwrap();
+    // Commands for most of a second: the rates are sampled ten times a second.
+    let start = Instant::now();
+    let mut sent = 0u64;
+    while start.elapsed() < Duration::from_millis(700) {
+        assert_eq!(c.call(&["PING"]), Reply::Status("PONG".into()));
+        sent += 1;
+    }
+    let ops: u64 = stat(&mut c, "instantaneous_ops_per_sec").parse().unwrap();
+    assert!(ops > 0, "no rate after {sent} commands");
+    let kbps: f64 = stat(&mut c, "instantaneous_input_kbps").parse().unwrap();
+    assert!(kbps > 0.0);
+    let reads: u64 = stat(&mut c, "total_reads_processed").parse().unwrap();
+    let writes: u64 = stat(&mut c, "total_writes_processed").parse().unwrap();
+    assert!(
+        reads >= reads_before + sent,
+        "{reads} reads for {sent} commands"
+    );
+    assert!(writes >= sent, "{writes} writes for {sent} replies");
+}
