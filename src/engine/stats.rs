@@ -160,7 +160,7 @@ impl Stats {
             for m in 0..3 {
                 // A CONFIG RESETSTAT between two samples reads as no traffic.
                 let delta = readings[m].saturating_sub(before[m]);
-                ins.samples[m][i] = if ms > 0 { delta * 1000 / ms } else { 0 };
+                ins.samples[m][i] = (delta * 1000).checked_div(ms).unwrap_or(0);
             }
             ins.next = (i + 1) % RATE_SAMPLES;
         }
