@@ -2,6 +2,7 @@
 
 use super::connection::{valid_name, BAD_NAME, CONN};
 use super::error;
+use super::tracking;
 use super::{flags::*, is, Cmd, Ctx, Outcome};
 use crate::engine::client::{flag, ClientInfo};
 use crate::engine::CmdError;
@@ -291,12 +292,6 @@ fn client_no_touch(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     Ok(())
 }
 
-/// `CLIENT GETREDIR`: client-side caching is not offered, so no client redirects: -1.
-fn client_getredir(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
-    ctx.out.int(-1);
-    Ok(())
-}
-
 /// `CLIENT REPLY ON|OFF|SKIP`: only ON replies.
 fn client_reply(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     use crate::engine::client::ReplyMode;
@@ -393,9 +388,35 @@ pub static SUBS: &[Cmd] = &[
         "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
         "7.2.0",
     ),
-    Cmd::new("getredir", 2, CONN, "connection", client_getredir).doc(
+    Cmd::new("getredir", 2, CONN, "connection", tracking::client_getredir).doc(
         "Returns the client ID to which the connection's tracking notifications are redirected.",
         "6.0.0",
+    ),
+    Cmd::new(
+        "tracking",
+        -3,
+        CONN,
+        "connection",
+        tracking::client_tracking,
+    )
+    .doc(
+        "Enable or disable server assisted client side caching support",
+        "6.0.0",
+    ),
+    Cmd::new("caching", 3, CONN, "connection", tracking::client_caching).doc(
+        "Instruct the server about tracking or not keys in the next request",
+        "6.0.0",
+    ),
+    Cmd::new(
+        "trackinginfo",
+        2,
+        CONN,
+        "connection",
+        tracking::client_trackinginfo,
+    )
+    .doc(
+        "Return information about server assisted client side caching for the current connection",
+        "6.2.0",
     ),
     Cmd::new("unpause", 2, ADMIN | CONN, "connection", client_unpause)
         .doc("Resumes processing of clients that were paused.", "6.2.0"),

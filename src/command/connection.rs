@@ -15,7 +15,7 @@ fn ping(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         return Err(error::wrong_arity("ping"));
     }
     // A RESP2 client in subscribed mode gets PING's reply as a message-like array.
-    if ctx.client.sub.is_some() && !ctx.out.resp3() {
+    if ctx.client.sub.as_ref().is_some_and(|s| !s.is_empty()) && !ctx.out.resp3() {
         ctx.out.array(2);
         ctx.out.bulk(b"pong");
         ctx.out.bulk(args.get(1).map_or(&b""[..], |m| &m[..]));
@@ -155,6 +155,11 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         };
         ctx.client.info.resp.store(v as usize, Ordering::Relaxed);
         ctx.out.proto = ctx.client.proto;
+        if v == 3 {
+            // A RESP3 client can take pushes (other clients' redirected invalidations):
+            // it gets its mailbox now.
+            let _ = super::pubsub::subs(ctx);
+        }
     }
     let out = &mut *ctx.out;
     out.map(7);

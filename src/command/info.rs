@@ -159,7 +159,7 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 kv("client_recent_max_input_buffer", &0);
                 kv("client_recent_max_output_buffer", &0);
                 kv("blocked_clients", &shared.blocking.blocked_clients());
-                kv("tracking_clients", &0);
+                kv("tracking_clients", &shared.tracking.clients());
                 kv("clients_in_timeout_table", &0);
                 // Redis 7.2's count of clients with subscriptions, and the clients
                 // postponed by CLIENT PAUSE (also counted in blocked_clients, as in Redis).
@@ -230,7 +230,17 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                     1.0
                 };
                 kv("mem_fragmentation_ratio", &format!("{frag:.2}"));
+                kv("mem_fragmentation_bytes", &(rss as i64 - used as i64));
+                // Eviction compares the dataset's accounting alone with maxmemory: no
+                // buffer is counted in it, so none needs taking out.
+                kv("mem_not_counted_for_evict", &0);
+                // No replication and no cluster: nothing held for them.
+                kv("mem_replication_backlog", &0);
+                kv("mem_total_replication_buffers", &0);
+                kv("mem_clients_slaves", &0);
+                kv("mem_cluster_links", &0);
                 kv("mem_allocator", MEM_ALLOCATOR.get().unwrap_or(&"libc"));
+                kv("active_defrag_running", &0);
                 let counters = shared.store.counters();
                 kv(
                     "lazyfree_pending_objects",
@@ -325,9 +335,10 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 kv("active_defrag_key_misses", &0);
                 kv("total_active_defrag_time", &0);
                 kv("current_active_defrag_time", &0);
-                kv("tracking_total_keys", &0);
-                kv("tracking_total_items", &0);
-                kv("tracking_total_prefixes", &0);
+                let (tkeys, titems, tprefixes) = shared.tracking.totals();
+                kv("tracking_total_keys", &tkeys);
+                kv("tracking_total_items", &titems);
+                kv("tracking_total_prefixes", &tprefixes);
                 kv("unexpected_error_replies", &0);
                 kv("total_error_replies", &ld(&st.error_replies));
                 kv("dump_payload_sanitizations", &0);

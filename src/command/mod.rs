@@ -37,6 +37,7 @@ pub mod stream_group;
 pub mod stream_info;
 pub mod stream_read;
 pub mod string;
+pub mod tracking;
 pub mod transaction;
 pub mod zset;
 pub mod zset_ops;

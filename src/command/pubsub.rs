@@ -7,13 +7,16 @@ use crate::engine::client::Subscriptions;
 use crate::engine::pubsub::{Mailbox, Space};
 use bytes::Bytes;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// The client's subscriptions, created (with its mailbox) on first use.
-fn subs<'c>(ctx: &'c mut Ctx) -> &'c mut Subscriptions {
+pub(super) fn subs<'c>(ctx: &'c mut Ctx) -> &'c mut Subscriptions {
     let info = ctx.client.info.clone();
     let registry = ctx.engine.pubsub.clone();
     ctx.client.sub.get_or_insert_with(|| {
+        let weak = info.clone();
         let (mailbox, rx) = Mailbox::new(info.id, Box::new(move || info.kill()));
+        *weak.push.lock() = Some(Arc::downgrade(&mailbox));
         Box::new(Subscriptions {
             registry,
             mailbox,
@@ -91,7 +94,11 @@ fn unsubscribe_generic(ctx: &mut Ctx, args: &[Bytes], space: Space, kind: &str) 
         };
         confirm(ctx, kind, Some(name), n);
     }
-    if ctx.client.sub.as_ref().is_some_and(|s| s.is_empty()) {
+    // The mailbox stays while the client tracks keys: its invalidations come through it.
+    if ctx.client.sub.as_ref().is_some_and(|s| s.is_empty())
+        && ctx.client.tracking.is_none()
+        && ctx.client.proto == crate::resp::Protocol::Resp2
+    {
         ctx.client.sub = None;
     }
     ctx.client.publish_state();

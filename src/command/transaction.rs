@@ -72,6 +72,7 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.client.watching = None;
     ctx.client.sub = None;
     ctx.client.monitor = None;
+    super::tracking::tracking_off(ctx);
     ctx.client.no_touch = false;
     ctx.client
         .set_flag(crate::engine::client::flag::MONITOR, false);

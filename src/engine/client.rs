@@ -40,6 +40,11 @@ pub struct ClientInfo {
     pub kill_notify: Notify,
     /// The user the client is authenticated as (`user=`).
     pub user: Mutex<Arc<str>>,
+    /// The client's push mailbox once it has one (it subscribed or tracks): where other
+    /// clients' invalidations are redirected (`CLIENT TRACKING … REDIRECT id`).
+    pub push: Mutex<Option<std::sync::Weak<super::pubsub::Mailbox>>>,
+    /// `redir=` of `CLIENT LIST`: -1 when not tracking, else the redirect target (0: none).
+    pub redir: std::sync::atomic::AtomicI64,
 }
 
 impl ClientInfo {
@@ -67,6 +72,8 @@ impl ClientInfo {
             killed: AtomicBool::new(false),
             kill_notify: Notify::new(),
             user: Mutex::new(Arc::from("default")),
+            push: Mutex::new(None),
+            redir: std::sync::atomic::AtomicI64::new(-1),
         }
     }
 
@@ -96,7 +103,7 @@ impl ClientInfo {
         let qbuf = ld(&self.qbuf);
         let multi_mem = ld(&self.multi_mem);
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={} argv-mem=0 multi-mem={multi_mem} rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={cmd} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={} argv-mem=0 multi-mem={multi_mem} rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={cmd} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -111,6 +118,7 @@ impl ClientInfo {
             qbuf.next_power_of_two().max(16 * 1024) - qbuf,
             1024 + qbuf + multi_mem,
             self.user.lock(),
+            self.redir.load(Ordering::Relaxed),
             ld(&self.resp),
         )
     }
@@ -125,6 +133,9 @@ pub mod flag {
     pub const NO_EVICT: u32 = 1 << 4;
     pub const NO_TOUCH: u32 = 1 << 5;
     pub const MONITOR: u32 = 1 << 6;
+    pub const TRACKING: u32 = 1 << 7;
+    pub const TRACKING_BROKEN: u32 = 1 << 8;
+    pub const TRACKING_BCAST: u32 = 1 << 9;
 
     /// In Redis's order; `N` when none is set.
     pub fn letters(f: u32) -> String {
@@ -134,6 +145,9 @@ pub mod flag {
             (PUBSUB, 'P'),
             (MULTI, 'x'),
             (BLOCKED, 'b'),
+            (TRACKING, 't'),
+            (TRACKING_BROKEN, 'R'),
+            (TRACKING_BCAST, 'B'),
             (DIRTY_CAS, 'd'),
             (NO_EVICT, 'e'),
             (NO_TOUCH, 'T'),
@@ -178,6 +192,22 @@ pub struct ClientState {
     pub no_touch: bool,
     /// In `MONITOR` mode.
     pub monitor: Option<Box<super::monitor::Monitoring>>,
+    /// Tracking keys for client-side caching: turned off when dropped (RESET, disconnect).
+    pub tracking: Option<TrackingOn>,
+    /// `CLIENT CACHING yes|no` was given for the next command.
+    pub caching: bool,
+}
+
+/// A client's tracking, switched off when this goes.
+pub struct TrackingOn {
+    pub tracking: Arc<super::tracking::Tracking>,
+    pub id: u64,
+}
+
+impl Drop for TrackingOn {
+    fn drop(&mut self) {
+        self.tracking.disable(self.id);
+    }
 }
 
 /// `CLIENT REPLY ON|OFF|SKIP`. Pub/sub pushes (messages and (un)subscribe confirmations) are
@@ -296,6 +326,8 @@ impl ClientState {
             reply: ReplyMode::On,
             no_touch: false,
             monitor: None,
+            tracking: None,
+            caching: false,
         }
     }
 }

@@ -40,6 +40,8 @@ pub struct Event {
     pub db: usize,
     pub key: Bytes,
     pub kind: EventKind,
+    /// The client whose command made the change; 0 for the server (expiry, eviction).
+    pub origin: u64,
 }
 
 /// A listener for tests and tools: sees every event as it is raised.
@@ -66,6 +68,10 @@ impl Engine {
     /// The one hook every key event goes through. `sink` is the attached sink, if any (the
     /// caller looked it up once for a batch of events).
     pub fn raise(&self, ev: Event, sink: Option<&dyn Sink>) {
+        if ev.kind != EventKind::Flushed {
+            // (e) client-side caching: clients that may hold the key are told it changed.
+            self.tracking_invalidate(&ev.key, ev.origin);
+        }
         match ev.kind {
             EventKind::Modified => {
                 self.watches.touch(ev.db, &ev.key, false);
@@ -104,6 +110,7 @@ impl Engine {
             db,
             key: Bytes::new(),
             kind: EventKind::Flushed,
+            origin: 0,
         });
     }
 
@@ -114,6 +121,7 @@ impl Engine {
         self.taps.on.load(Ordering::Relaxed)
             || self.blocking.blocked_clients() > 0
             || self.watches.any()
+            || self.tracking.any()
     }
 
     /// Install (or remove) a listener that sees every event.

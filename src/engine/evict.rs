@@ -100,6 +100,7 @@ pub fn evict_one(engine: &Engine, policy: Policy, samples: usize, seed: u64) -> 
                     db,
                     key,
                     kind: EventKind::Evicted,
+                    origin: 0,
                 },
                 sink.as_deref(),
             );

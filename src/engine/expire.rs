@@ -94,6 +94,8 @@ impl ExpiryTask {
                     cycle(&engine, &mut at, CYCLE_BUDGET);
                     engine.store.sample_peak();
                     engine.stats.sample_rates();
+                    engine.tracking_broadcast();
+                    engine.tracking_limit();
                     // A cycle that used its whole budget stopped with stale keys left: come
                     // back soon (this thread is not the one serving clients, and locks are
                     // held per sample only), else at the normal rate.

@@ -404,6 +404,7 @@ impl<'s> LockSet<'s> {
                         db,
                         key: Bytes::copy_from_slice(&key),
                         kind: EventKind::Expired,
+                        origin: 0,
                     },
                     to_sink,
                 );

@@ -35,6 +35,7 @@ pub mod sink;
 pub mod slowlog;
 pub mod stats;
 pub mod table;
+pub mod tracking;
 pub mod watch;
 
 pub use batch::Batch;
@@ -97,6 +98,8 @@ pub struct Engine {
     pub pause: pause::Pause,
     /// `MONITOR` clients.
     pub monitors: Arc<monitor::Monitors>,
+    /// Client-side caching (`CLIENT TRACKING`).
+    pub tracking: Arc<tracking::Tracking>,
     /// The Lua VM and script cache.
     pub scripts: script::Scripts,
     /// Users and their permissions.
@@ -209,6 +212,7 @@ impl Engine {
             pubsub: Default::default(),
             pause: Default::default(),
             monitors: Default::default(),
+            tracking: Default::default(),
             scripts: Default::default(),
             acl: acl::Acl::new(registry),
         });
@@ -237,6 +241,9 @@ impl Engine {
         );
         h.busy_reply_threshold
             .store(c.get_u64("busy-reply-threshold"), Ordering::Relaxed);
+        self.tracking
+            .max_keys
+            .store(c.get_u64("tracking-table-max-keys"), Ordering::Relaxed);
         h.lazy_user_del
             .store(c.get_bool("lazyfree-lazy-user-del"), Ordering::Relaxed);
         h.lazy_user_flush

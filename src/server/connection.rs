@@ -8,6 +8,7 @@
 use crate::engine::blocking::Unblock;
 use crate::engine::monitor::MONITOR_KIND;
 use crate::engine::pubsub::{Mailbox, Message};
+use crate::engine::tracking;
 use crate::engine::{Batch, ClientInfo, ClientState, Engine};
 use crate::resp::RequestParser;
 use bytes::BytesMut;
@@ -282,6 +283,7 @@ fn deliver(
     mailbox: Option<Arc<Mailbox>>,
 ) {
     let proto = batch.client().proto;
+    let subscribed = batch.client().sub.as_ref().is_some_and(|s| !s.is_empty());
     let out = batch.out();
     out.proto = proto;
     let mut next = Some(first);
@@ -290,6 +292,8 @@ fn deliver(
         if m.kind == MONITOR_KIND {
             // Monitor lines are ASCII (arguments are escaped).
             out.simple(std::str::from_utf8(&m.payload).unwrap_or_default());
+        } else if m.kind == tracking::INVALIDATE_KIND || m.kind == tracking::REDIR_BROKEN_KIND {
+            tracking::write(out, &m, proto, subscribed);
         } else {
             out.push(if m.pattern.is_some() { 4 } else { 3 });
             out.bulk(m.kind.as_bytes());

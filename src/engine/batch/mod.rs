@@ -306,6 +306,15 @@ impl State {
         if self.client.reply != ReplyMode::On {
             self.quiet(mark, args);
         }
+        // `CLIENT CACHING` lasts for the next command (all of a transaction's).
+        if self.client.caching
+            && self.client.multi.is_none()
+            && !args[0].eq_ignore_ascii_case(b"client")
+        {
+            self.client.caching = false;
+        }
+        // BCAST clients get the keys this command changed under their prefixes.
+        engine.tracking_broadcast();
     }
 
     fn execute_one(&mut self, engine: &Engine, args: &[Bytes]) {
@@ -324,7 +333,9 @@ impl State {
                 return self.reject(i, &e);
             }
         };
-        if self.client.sub.is_some() && self.client.proto == crate::resp::Protocol::Resp2 {
+        if self.client.sub.as_ref().is_some_and(|s| !s.is_empty())
+            && self.client.proto == crate::resp::Protocol::Resp2
+        {
             let name = engine.registry.cmds[idx].name;
             if !matches!(
                 name,
@@ -395,11 +406,22 @@ impl State {
                 }
             }
             // Over maxmemory, keys are evicted before any command runs (as in Redis).
-            if super::evict::over_maxmemory(engine)
-                && !super::evict::make_room(engine, self.now)
-                && cmd.flags & flags::DENYOOM != 0
-            {
-                return self.reject(Some(idx), &crate_error::OOM);
+            if super::evict::over_maxmemory(engine) {
+                // A tracking client hears of keys evicted for its command before its reply.
+                let tracking = self.client.tracking.is_some();
+                if tracking {
+                    super::tracking::direct_begin(self.client.info.id);
+                }
+                let room = super::evict::make_room(engine, self.now);
+                if tracking {
+                    let subscribed = self.client.sub.as_ref().is_some_and(|s| !s.is_empty());
+                    for m in super::tracking::direct_end() {
+                        super::tracking::write(&mut self.out, &m, self.client.proto, subscribed);
+                    }
+                }
+                if !room && cmd.flags & flags::DENYOOM != 0 {
+                    return self.reject(Some(idx), &crate_error::OOM);
+                }
             }
         }
         // Waits for a script to end give up once it turns busy: `-BUSY`, as Redis would
@@ -525,6 +547,15 @@ impl State {
             let no_touch = ctx.client.no_touch && cmd.name != "touch";
             crate::store::keyspace::without_touch(no_touch, || (cmd.handler)(&mut ctx, args))
         };
+        // A tracking client may now cache the keys a read-only command read (a script's
+        // keys are tracked only if it reads: `script::run`).
+        if cmd.flags & flags::READONLY != 0
+            && cmd.flags & flags::SCRIPT == 0
+            && self.client.tracking.is_some()
+        {
+            let (id, caching) = (self.client.info.id, self.client.caching);
+            engine.tracking_remember(id, caching, cmd, args);
+        }
         // Keys the command found expired were removed before it changed anything: their
         // DELs go first (inside a transaction, into its block, where they happened).
         if self.in_atomic {
@@ -573,7 +604,16 @@ impl State {
                     } else {
                         EventKind::Modified
                     };
-                    engine.raise(Event { db: kdb, key, kind }, sink);
+                    let origin = self.client.info.id;
+                    engine.raise(
+                        Event {
+                            db: kdb,
+                            key,
+                            kind,
+                            origin,
+                        },
+                        sink,
+                    );
                 }
                 if let Some(mut rare) = fx.rare.take() {
                     if let Some(b) = rare.block.take() {
@@ -586,6 +626,9 @@ impl State {
                             on_timeout: b.on_timeout,
                             paused: false,
                         });
+                    }
+                    if !rare.flushed.is_empty() {
+                        engine.tracking_flush();
                     }
                     for d in rare.flushed {
                         engine.raise_db(d);

@@ -94,6 +94,7 @@ fn dispatch(
     mode: Mode,
     out: &mut ReplyBuf,
     log: &mut Records,
+    read: &mut bool,
 ) -> Frame {
     let engine = ctx.engine;
     let reg = engine.registry;
@@ -219,6 +220,7 @@ fn dispatch(
         return Frame::Error(e.text.into_owned());
     }
     merge(ctx, fx, db, args, log);
+    *read |= cmd.flags & flags::READONLY != 0;
     let frame = Frame::parse(&out.buf).map_or(Frame::Null, |(f, _)| f);
     out.buf.clear();
     if out.buf.capacity() > REPLY_KEEP {
@@ -276,6 +278,8 @@ struct Call<'c, 'a, 's> {
     started: u64,
     mode: Mode,
     log: Records,
+    /// It called a read-only command: a tracking caller may now cache the script's keys.
+    read: bool,
     /// The replies of its calls are written here, one after the other (the VM's buffer).
     reply: &'c mut ReplyBuf,
     lua: &'c Lua,
@@ -420,7 +424,14 @@ pub(super) unsafe fn call_from_lua(l: *mut mlua::ffi::lua_State, raise: bool) ->
                     } else {
                         Protocol::Resp2
                     };
-                    dispatch(call.ctx, &a, call.mode, call.reply, &mut call.log)
+                    dispatch(
+                        call.ctx,
+                        &a,
+                        call.mode,
+                        call.reply,
+                        &mut call.log,
+                        &mut call.read,
+                    )
                 });
                 let f = std::panic::catch_unwind(run)
                     .unwrap_or_else(|_| lua_err("ERR internal error in the called command"));
@@ -515,6 +526,7 @@ pub fn run(
         started,
         mode,
         log: Records::new(),
+        read: false,
         reply: &mut reply,
         lua,
         resp: &vm.resp,
@@ -527,6 +539,11 @@ pub fn run(
         }
     };
     let log = call.log;
+    if call.read && ctx.client.tracking.is_some() {
+        // As Redis: the keys the script declared, once it read anything.
+        let (id, caching) = (ctx.client.info.id, ctx.client.caching);
+        engine.tracking_remember_keys(id, caching, keys.iter());
+    }
     scripts.deadline.store(0, Ordering::Relaxed);
     scripts.kind.store(super::NONE, Ordering::Relaxed);
     *scripts.running.lock() = None;

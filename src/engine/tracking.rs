@@ -1,0 +1,485 @@
+//! Client-side caching (`CLIENT TRACKING`): which clients may hold which keys, and the
+//! invalidation messages they get when those keys change.
+//!
+//! As in Redis, a tracking client (default mode) has the keys of each read-only command it
+//! runs remembered in one table, keyed by name whatever the database; the first change to
+//! such a key sends every client in its entry an invalidation and forgets the entry. A
+//! client in BCAST mode instead subscribes to key prefixes: keys changed under them are
+//! gathered and sent once its command (or the server's expiry pass) is over, one message per
+//! prefix. A flush sends every tracking client a null ("everything").
+//!
+//! Messages travel through the client's mailbox (`pubsub::Mailbox`), or the mailbox of the
+//! client its messages are redirected to, so they reach the socket after the reply of the
+//! command that caused them. In RESP3 they are `invalidate` pushes; a RESP2 client can only
+//! get them redirected to a subscribed connection, as messages of `__redis__:invalidate`.
+//!
+//! The table holds at most `tracking-table-max-keys` keys (0: no limit): past it, keys are
+//! forgotten (their clients invalidated) until it is back under.
+
+use super::pubsub::{Mailbox, Message};
+use super::Engine;
+use crate::resp::{Protocol, ReplyBuf};
+use bytes::{BufMut, Bytes, BytesMut};
+use parking_lot::Mutex;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+/// The kinds of tracking messages in a mailbox (the connection writes them; see
+/// `server::connection`).
+pub const INVALIDATE_KIND: &str = "invalidate";
+pub const REDIR_BROKEN_KIND: &str = "tracking-redir-broken";
+/// The channel a redirected invalidation is published on.
+pub const CHANNEL: &[u8] = b"__redis__:invalidate";
+
+/// One tracking client's settings (`CLIENT TRACKING on …`).
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Client id the messages go to (0: the client itself).
+    pub redirect: u64,
+    pub bcast: bool,
+    pub optin: bool,
+    pub optout: bool,
+    pub noloop: bool,
+    pub prefixes: Vec<Bytes>,
+}
+
+struct Tracker {
+    opts: Options,
+    /// The client's own mailbox (for its pushes, and for `tracking-redir-broken`).
+    mailbox: Arc<Mailbox>,
+    /// Its redirect target went away (`broken_redirect`, `R` in `CLIENT LIST`).
+    broken: bool,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Key → clients that may cache it.
+    keys: HashMap<Bytes, BTreeSet<u64>>,
+    /// Client ids in `keys`, all keys together (`tracking_total_items`).
+    items: u64,
+    clients: HashMap<u64, Tracker>,
+    /// BCAST prefix → its clients, and the keys changed under it since the last broadcast
+    /// (with who changed each last, for NOLOOP).
+    prefixes: BTreeMap<Bytes, (BTreeSet<u64>, BTreeMap<Bytes, u64>)>,
+    /// Some prefix has keys waiting.
+    pending: bool,
+}
+
+#[derive(Default)]
+pub struct Tracking {
+    /// Tracking clients; zero keeps every hook to one relaxed load.
+    count: AtomicUsize,
+    /// `tracking-table-max-keys`.
+    pub max_keys: AtomicU64,
+    inner: Mutex<Inner>,
+}
+
+/// A RESP array of `keys` (the same bytes in RESP2 and RESP3).
+fn key_array<'a>(keys: impl ExactSizeIterator<Item = &'a Bytes>) -> Bytes {
+    let mut b = BytesMut::new();
+    b.put_slice(format!("*{}\r\n", keys.len()).as_bytes());
+    for k in keys {
+        b.put_slice(format!("${}\r\n", k.len()).as_bytes());
+        b.put_slice(k);
+        b.put_slice(b"\r\n");
+    }
+    b.freeze()
+}
+
+thread_local! {
+    /// While a client's command evicts keys before it runs: that client's id, and the
+    /// messages meant for its own connection, which go out before the command's reply.
+    static DIRECT: RefCell<Option<(u64, Vec<Message>)>> = const { RefCell::new(None) };
+}
+
+/// Messages to client `id` are kept (not queued) until `direct_end`.
+pub fn direct_begin(id: u64) {
+    DIRECT.with(|d| *d.borrow_mut() = Some((id, Vec::new())));
+}
+
+/// The messages kept since `direct_begin`.
+pub fn direct_end() -> Vec<Message> {
+    DIRECT.with(|d| d.borrow_mut().take().map(|(_, v)| v).unwrap_or_default())
+}
+
+/// Queue `m` for the client of `mb`, or keep it if that client's command is evicting.
+fn deliver(mb: &Mailbox, m: Message) {
+    let kept = DIRECT.with(|d| match &mut *d.borrow_mut() {
+        Some((id, kept)) if *id == mb.client_id => {
+            kept.push(m);
+            None
+        }
+        _ => Some(m),
+    });
+    if let Some(m) = kept {
+        mb.deliver(m);
+    }
+}
+
+/// Write a tracking message: a push in RESP3; in RESP2 only a redirected invalidation, to a
+/// subscribed client, as a `__redis__:invalidate` message.
+pub fn write(out: &mut ReplyBuf, m: &Message, proto: Protocol, subscribed: bool) {
+    let resp3 = proto == Protocol::Resp3;
+    if m.kind == REDIR_BROKEN_KIND {
+        if resp3 {
+            out.push(2);
+            out.bulk(m.kind.as_bytes());
+            let id = std::str::from_utf8(&m.payload)
+                .ok()
+                .and_then(|s| s.parse().ok());
+            out.int(id.unwrap_or(0));
+        }
+        return;
+    }
+    let redirected = !m.channel.is_empty();
+    if resp3 {
+        out.push(2);
+        out.bulk(m.kind.as_bytes());
+    } else if redirected && subscribed {
+        out.array(3);
+        out.bulk(b"message");
+        out.bulk(&m.channel);
+    } else {
+        return;
+    }
+    // The keys, already a RESP array; none is a flush: every key.
+    if m.payload.is_empty() {
+        out.null();
+    } else {
+        out.buf.extend_from_slice(&m.payload);
+    }
+}
+
+impl Tracking {
+    pub fn any(&self) -> bool {
+        self.count.load(Ordering::Relaxed) > 0
+    }
+
+    /// The client's settings, if it tracks, and whether its redirect broke.
+    pub fn options(&self, id: u64) -> Option<(Options, bool)> {
+        if !self.any() {
+            return None;
+        }
+        let inner = self.inner.lock();
+        inner.clients.get(&id).map(|t| (t.opts.clone(), t.broken))
+    }
+
+    /// The prefix of `new` (or of `existing`) that collides with another, as Redis words it.
+    pub fn prefix_collision(&self, id: u64, new: &[Bytes]) -> Option<String> {
+        let overlap = |a: &[u8], b: &[u8]| {
+            let n = a.len().min(b.len());
+            a[..n] == b[..n]
+        };
+        let inner = self.inner.lock();
+        let existing = inner.clients.get(&id).map(|t| t.opts.prefixes.clone());
+        for (i, p) in new.iter().enumerate() {
+            for e in existing.iter().flatten() {
+                if overlap(e, p) {
+                    return Some(format!(
+                        "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                        String::from_utf8_lossy(p),
+                        String::from_utf8_lossy(e)
+                    ));
+                }
+            }
+            for q in &new[i + 1..] {
+                if overlap(p, q) {
+                    return Some(format!(
+                        "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                        String::from_utf8_lossy(p),
+                        String::from_utf8_lossy(q)
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// Turn tracking on (or change its options) for client `id`. BCAST prefixes add to those
+    /// it has; BCAST without any is the empty prefix.
+    pub fn enable(&self, id: u64, mailbox: Arc<Mailbox>, mut opts: Options) {
+        let mut inner = self.inner.lock();
+        let mut prefixes = inner
+            .clients
+            .get(&id)
+            .map(|t| t.opts.prefixes.clone())
+            .unwrap_or_default();
+        if opts.bcast {
+            if opts.prefixes.is_empty() && prefixes.is_empty() {
+                opts.prefixes.push(Bytes::new());
+            }
+            for p in &opts.prefixes {
+                if !prefixes.contains(p) {
+                    prefixes.push(p.clone());
+                }
+                inner.prefixes.entry(p.clone()).or_default().0.insert(id);
+            }
+            prefixes.sort();
+        } else {
+            prefixes.clear();
+        }
+        opts.prefixes = prefixes;
+        let fresh = inner
+            .clients
+            .insert(
+                id,
+                Tracker {
+                    opts,
+                    mailbox,
+                    broken: false,
+                },
+            )
+            .is_none();
+        if fresh {
+            self.count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Turn tracking off for client `id` (its entries in the key table go lazily).
+    pub fn disable(&self, id: u64) {
+        if !self.any() {
+            return;
+        }
+        let mut inner = self.inner.lock();
+        let Some(t) = inner.clients.remove(&id) else {
+            return;
+        };
+        self.count.fetch_sub(1, Ordering::Relaxed);
+        for p in t.opts.prefixes {
+            if let Some((clients, _)) = inner.prefixes.get_mut(&p) {
+                clients.remove(&id);
+                if clients.is_empty() {
+                    inner.prefixes.remove(&p);
+                }
+            }
+        }
+    }
+
+    /// Client `id` read `keys` (a read-only command, in default mode).
+    pub fn remember<'a>(&self, id: u64, keys: impl Iterator<Item = &'a Bytes>) {
+        let mut inner = self.inner.lock();
+        let inner = &mut *inner;
+        for k in keys {
+            if inner.keys.entry(k.clone()).or_default().insert(id) {
+                inner.items += 1;
+            }
+        }
+    }
+
+    /// (keys, items, prefixes) for `INFO`.
+    pub fn totals(&self) -> (usize, u64, usize) {
+        let inner = self.inner.lock();
+        (inner.keys.len(), inner.items, inner.prefixes.len())
+    }
+
+    pub fn clients(&self) -> usize {
+        self.count.load(Ordering::Relaxed)
+    }
+}
+
+impl Engine {
+    /// Where client `t`'s messages go: its own mailbox, or its redirect target's. None when
+    /// the target is gone: the client is told (`tracking-redir-broken`) instead.
+    fn tracking_target(&self, t: &mut Tracker) -> Option<(Arc<Mailbox>, bool)> {
+        if t.opts.redirect == 0 {
+            return Some((t.mailbox.clone(), false));
+        }
+        let target = self
+            .clients
+            .lock()
+            .get(&t.opts.redirect)
+            .and_then(|c| c.push.lock().as_ref().and_then(|w| w.upgrade()));
+        match target {
+            Some(mb) => Some((mb, true)),
+            None => {
+                if !t.broken {
+                    t.broken = true;
+                }
+                deliver(
+                    &t.mailbox,
+                    Message {
+                        kind: REDIR_BROKEN_KIND,
+                        pattern: None,
+                        channel: Bytes::new(),
+                        payload: Bytes::from(t.opts.redirect.to_string()),
+                    },
+                );
+                None
+            }
+        }
+    }
+
+    /// Send client `id` an invalidation: `keys` as a RESP array, or empty for "all keys".
+    fn tracking_send(&self, t: &mut Tracker, keys: Bytes) {
+        if let Some((mb, redirected)) = self.tracking_target(t) {
+            deliver(
+                &mb,
+                Message {
+                    kind: INVALIDATE_KIND,
+                    pattern: None,
+                    channel: if redirected {
+                        Bytes::from_static(CHANNEL)
+                    } else {
+                        Bytes::new()
+                    },
+                    payload: keys,
+                },
+            );
+        }
+    }
+
+    /// Key `key` changed (`origin`: the client that changed it, 0 for the server): its
+    /// trackers are invalidated and forgotten, and BCAST prefixes over it note it.
+    pub fn tracking_invalidate(&self, key: &Bytes, origin: u64) {
+        if !self.tracking.any() {
+            return;
+        }
+        let mut inner = self.tracking.inner.lock();
+        let inner = &mut *inner;
+        let mut noted = false;
+        for (p, (_, changed)) in inner.prefixes.iter_mut() {
+            if key.starts_with(p) {
+                changed.insert(key.clone(), origin);
+                noted = true;
+            }
+        }
+        inner.pending |= noted;
+        let Some(ids) = inner.keys.remove(key) else {
+            return;
+        };
+        inner.items -= ids.len() as u64;
+        let payload = key_array(std::iter::once(key));
+        for id in ids {
+            let Some(t) = inner.clients.get_mut(&id) else {
+                continue;
+            };
+            // A client that switched to BCAST no longer gets the keys it read before.
+            if t.opts.bcast || (t.opts.noloop && id == origin) {
+                continue;
+            }
+            self.tracking_send(t, payload.clone());
+        }
+    }
+
+    /// Send the keys gathered under each BCAST prefix (after a command, or an expiry pass).
+    pub fn tracking_broadcast(&self) {
+        if !self.tracking.any() {
+            return;
+        }
+        let mut inner = self.tracking.inner.lock();
+        if !std::mem::take(&mut inner.pending) {
+            return;
+        }
+        let inner = &mut *inner;
+        for (clients, changed) in inner.prefixes.values_mut() {
+            if changed.is_empty() {
+                continue;
+            }
+            let all = key_array(changed.keys());
+            for id in clients.iter() {
+                let Some(t) = inner.clients.get_mut(id) else {
+                    continue;
+                };
+                if t.opts.noloop {
+                    let mine: Vec<&Bytes> = changed
+                        .iter()
+                        .filter(|(_, by)| *by != id)
+                        .map(|(k, _)| k)
+                        .collect();
+                    if !mine.is_empty() {
+                        self.tracking_send(t, key_array(mine.into_iter()));
+                    }
+                } else {
+                    self.tracking_send(t, all.clone());
+                }
+            }
+            changed.clear();
+        }
+    }
+
+    /// A database was flushed: every tracking client is told all its keys went, and the
+    /// table is emptied.
+    pub fn tracking_flush(&self) {
+        let mut inner = self.tracking.inner.lock();
+        let inner = &mut *inner;
+        inner.keys.clear();
+        inner.items = 0;
+        for t in inner.clients.values_mut() {
+            self.tracking_send(t, Bytes::new());
+        }
+    }
+
+    /// Keep the key table within `tracking-table-max-keys`, invalidating keys it forgets.
+    pub fn tracking_limit(&self) {
+        let max = self.tracking.max_keys.load(Ordering::Relaxed) as usize;
+        if max == 0 || !self.tracking.any() {
+            return;
+        }
+        loop {
+            let key = {
+                let inner = self.tracking.inner.lock();
+                if inner.keys.len() <= max {
+                    return;
+                }
+                match inner.keys.keys().next() {
+                    Some(k) => k.clone(),
+                    None => return,
+                }
+            };
+            // Not a change of the key: BCAST clients are not told.
+            let mut inner = self.tracking.inner.lock();
+            let inner = &mut *inner;
+            if let Some(ids) = inner.keys.remove(&key) {
+                inner.items -= ids.len() as u64;
+                let payload = key_array(std::iter::once(&key));
+                for id in ids {
+                    if let Some(t) = inner.clients.get_mut(&id) {
+                        if !t.opts.bcast {
+                            self.tracking_send(t, payload.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Engine {
+    /// Client `id` ran a read-only command whose keys (in `args`, found by `cmd`'s key specs)
+    /// it may now cache: remember them, unless its mode says this command's keys are not to
+    /// be (BCAST; OPTIN without `CLIENT CACHING yes`; OPTOUT after `CLIENT CACHING no`).
+    pub fn tracking_remember(
+        &self,
+        id: u64,
+        caching: bool,
+        cmd: &super::table::Cmd,
+        args: &[Bytes],
+    ) {
+        let mut keys = Vec::new();
+        cmd.key_args(args, &mut keys);
+        self.tracking_remember_keys(id, caching, keys.into_iter());
+    }
+
+    /// `tracking_remember` with the keys already found.
+    pub fn tracking_remember_keys<'a>(
+        &self,
+        id: u64,
+        caching: bool,
+        keys: impl Iterator<Item = &'a Bytes>,
+    ) {
+        {
+            let inner = self.tracking.inner.lock();
+            let Some(t) = inner.clients.get(&id) else {
+                return;
+            };
+            let o = &t.opts;
+            if o.bcast || (o.optin && !caching) || (o.optout && caching) {
+                return;
+            }
+        }
+        self.tracking.remember(id, keys);
+        self.tracking_limit();
+    }
+}
