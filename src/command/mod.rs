@@ -23,6 +23,7 @@ pub mod hll;
 pub mod info;
 pub mod introspect;
 pub mod keys;
+pub mod latency;
 pub mod lcs;
 pub mod list;
 pub mod persist;
@@ -62,6 +63,7 @@ const FAMILIES: &[&[Cmd]] = &[
     client::COMMANDS,
     server::COMMANDS,
     introspect::COMMANDS,
+    latency::COMMANDS,
     zset::COMMANDS,
     hash::COMMANDS,
     list::COMMANDS,

@@ -49,6 +49,26 @@ fn save(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     }
 }
 
+/// `BGSAVE [SCHEDULE]`: ferrokv cannot fork a child to write the snapshot, so it writes it
+/// as SAVE does, before answering (holding the keyspace meanwhile), and answers as Redis
+/// does once its child has started. A failure is answered as SAVE's.
+fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    if args.len() > 2 || (args.len() == 2 && !super::is(&args[1], "schedule")) {
+        return Err(error::SYNTAX);
+    }
+    save_quiet(ctx)?;
+    ctx.out.simple("Background saving started");
+    Ok(())
+}
+
+/// `SAVE` without its reply.
+fn save_quiet(ctx: &mut Ctx) -> Outcome {
+    let mark = ctx.out.buf.len();
+    save(ctx, &[])?;
+    ctx.out.buf.truncate(mark);
+    Ok(())
+}
+
 fn write(ctx: &mut Ctx, path: &std::path::Path) -> std::io::Result<()> {
     let mut f = RdbFile::create(path)?;
     let r = fill(ctx, &mut f);
@@ -107,6 +127,15 @@ pub static COMMANDS: &[Cmd] = &[
     )
     .scope(Scope::All)
     .doc("Synchronously saves the dataset to disk", "1.0.0"),
+    Cmd::new(
+        "bgsave",
+        -1,
+        ADMIN | NOSCRIPT | NO_ASYNC_LOADING,
+        "server",
+        bgsave,
+    )
+    .scope(Scope::All)
+    .doc("Asynchronously save the dataset to disk", "1.0.0"),
     Cmd::new("lastsave", 1, LOADING | STALE | FAST, "server", lastsave).doc(
         "Returns the Unix timestamp of the last successful save to disk.",
         "1.0.0",

@@ -92,6 +92,9 @@ impl ExpiryTask {
                 while !flag.load(Ordering::Relaxed) {
                     let started = Instant::now();
                     cycle(&engine, &mut at, CYCLE_BUDGET);
+                    engine
+                        .latency
+                        .sample("expire-cycle", started.elapsed().as_millis() as u64);
                     engine.store.sample_peak();
                     engine.stats.sample_rates();
                     engine.tracking_broadcast();

@@ -22,6 +22,7 @@ pub mod errors;
 pub mod events;
 pub mod evict;
 pub mod expire;
+pub mod latency;
 pub mod locks;
 pub mod metrics;
 pub mod monitor;
@@ -98,6 +99,8 @@ pub struct Engine {
     pub pause: pause::Pause,
     /// `MONITOR` clients.
     pub monitors: Arc<monitor::Monitors>,
+    /// The latency monitor (`LATENCY`).
+    pub latency: latency::Monitor,
     /// Client-side caching (`CLIENT TRACKING`).
     pub tracking: Arc<tracking::Tracking>,
     /// The Lua VM and script cache.
@@ -213,6 +216,7 @@ impl Engine {
             pause: Default::default(),
             monitors: Default::default(),
             tracking: Default::default(),
+            latency: Default::default(),
             scripts: Default::default(),
             acl: acl::Acl::new(registry),
         });
@@ -241,6 +245,9 @@ impl Engine {
         );
         h.busy_reply_threshold
             .store(c.get_u64("busy-reply-threshold"), Ordering::Relaxed);
+        self.latency
+            .threshold
+            .store(c.get_u64("latency-monitor-threshold"), Ordering::Relaxed);
         self.tracking
             .max_keys
             .store(c.get_u64("tracking-table-max-keys"), Ordering::Relaxed);

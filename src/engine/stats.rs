@@ -12,6 +12,18 @@ pub struct CmdStats {
     pub nanos: AtomicU64,
     pub rejected: AtomicU64,
     pub failed: AtomicU64,
+    /// Calls by latency (`LATENCY HISTOGRAM`): bucket `i` holds those of at most 2^i µs
+    /// (and more than 2^(i-1)); the last holds the rest.
+    pub hist: [AtomicU64; HIST_BUCKETS],
+}
+
+/// Latency buckets per command: up to 2^30 µs (about 18 minutes), then one for the rest.
+pub const HIST_BUCKETS: usize = 32;
+
+/// The `hist` bucket of a call that took `nanos`.
+pub fn hist_bucket(nanos: u64) -> usize {
+    let micros = nanos.div_ceil(1000).max(1);
+    (micros.next_power_of_two().trailing_zeros() as usize).min(HIST_BUCKETS - 1)
 }
 
 /// Error kinds counted for `INFO errorstats` (index = `ErrKind as usize`).
@@ -183,6 +195,9 @@ impl Stats {
             st.nanos.store(0, Ordering::Relaxed);
             st.rejected.store(0, Ordering::Relaxed);
             st.failed.store(0, Ordering::Relaxed);
+            for b in &st.hist {
+                b.store(0, Ordering::Relaxed);
+            }
         }
         for a in [
             &self.connections_received,
@@ -315,6 +330,10 @@ impl LocalStats {
             stats
                 .changes
                 .fetch_add(std::mem::take(&mut self.changes), Ordering::Relaxed);
+        }
+        for (idx, d) in &self.latency {
+            stats.per_cmd[*idx].hist[hist_bucket(d.as_nanos() as u64)]
+                .fetch_add(1, Ordering::Relaxed);
         }
         metrics.commands_done(reg, &self.latency);
         self.latency.clear();

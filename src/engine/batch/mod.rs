@@ -13,6 +13,7 @@
 //!    go first), propagate the command's records, raise its keyspace events.
 //! 6. Release the locks; count statistics and the slow log (never while loading).
 
+mod caching;
 mod modes;
 mod slots;
 mod transaction;
@@ -306,15 +307,7 @@ impl State {
         if self.client.reply != ReplyMode::On {
             self.quiet(mark, args);
         }
-        // `CLIENT CACHING` lasts for the next command (all of a transaction's).
-        if self.client.caching
-            && self.client.multi.is_none()
-            && !args[0].eq_ignore_ascii_case(b"client")
-        {
-            self.client.caching = false;
-        }
-        // BCAST clients get the keys this command changed under their prefixes.
-        engine.tracking_broadcast();
+        self.after_command(engine, args);
     }
 
     fn execute_one(&mut self, engine: &Engine, args: &[Bytes]) {
@@ -406,22 +399,11 @@ impl State {
                 }
             }
             // Over maxmemory, keys are evicted before any command runs (as in Redis).
-            if super::evict::over_maxmemory(engine) {
-                // A tracking client hears of keys evicted for its command before its reply.
-                let tracking = self.client.tracking.is_some();
-                if tracking {
-                    super::tracking::direct_begin(self.client.info.id);
-                }
-                let room = super::evict::make_room(engine, self.now);
-                if tracking {
-                    let subscribed = self.client.sub.as_ref().is_some_and(|s| !s.is_empty());
-                    for m in super::tracking::direct_end() {
-                        super::tracking::write(&mut self.out, &m, self.client.proto, subscribed);
-                    }
-                }
-                if !room && cmd.flags & flags::DENYOOM != 0 {
-                    return self.reject(Some(idx), &crate_error::OOM);
-                }
+            if super::evict::over_maxmemory(engine)
+                && !self.make_room(engine)
+                && cmd.flags & flags::DENYOOM != 0
+            {
+                return self.reject(Some(idx), &crate_error::OOM);
             }
         }
         // Waits for a script to end give up once it turns busy: `-BUSY`, as Redis would
@@ -547,15 +529,7 @@ impl State {
             let no_touch = ctx.client.no_touch && cmd.name != "touch";
             crate::store::keyspace::without_touch(no_touch, || (cmd.handler)(&mut ctx, args))
         };
-        // A tracking client may now cache the keys a read-only command read (a script's
-        // keys are tracked only if it reads: `script::run`).
-        if cmd.flags & flags::READONLY != 0
-            && cmd.flags & flags::SCRIPT == 0
-            && self.client.tracking.is_some()
-        {
-            let (id, caching) = (self.client.info.id, self.client.caching);
-            engine.tracking_remember(id, caching, cmd, args);
-        }
+        self.remember_read(engine, cmd, args);
         // Keys the command found expired were removed before it changed anything: their
         // DELs go first (inside a transaction, into its block, where they happened).
         if self.in_atomic {
@@ -665,6 +639,12 @@ impl State {
         let elapsed = end.saturating_duration_since(self.local.mark);
         self.local.mark = end;
         self.local.called(idx, elapsed.as_nanos() as u64);
+        let event = if engine.registry.cmds[idx].flags & flags::FAST != 0 {
+            "fast-command"
+        } else {
+            "command"
+        };
+        engine.latency.sample(event, elapsed.as_millis() as u64);
         let threshold = engine.hot.slowlog_threshold.load(Ordering::Relaxed);
         let micros = elapsed.as_micros() as u64;
         if threshold >= 0 && micros >= threshold as u64 {
