@@ -34,12 +34,23 @@ fn unix_secs() -> u64 {
 }
 
 impl Monitor {
+    /// Whether the monitor is on (a threshold is set).
+    #[inline]
+    pub fn on(&self) -> bool {
+        self.threshold.load(Ordering::Relaxed) != 0
+    }
+
     /// Note that `event` took `ms` milliseconds, if that reaches the threshold.
+    #[inline]
     pub fn sample(&self, event: &'static str, ms: u64) {
         let threshold = self.threshold.load(Ordering::Relaxed);
-        if threshold == 0 || ms < threshold {
-            return;
+        if threshold != 0 && ms >= threshold {
+            self.record(event, ms);
         }
+    }
+
+    #[cold]
+    fn record(&self, event: &'static str, ms: u64) {
         let now = unix_secs();
         let mut events = self.events.lock();
         let s = events.entry(event).or_default();

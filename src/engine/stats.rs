@@ -331,9 +331,21 @@ impl LocalStats {
                 .changes
                 .fetch_add(std::mem::take(&mut self.changes), Ordering::Relaxed);
         }
+        // Runs of the same command in the same bucket (a pipeline's) cost one add.
+        let mut run: Option<(usize, usize, u64)> = None;
         for (idx, d) in &self.latency {
-            stats.per_cmd[*idx].hist[hist_bucket(d.as_nanos() as u64)]
-                .fetch_add(1, Ordering::Relaxed);
+            let b = hist_bucket(d.as_nanos() as u64);
+            match &mut run {
+                Some((i, bb, n)) if *i == *idx && *bb == b => *n += 1,
+                _ => {
+                    if let Some((i, bb, n)) = run.replace((*idx, b, 1)) {
+                        stats.per_cmd[i].hist[bb].fetch_add(n, Ordering::Relaxed);
+                    }
+                }
+            }
+        }
+        if let Some((i, bb, n)) = run {
+            stats.per_cmd[i].hist[bb].fetch_add(n, Ordering::Relaxed);
         }
         metrics.commands_done(reg, &self.latency);
         self.latency.clear();

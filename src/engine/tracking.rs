@@ -332,10 +332,15 @@ impl Engine {
 
     /// Key `key` changed (`origin`: the client that changed it, 0 for the server): its
     /// trackers are invalidated and forgotten, and BCAST prefixes over it note it.
+    #[inline]
     pub fn tracking_invalidate(&self, key: &Bytes, origin: u64) {
-        if !self.tracking.any() {
-            return;
+        if self.tracking.any() {
+            self.tracking_invalidate_now(key, origin);
         }
+    }
+
+    #[cold]
+    fn tracking_invalidate_now(&self, key: &Bytes, origin: u64) {
         let mut inner = self.tracking.inner.lock();
         let inner = &mut *inner;
         let mut noted = false;
@@ -364,10 +369,15 @@ impl Engine {
     }
 
     /// Send the keys gathered under each BCAST prefix (after a command, or an expiry pass).
+    #[inline]
     pub fn tracking_broadcast(&self) {
-        if !self.tracking.any() {
-            return;
+        if self.tracking.any() {
+            self.tracking_broadcast_now();
         }
+    }
+
+    #[cold]
+    fn tracking_broadcast_now(&self) {
         let mut inner = self.tracking.inner.lock();
         if !std::mem::take(&mut inner.pending) {
             return;

@@ -639,12 +639,14 @@ impl State {
         let elapsed = end.saturating_duration_since(self.local.mark);
         self.local.mark = end;
         self.local.called(idx, elapsed.as_nanos() as u64);
-        let event = if engine.registry.cmds[idx].flags & flags::FAST != 0 {
-            "fast-command"
-        } else {
-            "command"
-        };
-        engine.latency.sample(event, elapsed.as_millis() as u64);
+        if engine.latency.on() {
+            let event = if engine.registry.cmds[idx].flags & flags::FAST != 0 {
+                "fast-command"
+            } else {
+                "command"
+            };
+            engine.latency.sample(event, elapsed.as_millis() as u64);
+        }
         let threshold = engine.hot.slowlog_threshold.load(Ordering::Relaxed);
         let micros = elapsed.as_micros() as u64;
         if threshold >= 0 && micros >= threshold as u64 {
