@@ -407,16 +407,28 @@ fn write_command_info(ctx: &mut Ctx, idx: usize) -> Outcome {
     for c in cats {
         out.simple(&format!("@{c}"));
     }
-    out.set(0);
-    out.array(0);
-    let subs: Vec<usize> = (0..reg.cmds.len())
-        .filter(|&j| reg.parent[j] == Some(idx))
-        .collect();
+    // Tips and key specs, as Redis describes them (`keyspecs`).
+    let (tips, specs) = super::keyspecs::lookup(&reg.fullnames[idx]);
+    out.array(tips.len());
+    for t in tips {
+        out.bulk(t.as_bytes());
+    }
+    super::keyspecs::write_specs(out, specs);
+    let subs = subs_of(idx);
     out.array(subs.len());
     for j in subs {
         write_command_info(ctx, j)?;
     }
     Ok(())
+}
+
+/// Command `idx`'s subcommands (Redis lists them in its dictionary's order, which
+/// changes from run to run; ours keep the table's).
+fn subs_of(idx: usize) -> Vec<usize> {
+    let reg = registry();
+    (0..reg.cmds.len())
+        .filter(|&j| reg.parent[j] == Some(idx))
+        .collect()
 }
 
 fn command_all(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
@@ -459,16 +471,33 @@ fn command_info(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 fn write_docs(ctx: &mut Ctx, idx: usize) -> Outcome {
     let reg = registry();
     let cmd = reg.cmds[idx];
-    let subs: Vec<usize> = (0..reg.cmds.len())
-        .filter(|&j| reg.parent[j] == Some(idx))
-        .collect();
-    ctx.out.map(if subs.is_empty() { 3 } else { 4 });
-    ctx.out.bulk(b"summary");
-    ctx.out.bulk(cmd.summary.as_bytes());
-    ctx.out.bulk(b"since");
-    ctx.out.bulk(cmd.since.as_bytes());
-    ctx.out.bulk(b"group");
-    ctx.out.bulk(cmd.group.as_bytes());
+    let subs = subs_of(idx);
+    // Redis's own documentation of the command (`docs`), when Redis 7.0 has it.
+    let name = &reg.fullnames[idx];
+    let redis_doc = match name.split_once('|') {
+        Some((parent, _)) => super::docs::find(super::docs::all(), parent)
+            .and_then(|d| super::docs::find(&d.subs, name)),
+        None => super::docs::find(super::docs::all(), name),
+    };
+    let extra = usize::from(!subs.is_empty());
+    match redis_doc {
+        Some(d) => {
+            ctx.out.map(d.fields.len() + extra);
+            for (k, v) in &d.fields {
+                super::docs::write(ctx.out, k);
+                super::docs::write(ctx.out, v);
+            }
+        }
+        None => {
+            ctx.out.map(3 + extra);
+            ctx.out.bulk(b"summary");
+            ctx.out.bulk(cmd.summary.as_bytes());
+            ctx.out.bulk(b"since");
+            ctx.out.bulk(cmd.since.as_bytes());
+            ctx.out.bulk(b"group");
+            ctx.out.bulk(cmd.group.as_bytes());
+        }
+    }
     if !subs.is_empty() {
         ctx.out.bulk(b"subcommands");
         write_docs_map(ctx, &subs)?;
@@ -538,6 +567,15 @@ fn command_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 /// its arity, then keys found (none is an empty answer for the script commands, whose
 /// keys are optional, and an error for the others).
 fn command_getkeys(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    getkeys(ctx, args, false)
+}
+
+/// `COMMAND GETKEYSANDFLAGS command arg...`: each key with its key spec's flags.
+fn command_getkeysandflags(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    getkeys(ctx, args, true)
+}
+
+fn getkeys(ctx: &mut Ctx, args: &[Bytes], with_flags: bool) -> Outcome {
     let call = &args[2..];
     let reg = registry();
     let Ok(i) = reg.resolve(call) else {
@@ -553,14 +591,28 @@ fn command_getkeys(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let mut keys = Vec::new();
-    cmd.key_args(call, &mut keys);
+    let keys = if with_flags {
+        super::keyspecs::keys_and_flags(cmd, &reg.fullnames[i], call)
+    } else {
+        let mut keys = Vec::new();
+        cmd.key_args(call, &mut keys);
+        keys.into_iter().map(|k| (k, &[][..])).collect()
+    };
     if keys.is_empty() && cmd.flags & NO_MANDATORY_KEYS == 0 {
         return Err(error::text("ERR Invalid arguments specified for command"));
     }
     ctx.out.array(keys.len());
-    for k in keys {
-        ctx.out.bulk(k);
+    for (k, flags) in keys {
+        if with_flags {
+            ctx.out.array(2);
+            ctx.out.bulk(k);
+            ctx.out.set(flags.len());
+            for f in flags {
+                ctx.out.simple(f);
+            }
+        } else {
+            ctx.out.bulk(k);
+        }
     }
     Ok(())
 }
@@ -630,6 +682,17 @@ static COMMAND_SUBS: &[Cmd] = &[
     Cmd::new("getkeys", -4, LOADING | STALE, "server", command_getkeys).doc(
         "Extracts the key names from an arbitrary command.",
         "2.8.13",
+    ),
+    Cmd::new(
+        "getkeysandflags",
+        -4,
+        LOADING | STALE,
+        "server",
+        command_getkeysandflags,
+    )
+    .doc(
+        "Extract keys and access flags given a full Redis command",
+        "7.0.0",
     ),
     Cmd::new("help", 2, LOADING | STALE, "server", command_help).doc(
         "Returns helpful text about the different subcommands.",
