@@ -120,4 +120,17 @@ pub static COMMANDS: &[Cmd] = &[
             "Creates a key from the serialized representation of a value.",
             "2.6.0",
         ),
+    // What a cluster node's MIGRATE sends; without cluster mode, RESTORE itself.
+    Cmd::new(
+        "restore-asking",
+        -4,
+        WRITE | DENYOOM | ASKING,
+        "server",
+        restore,
+    )
+    .keys(1, 1, 1)
+    .doc(
+        "An internal command for migrating keys in a cluster",
+        "3.0.0",
+    ),
 ];

@@ -29,6 +29,7 @@ pub mod latency;
 pub mod lcs;
 pub mod list;
 mod meta;
+pub mod migrate;
 pub mod persist;
 pub mod pubsub;
 pub mod replication;
@@ -73,6 +74,7 @@ const FAMILIES: &[&[Cmd]] = &[
     set::COMMANDS,
     transaction::COMMANDS,
     dump::COMMANDS,
+    migrate::COMMANDS,
     sort::COMMANDS,
     pubsub::COMMANDS,
     scripting::COMMANDS,
