@@ -216,6 +216,17 @@ fn latency_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     )
 }
 
+/// `LOLWUT [VERSION v] [arg …]`: Redis 7.0's own version line. (Versions 5 and 6 also draw
+/// computer art in Redis; ferrokv answers them with the line alone.)
+fn lolwut(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    if args.len() >= 3 && super::is(&args[1], "version") {
+        crate::num::parse_i64(&args[2]).ok_or(error::NOT_INTEGER)?;
+    }
+    ctx.out
+        .verbatim(format!("Redis ver. {}\n", crate::REDIS_VERSION).as_bytes());
+    Ok(())
+}
+
 const NOT_ALLOWED_MODULE: &str = "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.";
 
 /// `MODULE LIST`: no modules can be loaded here, so none are.
@@ -299,4 +310,6 @@ pub static COMMANDS: &[Cmd] = &[
         .subs(MODULE_SUBS)
         .doc("A container for module commands", "4.0.0"),
     Cmd::new("debug", -2, ADM, "server", debug).doc("A container for debugging commands", "1.0.0"),
+    Cmd::new("lolwut", -1, READONLY | FAST, "server", lolwut)
+        .doc("Display some computer art and the Redis version", "5.0.0"),
 ];
