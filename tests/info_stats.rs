@@ -68,3 +68,42 @@ fn rates_and_io_counts_follow_the_traffic() {
     );
     assert!(writes >= sent, "{writes} writes for {sent} replies");
 }
+
+/// `qbuf` and `qbuf-free` of the client named `name` in `CLIENT LIST`.
+fn query_buffer(c: &mut RawClient, name: &str) -> (u64, u64) {
+    let list = match c.call(&["CLIENT", "LIST"]) {
+        Reply::Bulk(b) | Reply::Verbatim(_, b) => String::from_utf8(b).unwrap(),
+        other => panic!("{other:?}"),
+    };
+    let line = list
+        .lines()
+        .find(|l| l.contains(&format!("name={name} ")))
+        .unwrap_or_else(|| panic!("no {name} in {list}"));
+    let field = |f: &str| -> u64 {
+        line.split(' ')
+            .find_map(|kv| kv.strip_prefix(&format!("{f}=")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    (field("qbuf"), field("qbuf-free"))
+}
+
+#[test]
+fn an_idle_clients_query_buffer_is_released() {
+    let server = Server::start(Target::from_env());
+    let mut c = RawClient::connect(&server.addr());
+    let mut idle = RawClient::connect(&server.addr());
+    idle.call(&["CLIENT", "SETNAME", "sleeper"]);
+    let (used, free) = query_buffer(&mut c, "sleeper");
+    assert!((16384..32768).contains(&(used + free)), "{used} + {free}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while query_buffer(&mut c, "sleeper") != (0, 0) {
+        assert!(Instant::now() < deadline, "the idle buffer was kept");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // It comes back with the next request.
+    assert_eq!(idle.call(&["PING"]), Reply::Status("PONG".into()));
+    let (used, free) = query_buffer(&mut c, "sleeper");
+    assert!(used + free > 0);
+}

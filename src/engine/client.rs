@@ -23,8 +23,10 @@ pub struct ClientInfo {
     pub cmd: AtomicUsize,
     /// The socket's file descriptor (-1 for in-process sessions).
     pub fd: i64,
-    /// Bytes in the query buffer while its requests run (`qbuf=`).
+    /// Bytes in the query buffer while its requests run (`qbuf=`), and its capacity (with
+    /// `qbuf`, `qbuf-free=`).
     pub qbuf: AtomicUsize,
+    pub qbuf_cap: AtomicUsize,
     /// What `publish_state` copies from the connection's own state.
     pub sub: AtomicUsize,
     pub psub: AtomicUsize,
@@ -62,6 +64,7 @@ impl ClientInfo {
             cmd: AtomicUsize::new(0),
             fd: -1,
             qbuf: AtomicUsize::new(0),
+            qbuf_cap: AtomicUsize::new(0),
             sub: AtomicUsize::new(0),
             psub: AtomicUsize::new(0),
             ssub: AtomicUsize::new(0),
@@ -115,7 +118,7 @@ impl ClientInfo {
             ld(&self.psub),
             ld(&self.ssub),
             self.multi.load(Ordering::Relaxed),
-            qbuf.next_power_of_two().max(16 * 1024) - qbuf,
+            ld(&self.qbuf_cap).saturating_sub(qbuf),
             1024 + qbuf + multi_mem,
             self.user.lock(),
             self.redir.load(Ordering::Relaxed),

@@ -59,6 +59,10 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
     let mut parser = RequestParser::new();
     parser.unauthenticated = needs_auth;
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let mut sizing = super::querybuf::Sizing::default();
+    // Fires now and then to release an idle client's buffer (re-armed, never re-created).
+    let idle = tokio::time::sleep(super::querybuf::IDLE_RELEASE);
+    tokio::pin!(idle);
     let stats = &engine.stats;
     // Pub/sub messages for this client, once it subscribes.
     let mut inbox: Option<UnboundedReceiver<Message>> = None;
@@ -201,12 +205,18 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
             tokio::task::yield_now().await;
             continue;
         }
-        if buf.is_empty() && buf.capacity() > BUFFER_KEEP {
-            buf = BytesMut::with_capacity(READ_CHUNK);
+        sizing.trim(&mut buf, batch.now());
+        // A released buffer stays so until data comes. Otherwise the buffer holds a read's
+        // worth: what parsing consumed is reclaimed (once the requests' own references are
+        // gone this moves nothing), or a new chunk is taken.
+        if !sizing.released {
+            if buf.capacity() < READ_CHUNK {
+                buf.reserve(READ_CHUNK - buf.len());
+            } else if buf.capacity() - buf.len() < READ_CHUNK / 2 {
+                buf.reserve(READ_CHUNK);
+            }
         }
-        if buf.capacity() - buf.len() < READ_CHUNK / 2 {
-            buf.reserve(READ_CHUNK);
-        }
+        info.qbuf_cap.store(buf.capacity(), Ordering::Relaxed);
         if let Some(rx) = batch.client().sub.as_mut().and_then(|s| s.rx.take()) {
             inbox = Some(rx);
         }
@@ -233,6 +243,7 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
                 Ok(n) => {
                     stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
                     stats.reads_processed.fetch_add(1, Ordering::Relaxed);
+                    sizing.seen(buf.len());
                     let limit = engine.hot.query_buffer_limit.load(Ordering::Relaxed);
                     if buf.len() as u64 > limit {
                         tracing::warn!(client = info.id, "closing client that reached max query buffer length");
@@ -241,6 +252,17 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
                 }
             },
             _ = &mut gone => break 'conn,
+            _ = &mut idle, if !sizing.released => {
+                let last = info.last_interaction_ms.load(Ordering::Relaxed);
+                let idle_ms = engine.store.now().saturating_sub(last);
+                let wait = super::querybuf::IDLE_RELEASE.as_millis() as u64;
+                if idle_ms >= wait {
+                    sizing.release(&mut buf);
+                    info.qbuf_cap.store(buf.capacity(), Ordering::Relaxed);
+                }
+                let next = wait.saturating_sub(idle_ms.min(wait)).max(100);
+                idle.as_mut().reset(tokio::time::Instant::now() + std::time::Duration::from_millis(next));
+            },
         }
     }
     // The client's state goes first (subscriptions, watches, MONITOR), so once the peer sees

@@ -5,5 +5,6 @@ pub mod connection;
 pub mod http;
 pub mod listener;
 pub mod offload;
+mod querybuf;
 
 pub use listener::run;
