@@ -421,34 +421,32 @@ impl Engine {
         }
     }
 
-    /// Keep the key table within `tracking-table-max-keys`, invalidating keys it forgets.
+    /// Keep the key table within `tracking-table-max-keys`, invalidating keys it forgets
+    /// (as if they had changed; BCAST clients, who never read them, are not told).
     pub fn tracking_limit(&self) {
         let max = self.tracking.max_keys.load(Ordering::Relaxed) as usize;
         if max == 0 || !self.tracking.any() {
             return;
         }
-        loop {
-            let key = {
-                let inner = self.tracking.inner.lock();
-                if inner.keys.len() <= max {
-                    return;
-                }
-                match inner.keys.keys().next() {
-                    Some(k) => k.clone(),
-                    None => return,
-                }
+        let mut inner = self.tracking.inner.lock();
+        let inner = &mut *inner;
+        let excess = inner.keys.len().saturating_sub(max);
+        if excess == 0 {
+            return;
+        }
+        // One pass picks them all: repeated first-key lookups in a thinning table would
+        // each scan its empty slots.
+        let victims: Vec<Bytes> = inner.keys.keys().take(excess).cloned().collect();
+        for key in victims {
+            let Some(ids) = inner.keys.remove(&key) else {
+                continue;
             };
-            // Not a change of the key: BCAST clients are not told.
-            let mut inner = self.tracking.inner.lock();
-            let inner = &mut *inner;
-            if let Some(ids) = inner.keys.remove(&key) {
-                inner.items -= ids.len() as u64;
-                let payload = key_array(std::iter::once(&key));
-                for id in ids {
-                    if let Some(t) = inner.clients.get_mut(&id) {
-                        if !t.opts.bcast {
-                            self.tracking_send(t, payload.clone());
-                        }
+            inner.items -= ids.len() as u64;
+            let payload = key_array(std::iter::once(&key));
+            for id in ids {
+                if let Some(t) = inner.clients.get_mut(&id) {
+                    if !t.opts.bcast {
+                        self.tracking_send(t, payload.clone());
                     }
                 }
             }
