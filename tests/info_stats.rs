@@ -8,16 +8,7 @@ use support::client::{RawClient, Reply};
 use support::server::{Server, Target};
 
 fn stat(c: &mut RawClient, field: &str) -> String {
-    match c.call(&["INFO", "stats"]) {
-        Reply::Bulk(b) => String::from_utf8(b)
-            .unwrap()
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
-            .unwrap_or_else(|| panic!("no {field}"))
-            .trim()
-            .to_string(),
-        other => panic!("{other:?}"),
-    }
+    c.info_field("stats", field)
 }
 
 #[test]

@@ -9,17 +9,7 @@ use support::client::{RawClient, Reply};
 use support::server::{Server, Target};
 
 fn memory_field(c: &mut RawClient, field: &str) -> u64 {
-    match c.call(&["INFO", "memory"]) {
-        Reply::Bulk(b) => String::from_utf8(b)
-            .unwrap()
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
-            .unwrap_or_else(|| panic!("no {field}"))
-            .trim()
-            .parse()
-            .unwrap(),
-        other => panic!("{other:?}"),
-    }
+    c.info_field("memory", field).parse().unwrap()
 }
 
 /// `lazyfreed_objects` once nothing is pending.

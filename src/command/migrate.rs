@@ -11,6 +11,7 @@ use crate::engine::ctx::ReplyError;
 use crate::engine::notify;
 use crate::engine::table::KeySpec;
 use crate::num::parse_i64;
+use crate::resp::parse::encode_request;
 use crate::store::rdb;
 use bytes::Bytes;
 use std::io::{BufRead, BufReader, Write};
@@ -27,15 +28,6 @@ fn fail(ctx: &mut Ctx, text: String) -> Outcome {
 
 fn ioerr(what: &str) -> String {
     format!("IOERR error or timeout {what}")
-}
-
-fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
 }
 
 /// One status or error line from the target (Err: the socket failed).
@@ -130,19 +122,19 @@ fn migrate(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let mut buf = Vec::new();
     if let Some((user, pass)) = &auth {
         match user {
-            Some(u) => encode(&mut buf, &[b"AUTH", u, pass]),
-            None => encode(&mut buf, &[b"AUTH", pass]),
+            Some(u) => encode_request(&[b"AUTH", u, pass], &mut buf),
+            None => encode_request(&[b"AUTH", pass], &mut buf),
         }
     }
     let db_text = dbid.to_string();
-    encode(&mut buf, &[b"SELECT", db_text.as_bytes()]);
+    encode_request(&[b"SELECT", db_text.as_bytes()], &mut buf);
     for (k, ttl, payload) in &found {
         let ttl = ttl.to_string();
         let mut cmd: Vec<&[u8]> = vec![b"RESTORE", k, ttl.as_bytes(), payload];
         if replace {
             cmd.push(b"REPLACE");
         }
-        encode(&mut buf, &cmd);
+        encode_request(&cmd, &mut buf);
     }
     if sock.write_all(&buf).is_err() {
         return fail(ctx, ioerr("writing to target instance"));

@@ -19,7 +19,7 @@
 use super::pubsub::{Mailbox, Message};
 use super::Engine;
 use crate::resp::{Protocol, ReplyBuf};
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -78,14 +78,10 @@ pub struct Tracking {
 
 /// A RESP array of `keys` (the same bytes in RESP2 and RESP3).
 fn key_array<'a>(keys: impl ExactSizeIterator<Item = &'a Bytes>) -> Bytes {
-    let mut b = BytesMut::new();
-    b.put_slice(format!("*{}\r\n", keys.len()).as_bytes());
-    for k in keys {
-        b.put_slice(format!("${}\r\n", k.len()).as_bytes());
-        b.put_slice(k);
-        b.put_slice(b"\r\n");
-    }
-    b.freeze()
+    let keys: Vec<&[u8]> = keys.map(|k| &k[..]).collect();
+    let mut b = Vec::new();
+    crate::resp::parse::encode_request(&keys, &mut b);
+    Bytes::from(b)
 }
 
 thread_local! {

@@ -39,6 +39,20 @@ pub enum ReadError {
 }
 
 impl RawClient {
+    /// Field `field` of `INFO section` (as text).
+    pub fn info_field(&mut self, section: &str, field: &str) -> String {
+        match self.call(&["INFO", section]) {
+            Reply::Bulk(b) | Reply::Verbatim(_, b) => String::from_utf8(b)
+                .unwrap()
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+                .unwrap_or_else(|| panic!("no {field} in INFO {section}"))
+                .trim()
+                .to_string(),
+            other => panic!("{other:?}"),
+        }
+    }
+
     pub fn connect(addr: &str) -> RawClient {
         RawClient::try_connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"))
     }
