@@ -15,7 +15,7 @@ fn ping(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         return Err(error::wrong_arity("ping"));
     }
     // A RESP2 client in subscribed mode gets PING's reply as a message-like array.
-    if ctx.client.sub.as_ref().is_some_and(|s| !s.is_empty()) && !ctx.out.resp3() {
+    if ctx.client.subscribed() && !ctx.out.resp3() {
         ctx.out.array(2);
         ctx.out.bulk(b"pong");
         ctx.out.bulk(args.get(1).map_or(&b""[..], |m| &m[..]));

@@ -27,6 +27,13 @@ fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 /// `SAVE`: the whole keyspace is held (`Scope::All`) while the file is written, so the
 /// snapshot is of one instant; `dir`/`dbfilename` name it.
 fn save(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
+    snapshot(ctx)?;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// Write the snapshot (SAVE's work, without its reply).
+fn snapshot(ctx: &mut Ctx) -> Outcome {
     let path = {
         let cfg = ctx.engine.config.read();
         std::path::Path::new(cfg.get("dir")).join(cfg.get("dbfilename"))
@@ -38,7 +45,6 @@ fn save(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
             stats.last_save.store(ctx.now / 1000, Ordering::Relaxed);
             stats.changes_at_save.store(changes, Ordering::Relaxed);
             tracing::info!(path = %path.display(), "DB saved on disk");
-            ctx.out.ok();
             Ok(())
         }
         Err(e) => {
@@ -56,16 +62,8 @@ fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() > 2 || (args.len() == 2 && !super::is(&args[1], "schedule")) {
         return Err(error::SYNTAX);
     }
-    save_quiet(ctx)?;
+    snapshot(ctx)?;
     ctx.out.simple("Background saving started");
-    Ok(())
-}
-
-/// `SAVE` without its reply.
-fn save_quiet(ctx: &mut Ctx) -> Outcome {
-    let mark = ctx.out.buf.len();
-    save(ctx, &[])?;
-    ctx.out.buf.truncate(mark);
     Ok(())
 }
 

@@ -295,6 +295,12 @@ impl ClientState {
         i.flags.store(f, Ordering::Relaxed);
     }
 
+    /// In pub/sub mode: subscribed to something (a client may hold an empty mailbox for
+    /// tracking or RESP3 pushes without being in that mode).
+    pub fn subscribed(&self) -> bool {
+        self.sub.as_ref().is_some_and(|s| !s.is_empty())
+    }
+
     /// Set or clear one of the `flags=` bits the connection owns.
     pub fn set_flag(&self, bit: u32, on: bool) {
         if on {

@@ -253,15 +253,25 @@ impl Tracking {
         }
     }
 
-    /// Client `id` read `keys` (a read-only command, in default mode).
-    pub fn remember<'a>(&self, id: u64, keys: impl Iterator<Item = &'a Bytes>) {
+    /// Client `id` read `keys` (a read-only command): remember them, unless its mode says
+    /// this command's keys are not to be (BCAST; OPTIN without `CLIENT CACHING yes`; OPTOUT
+    /// after `CLIENT CACHING no`). Whether they were.
+    fn remember<'a>(&self, id: u64, caching: bool, keys: impl Iterator<Item = &'a Bytes>) -> bool {
         let mut inner = self.inner.lock();
         let inner = &mut *inner;
+        let Some(t) = inner.clients.get(&id) else {
+            return false;
+        };
+        let o = &t.opts;
+        if o.bcast || (o.optin && !caching) || (o.optout && caching) {
+            return false;
+        }
         for k in keys {
             if inner.keys.entry(k.clone()).or_default().insert(id) {
                 inner.items += 1;
             }
         }
+        true
     }
 
     /// (keys, items, prefixes) for `INFO`.
@@ -278,20 +288,22 @@ impl Tracking {
 impl Engine {
     /// Where client `t`'s messages go: its own mailbox, or its redirect target's. None when
     /// the target is gone: the client is told (`tracking-redir-broken`) instead.
-    fn tracking_target(&self, t: &mut Tracker) -> Option<(Arc<Mailbox>, bool)> {
+    fn tracking_target(&self, id: u64, t: &mut Tracker) -> Option<(Arc<Mailbox>, bool)> {
         if t.opts.redirect == 0 {
             return Some((t.mailbox.clone(), false));
         }
-        let target = self
-            .clients
-            .lock()
+        let clients = self.clients.lock();
+        let target = clients
             .get(&t.opts.redirect)
             .and_then(|c| c.push.lock().as_ref().and_then(|w| w.upgrade()));
         match target {
             Some(mb) => Some((mb, true)),
             None => {
-                if !t.broken {
-                    t.broken = true;
+                t.broken = true;
+                // `R` in its `CLIENT LIST` flags.
+                if let Some(me) = clients.get(&id) {
+                    me.flags
+                        .fetch_or(super::client::flag::TRACKING_BROKEN, Ordering::Relaxed);
                 }
                 deliver(
                     &t.mailbox,
@@ -308,8 +320,8 @@ impl Engine {
     }
 
     /// Send client `id` an invalidation: `keys` as a RESP array, or empty for "all keys".
-    fn tracking_send(&self, t: &mut Tracker, keys: Bytes) {
-        if let Some((mb, redirected)) = self.tracking_target(t) {
+    fn tracking_send(&self, id: u64, t: &mut Tracker, keys: Bytes) {
+        if let Some((mb, redirected)) = self.tracking_target(id, t) {
             deliver(
                 &mb,
                 Message {
@@ -347,6 +359,12 @@ impl Engine {
             }
         }
         inner.pending |= noted;
+        self.tracking_forget(inner, key, origin);
+    }
+
+    /// Drop `key` from the table, telling the clients that read it (not one that switched
+    /// to BCAST since, nor `origin` itself in NOLOOP mode; 0 is the server, no client).
+    fn tracking_forget(&self, inner: &mut Inner, key: &Bytes, origin: u64) {
         let Some(ids) = inner.keys.remove(key) else {
             return;
         };
@@ -356,11 +374,10 @@ impl Engine {
             let Some(t) = inner.clients.get_mut(&id) else {
                 continue;
             };
-            // A client that switched to BCAST no longer gets the keys it read before.
             if t.opts.bcast || (t.opts.noloop && id == origin) {
                 continue;
             }
-            self.tracking_send(t, payload.clone());
+            self.tracking_send(id, t, payload.clone());
         }
     }
 
@@ -395,10 +412,10 @@ impl Engine {
                         .map(|(k, _)| k)
                         .collect();
                     if !mine.is_empty() {
-                        self.tracking_send(t, key_array(mine.into_iter()));
+                        self.tracking_send(*id, t, key_array(mine.into_iter()));
                     }
                 } else {
-                    self.tracking_send(t, all.clone());
+                    self.tracking_send(*id, t, all.clone());
                 }
             }
             changed.clear();
@@ -412,8 +429,8 @@ impl Engine {
         let inner = &mut *inner;
         inner.keys.clear();
         inner.items = 0;
-        for t in inner.clients.values_mut() {
-            self.tracking_send(t, Bytes::new());
+        for (id, t) in inner.clients.iter_mut() {
+            self.tracking_send(*id, t, Bytes::new());
         }
     }
 
@@ -434,18 +451,7 @@ impl Engine {
         // each scan its empty slots.
         let victims: Vec<Bytes> = inner.keys.keys().take(excess).cloned().collect();
         for key in victims {
-            let Some(ids) = inner.keys.remove(&key) else {
-                continue;
-            };
-            inner.items -= ids.len() as u64;
-            let payload = key_array(std::iter::once(&key));
-            for id in ids {
-                if let Some(t) = inner.clients.get_mut(&id) {
-                    if !t.opts.bcast {
-                        self.tracking_send(t, payload.clone());
-                    }
-                }
-            }
+            self.tracking_forget(inner, &key, 0);
         }
     }
 }
@@ -473,17 +479,8 @@ impl Engine {
         caching: bool,
         keys: impl Iterator<Item = &'a Bytes>,
     ) {
-        {
-            let inner = self.tracking.inner.lock();
-            let Some(t) = inner.clients.get(&id) else {
-                return;
-            };
-            let o = &t.opts;
-            if o.bcast || (o.optin && !caching) || (o.optout && caching) {
-                return;
-            }
+        if self.tracking.remember(id, caching, keys) {
+            self.tracking_limit();
         }
-        self.tracking.remember(id, keys);
-        self.tracking_limit();
     }
 }

@@ -254,14 +254,9 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
             _ = &mut gone => break 'conn,
             _ = &mut idle, if !sizing.released => {
                 let last = info.last_interaction_ms.load(Ordering::Relaxed);
-                let idle_ms = engine.store.now().saturating_sub(last);
-                let wait = super::querybuf::IDLE_RELEASE.as_millis() as u64;
-                if idle_ms >= wait {
-                    sizing.release(&mut buf);
-                    info.qbuf_cap.store(buf.capacity(), Ordering::Relaxed);
-                }
-                let next = wait.saturating_sub(idle_ms.min(wait)).max(100);
-                idle.as_mut().reset(tokio::time::Instant::now() + std::time::Duration::from_millis(next));
+                let next = sizing.idle(&mut buf, engine.store.now().saturating_sub(last));
+                info.qbuf_cap.store(buf.capacity(), Ordering::Relaxed);
+                idle.as_mut().reset(tokio::time::Instant::now() + next);
             },
         }
     }
@@ -305,7 +300,7 @@ fn deliver(
     mailbox: Option<Arc<Mailbox>>,
 ) {
     let proto = batch.client().proto;
-    let subscribed = batch.client().sub.as_ref().is_some_and(|s| !s.is_empty());
+    let subscribed = batch.client().subscribed();
     let out = batch.out();
     out.proto = proto;
     let mut next = Some(first);

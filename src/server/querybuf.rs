@@ -46,8 +46,18 @@ impl Sizing {
         self.peak = buf.len();
     }
 
+    /// The idle timer fired, the client having been idle `idle_ms`: release the buffer if
+    /// that is long enough; when to look again.
+    pub fn idle(&mut self, buf: &mut BytesMut, idle_ms: u64) -> Duration {
+        let wait = IDLE_RELEASE.as_millis() as u64;
+        if idle_ms >= wait {
+            self.release(buf);
+        }
+        Duration::from_millis(wait.saturating_sub(idle_ms.min(wait)).max(CHECK_EVERY_MS))
+    }
+
     /// The client has been idle: an empty buffer goes (the next read starts a new one).
-    pub fn release(&mut self, buf: &mut BytesMut) {
+    fn release(&mut self, buf: &mut BytesMut) {
         if buf.is_empty() {
             *buf = BytesMut::new();
             self.peak = 0;

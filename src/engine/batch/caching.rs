@@ -16,7 +16,7 @@ impl State {
         }
         let room = crate::engine::evict::make_room(engine, self.now);
         if tracking {
-            let subscribed = self.client.sub.as_ref().is_some_and(|s| !s.is_empty());
+            let subscribed = self.client.subscribed();
             for m in crate::engine::tracking::direct_end() {
                 crate::engine::tracking::write(&mut self.out, &m, self.client.proto, subscribed);
             }

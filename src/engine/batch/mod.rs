@@ -326,9 +326,7 @@ impl State {
                 return self.reject(i, &e);
             }
         };
-        if self.client.sub.as_ref().is_some_and(|s| !s.is_empty())
-            && self.client.proto == crate::resp::Protocol::Resp2
-        {
+        if self.client.subscribed() && self.client.proto == crate::resp::Protocol::Resp2 {
             let name = engine.registry.cmds[idx].name;
             if !matches!(
                 name,
