@@ -161,7 +161,7 @@ async fn serve(config: Config) -> i32 {
     tokio::spawn(async move {
         wait_for_signal().await;
         tracing::warn!("Received shutdown signal, scheduling shutdown...");
-        sig.shutdown.trigger();
+        sig.shut_down();
     });
     server::run(shared.clone(), listeners).await;
     if let Some(aof) = control.aof() {

@@ -147,7 +147,7 @@ fn shutdown(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         ));
     }
     tracing::warn!("User requested shutdown...");
-    ctx.engine.shutdown.trigger();
+    ctx.engine.shut_down();
     ctx.client.close = true;
     Ok(())
 }

@@ -5,7 +5,6 @@ use crate::resp::Protocol;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use tokio::sync::Notify;
 
 /// The part of a client visible to other connections.
 #[derive(Debug)]
@@ -39,7 +38,8 @@ pub struct ClientInfo {
     pub last_interaction_ms: AtomicU64,
     /// Set by `CLIENT KILL`; the connection closes when it sees it.
     pub killed: AtomicBool,
-    pub kill_notify: Notify,
+    /// Wakes the connection when it is killed or the server shuts down (`poll_gone`).
+    gone: atomic_waker::AtomicWaker,
     /// The user the client is authenticated as (`user=`).
     pub user: Mutex<Arc<str>>,
     /// The client's push mailbox once it has one (it subscribed or tracks): where other
@@ -73,7 +73,7 @@ impl ClientInfo {
             flags: std::sync::atomic::AtomicU32::new(0),
             last_interaction_ms: AtomicU64::new(now_ms),
             killed: AtomicBool::new(false),
-            kill_notify: Notify::new(),
+            gone: atomic_waker::AtomicWaker::new(),
             user: Mutex::new(Arc::from("default")),
             push: Mutex::new(None),
             redir: std::sync::atomic::AtomicI64::new(-1),
@@ -88,7 +88,35 @@ impl ClientInfo {
 
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
-        self.kill_notify.notify_one();
+        self.gone.wake();
+    }
+
+    /// Ready once the connection must end from outside: `CLIENT KILL`, or the server shutting
+    /// down (`Engine::shut_down` wakes every client after setting the flag). Two loads and a
+    /// waker registration that is skipped when unchanged: the connection polls this on every
+    /// pass of its loop, where a `Notify` and a shutdown watch took two locks (measured: about
+    /// 1% of a GET's CPU at -P 1).
+    pub fn poll_gone(
+        &self,
+        shutdown: &super::shutdown::Shutdown,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let gone = || self.killed.load(Ordering::SeqCst) || shutdown.is_triggered();
+        if gone() {
+            return std::task::Poll::Ready(());
+        }
+        self.gone.register(cx.waker());
+        // A kill or shutdown between the check and the registration woke nobody.
+        if gone() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+
+    /// Wake the connection to look at `poll_gone` again.
+    pub fn wake_gone(&self) {
+        self.gone.wake();
     }
 
     /// One `CLIENT LIST` / `CLIENT INFO` line (without the newline), in Redis 7.0's field

@@ -297,6 +297,16 @@ impl Engine {
     }
 
     /// The `Arc` this engine lives in (for work handed to other threads).
+    /// Start a graceful shutdown (`SHUTDOWN`, SIGINT, SIGTERM): the flag first, then every
+    /// connection is woken to see it (one registered after the walk sees the flag when it
+    /// first polls).
+    pub fn shut_down(&self) {
+        self.shutdown.trigger();
+        for c in self.clients.lock().values() {
+            c.wake_gone();
+        }
+    }
+
     pub fn self_arc(&self) -> Arc<Engine> {
         self.me
             .upgrade()
