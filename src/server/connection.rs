@@ -170,7 +170,7 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
         if !flush(&mut batch, &mut socket, stats).await {
             break;
         }
-        if close || info.killed.load(Ordering::Relaxed) {
+        if close || info.killed.load(Ordering::Relaxed) || engine.shutdown.is_triggered() {
             break;
         }
         if let Some(b) = blocked {
@@ -215,47 +215,72 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
         if let Some(rx) = batch.client().monitor.as_mut().and_then(|m| m.rx.take()) {
             monitor_inbox = Some(rx);
         }
-        tokio::select! {
-            m = async { inbox.as_mut().expect("guarded").recv().await }, if inbox.is_some() => match m {
-                Some(m) => {
-                    let mb = batch.client().sub.as_ref().map(|s| s.mailbox.clone());
-                    deliver(&mut batch, m, inbox.as_mut().expect("guarded"), mb)
+        // A connection with nothing but requests to wait for polls them first, without
+        // tokio's random start: what ends it and the idle timer are polled only when there is
+        // nothing to read (the loop checks for a kill or a shutdown after every batch). With
+        // messages to deliver too, the random start keeps either from starving the other.
+        let event = if inbox.is_none() && monitor_inbox.is_none() {
+            tokio::select! {
+                biased;
+                r = socket.read_buf(&mut buf) => Event::Read(r),
+                _ = &mut gone => Event::Gone,
+                _ = &mut idle, if !sizing.released => Event::Idle,
+            }
+        } else {
+            tokio::select! {
+                m = async { inbox.as_mut().expect("guarded").recv().await }, if inbox.is_some() => Event::Inbox(m),
+                m = async { monitor_inbox.as_mut().expect("guarded").recv().await }, if monitor_inbox.is_some() => Event::Monitor(m),
+                r = socket.read_buf(&mut buf) => Event::Read(r),
+                _ = &mut gone => Event::Gone,
+                _ = &mut idle, if !sizing.released => Event::Idle,
+            }
+        };
+        match event {
+            Event::Inbox(Some(m)) => {
+                let mb = batch.client().sub.as_ref().map(|s| s.mailbox.clone());
+                deliver(&mut batch, m, inbox.as_mut().expect("guarded"), mb)
+            }
+            Event::Inbox(None) => inbox = None,
+            Event::Monitor(Some(m)) => {
+                let mb = batch.client().monitor.as_ref().map(|s| s.mailbox.clone());
+                deliver(&mut batch, m, monitor_inbox.as_mut().expect("guarded"), mb)
+            }
+            Event::Monitor(None) => monitor_inbox = None,
+            Event::Read(Ok(0) | Err(_)) | Event::Gone => break 'conn,
+            Event::Read(Ok(n)) => {
+                stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
+                stats.reads_processed.fetch_add(1, Ordering::Relaxed);
+                sizing.seen(buf.len());
+                let limit = engine.hot.query_buffer_limit.load(Ordering::Relaxed);
+                if buf.len() as u64 > limit {
+                    tracing::warn!(
+                        client = info.id,
+                        "closing client that reached max query buffer length"
+                    );
+                    break 'conn;
                 }
-                None => inbox = None,
-            },
-            m = async { monitor_inbox.as_mut().expect("guarded").recv().await }, if monitor_inbox.is_some() => match m {
-                Some(m) => {
-                    let mb = batch.client().monitor.as_ref().map(|s| s.mailbox.clone());
-                    deliver(&mut batch, m, monitor_inbox.as_mut().expect("guarded"), mb)
-                }
-                None => monitor_inbox = None,
-            },
-            r = socket.read_buf(&mut buf) => match r {
-                Ok(0) | Err(_) => break 'conn,
-                Ok(n) => {
-                    stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
-                    stats.reads_processed.fetch_add(1, Ordering::Relaxed);
-                    sizing.seen(buf.len());
-                    let limit = engine.hot.query_buffer_limit.load(Ordering::Relaxed);
-                    if buf.len() as u64 > limit {
-                        tracing::warn!(client = info.id, "closing client that reached max query buffer length");
-                        break 'conn;
-                    }
-                }
-            },
-            _ = &mut gone => break 'conn,
-            _ = &mut idle, if !sizing.released => {
+            }
+            Event::Idle => {
                 let last = info.last_interaction_ms.load(Ordering::Relaxed);
                 let next = sizing.idle(&mut buf, engine.store.now().saturating_sub(last));
                 info.qbuf_cap.store(buf.capacity(), Ordering::Relaxed);
                 idle.as_mut().reset(tokio::time::Instant::now() + next);
-            },
+            }
         }
     }
     // The client's state goes first (subscriptions, watches, MONITOR), so once the peer sees
     // the connection closed nothing of it is left (as Redis frees a client, then closes).
     drop(batch);
     let _ = socket.shutdown().await;
+}
+
+/// What woke a connection waiting between batches.
+enum Event {
+    Inbox(Option<Message>),
+    Monitor(Option<Message>),
+    Read(std::io::Result<usize>),
+    Gone,
+    Idle,
 }
 
 /// Write the replies gathered so far (counting them), releasing a grown buffer; false when
