@@ -122,14 +122,10 @@ pub(super) fn span(z: &ZSet, sel: &Sel) -> (usize, usize) {
     (lo, hi.max(lo))
 }
 
-/// The (score, member) pairs a range selects, in order (reversed for REV), after LIMIT
-/// (an offset past the end or negative selects nothing; a negative count means all).
-pub(super) fn select(
-    z: &ZSet,
-    sel: &Sel,
-    rev: bool,
-    limit: Option<(i64, i64)>,
-) -> Vec<(f64, Vec<u8>)> {
+/// The positions [lo, hi) a range request selects, in the set's order (reversed for REV:
+/// counted from the highest member), after LIMIT (an offset past the end or negative
+/// selects nothing; a negative count means all).
+fn bounds(z: &ZSet, sel: &Sel, rev: bool, limit: Option<(i64, i64)>) -> (usize, usize) {
     let (mut lo, mut hi) = span(z, sel);
     if rev && matches!(sel, Sel::Rank(..)) && hi > lo {
         // Ranks count from the highest member down.
@@ -137,7 +133,7 @@ pub(super) fn select(
     }
     if let Some((off, count)) = limit {
         if off < 0 || off as u64 >= (hi - lo) as u64 {
-            return Vec::new();
+            return (0, 0);
         }
         let off = off as usize;
         let take = if count < 0 {
@@ -153,28 +149,47 @@ pub(super) fn select(
             hi = lo + take;
         }
     }
+    // The count of the reply header must be what `ZSet::range` yields.
+    let hi = hi.min(z.len());
+    (lo.min(hi), hi)
+}
+
+/// The members a range request selects, copied out (for a command that then writes).
+pub(super) fn select(
+    z: &ZSet,
+    sel: &Sel,
+    rev: bool,
+    limit: Option<(i64, i64)>,
+) -> Vec<(f64, Vec<u8>)> {
+    let (lo, hi) = bounds(z, sel, rev, limit);
     z.range(lo, hi, rev).map(|(s, m)| (s, m.to_vec())).collect()
 }
 
 pub(super) fn reply_range(ctx: &mut Ctx, items: &[(f64, Vec<u8>)], withscores: bool) {
-    let resp3 = ctx.out.resp3();
-    if withscores && resp3 {
-        ctx.out.array(items.len());
+    let it = items.iter().map(|(s, m)| (*s, &m[..]));
+    write_range(ctx.out, items.len(), it, withscores)
+}
+
+/// Write `n` members (with their scores when `withscores`) as a range reply.
+fn write_range<'a>(
+    out: &mut crate::resp::ReplyBuf,
+    n: usize,
+    items: impl Iterator<Item = (f64, &'a [u8])>,
+    withscores: bool,
+) {
+    if withscores && out.resp3() {
+        out.array(n);
         for (s, m) in items {
-            ctx.out.array(2);
-            ctx.out.bulk(m);
-            ctx.out.double(*s);
+            out.array(2);
+            out.bulk(m);
+            out.double(s);
         }
     } else {
-        ctx.out.array(if withscores {
-            items.len() * 2
-        } else {
-            items.len()
-        });
+        out.array(if withscores { n * 2 } else { n });
         for (s, m) in items {
-            ctx.out.bulk(m);
+            out.bulk(m);
             if withscores {
-                ctx.out.double(*s);
+                out.double(s);
             }
         }
     }
@@ -263,11 +278,15 @@ fn parse(
 
 fn range_generic(ctx: &mut Ctx, args: &[Bytes], by: By, rev: bool, modern: bool) -> Outcome {
     let r = parse(args, 2, by, rev, modern, false)?;
-    let items = match read(ctx, &args[1])? {
-        Some(z) => select(z, &r.sel, r.rev, r.limit),
-        None => Vec::new(),
-    };
-    reply_range(ctx, &items, r.withscores);
+    // Written straight from the set (no copy of the members): the reply buffer and the
+    // locked keys are separate borrows of the context.
+    match super::zset::read_in(&mut *ctx.keys, ctx.client.db, &args[1], ctx.now)? {
+        Some(z) => {
+            let (lo, hi) = bounds(z, &r.sel, r.rev, r.limit);
+            write_range(ctx.out, hi - lo, z.range(lo, hi, r.rev), r.withscores);
+        }
+        None => ctx.out.array(0),
+    }
     Ok(())
 }
 
