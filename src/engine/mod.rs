@@ -296,7 +296,6 @@ impl Engine {
         );
     }
 
-    /// The `Arc` this engine lives in (for work handed to other threads).
     /// Start a graceful shutdown (`SHUTDOWN`, SIGINT, SIGTERM): the flag first, then every
     /// connection is woken to see it (one registered after the walk sees the flag when it
     /// first polls).
@@ -307,6 +306,7 @@ impl Engine {
         }
     }
 
+    /// The `Arc` this engine lives in (for work handed to other threads).
     pub fn self_arc(&self) -> Arc<Engine> {
         self.me
             .upgrade()

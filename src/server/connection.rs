@@ -170,7 +170,7 @@ pub async fn handle(engine: Arc<Engine>, mut socket: TcpStream, info: Arc<Client
         if !flush(&mut batch, &mut socket, stats).await {
             break;
         }
-        if close || info.killed.load(Ordering::Relaxed) || engine.shutdown.is_triggered() {
+        if close || info.must_close(&engine.shutdown) {
             break;
         }
         if let Some(b) = blocked {
