@@ -72,8 +72,9 @@ def resp(*cmds):
     return "".join(out).encode()
 
 
-def data_setup(port):
-    """Load what the `data` rows read; returns the SHA1s the EVALSHA rows name."""
+def data_setup(port, queue_len):
+    """Load what the `data` rows read; returns the SHA1s the EVALSHA rows name. The stream
+    XREADGROUP reads holds `queue_len` entries, so that no round reads an exhausted stream."""
     cmds = [["SETBIT", "bm1mb", "8388607", "1"]]
     for i in range(0, 8388607, 4099):
         cmds.append(["SETBIT", "bm1mb", str(i), "1"])
@@ -87,7 +88,7 @@ def data_setup(port):
             c += [f"{13 + j * 0.001:.3f}", f"{38 + i * 0.001:.3f}", f"p:{i}:{j}"]
         cmds.append(c)
     cmds += [["XADD", "bench:r", f"{i}-0", "f", f"v{i}"] for i in range(1, 101)]
-    cmds += [["XADD", "bench:q", f"{i}-0", "f", "v"] for i in range(1, 1_000_001)]
+    cmds += [["XADD", "bench:q", f"{i}-0", "f", "v"] for i in range(1, queue_len + 1)]
     cmds.append(["XGROUP", "CREATE", "bench:q", "g", "0"])
     subprocess.run(["redis-cli", "-p", str(port), "--pipe"], input=resp(*cmds),
                    capture_output=True, check=True)
@@ -368,7 +369,9 @@ def main():
             pubsub_suite(servers, opts)
             return
         if opts.suite == "data":
-            shas = [data_setup(port) for _, port in servers.values()]
+            # Every XREADGROUP run reads one new entry per request (-P 1 runs n, -P 16 runs 4n).
+            queue_len = opts.n * 5 * opts.rounds if any("XREADGROUP" in t and opts.only in t for t in tests) else 1
+            shas = [data_setup(port, queue_len) for _, port in servers.values()]
             assert shas[0] == shas[1], shas
             tests = [t.format(**shas[0]) for t in tests]
         tests = [t for t in tests if opts.only in t]

@@ -340,7 +340,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--commands", type=int, default=2000)
-    ap.add_argument("--ferrokv", default="/tmp/ferrokv-snapshot")
+    ap.add_argument("--ferrokv", default=os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "ferrokv"))
     ap.add_argument("--redis-server", default="redis-server")
     ap.add_argument("--scenario", nargs="*", help="replay these spec scenario files instead of random commands")
     ap.add_argument("--skip", help="regex: don't send generated commands whose text matches (to get past known causes)")

@@ -638,6 +638,8 @@ fn command_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
             "    commands are returned.",
             "GETKEYS <full-command>",
             "    Return the keys from a full Redis command.",
+            "GETKEYSANDFLAGS <full-command>",
+            "    Return the keys and the access flags from a full Redis command.",
         ],
     )
 }
