@@ -15,6 +15,7 @@ test: fmt-check lint
     just e2e-twemproxy
     just celery-e2e
     just rq-e2e
+    just bullmq-e2e
     just spec-oracle
 
 fmt:
@@ -102,6 +103,26 @@ rq-e2e *ARGS:
         python3 -m venv target/py-rq && target/py-rq/bin/pip install -q 'rq>=1.12'
     fi
     target/py-rq/bin/python scripts/rq_e2e.py "${CARGO_TARGET_DIR:-target}/debug/ferrokv" {{ARGS}}
+
+# BullMQ, the Node.js job queue, against ferrokv: jobs, retries, delays, priorities, a flow,
+# QueueEvents, the rate limiter, a job scheduler, pause/resume and clean (BullMQ pinned by
+# scripts/bullmq_app/package-lock.json, installed in target/bullmq). `redis` instead of a path
+# runs the same against redis-server. Reported SKIPPED where Node.js is not installed.
+bullmq-e2e *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        echo "SKIPPED bullmq-e2e: node and npm not installed"
+        exit 0
+    fi
+    cargo build
+    app=target/bullmq
+    if ! cmp -s scripts/bullmq_app/package-lock.json "$app/package-lock.json" || [ ! -d "$app/node_modules/bullmq" ]; then
+        mkdir -p "$app"
+        cp scripts/bullmq_app/package.json scripts/bullmq_app/package-lock.json "$app/"
+        (cd "$app" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+    NODE_PATH="$app/node_modules" node scripts/bullmq_app/e2e.js {{ if ARGS == "" { "${CARGO_TARGET_DIR:-target}/debug/ferrokv" } else { ARGS } }}
 
 # Installs nutcracker (twemproxy) when it is missing and prints its path.
 [private]

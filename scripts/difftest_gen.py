@@ -185,6 +185,8 @@ class Gen:
     def command(self):
         r = self.r
         k = self.key
+        if r.random() < 0.3:  # the families of difftest_gen_data.py
+            return data_command(self)
         c = r.randint(0, 99)
         w = self.case
         if c < 4:
@@ -359,3 +361,8 @@ class Gen:
         if c < 98:
             return ["OBJECT", "ENCODING", self.pick(["k1", "n1", "s1", "l1", "h1", "z1", "k2"])]
         return ["TYPE", self.pick(["k1", "n1", "s1", "l1", "h1", "z1"])]
+
+
+# More families (bitmaps, HLL, geo, streams, LCS, SORT, scripts, ...) live in their own file.
+from difftest_gen_data import DATA_CONFIG_DEFAULTS, data_command  # noqa: E402
+CONFIG_DEFAULTS.update(DATA_CONFIG_DEFAULTS)
