@@ -59,7 +59,7 @@ metrics-e2e:
     fi
     "$py" scripts/metrics_e2e.py target/debug/ferrokv
 
-# Transactions (pipelines with MULTI/EXEC, WATCH retry loops from 8 threads), a pub/sub listener
+# Transactions (pipelines with MULTI/EXEC, WATCH retry loops from 8 threads), redis-py's Lock, a pub/sub listener
 # thread and keyspace notifications through redis-py speaking RESP3. Extra options go to the
 # script: `just redis-py-e2e --server redis` runs the same checks against a real redis-server.
 redis-py-e2e *ARGS:

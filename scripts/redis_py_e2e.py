@@ -11,6 +11,10 @@ speaking RESP3 (`redis.Redis(host, port, protocol=3)`).
 3. A pub/sub listener thread (`run_in_thread`) with handlers gets every published message in
    order, with the right channel and pattern, and stops after unsubscribing.
 4. Keyspace notifications (`notify-keyspace-events KEA`) arrive for SET, LPUSH, EXPIRE, DEL.
+5. redis-py's `Lock` (its Lua scripts through EVALSHA): acquire, a second owner refused,
+   extend and reacquire, release; a lock that timed out cannot be released by its old owner
+   and is free for a new one; a blocking acquire waits for the holder; and six threads
+   doing read-modify-write under the lock lose no update.
 
     scripts/redis_py_e2e.py [BIN]            # ferrokv binary, default target/debug/ferrokv
     scripts/redis_py_e2e.py --server redis   # the same checks against a real redis-server
@@ -31,7 +35,7 @@ import traceback
 
 try:
     import redis
-    from redis.exceptions import ExecAbortError, ResponseError, WatchError
+    from redis.exceptions import ExecAbortError, LockNotOwnedError, ResponseError, WatchError
 except ImportError:
     sys.exit("FAIL: the python package `redis` (redis-py >= 5) is not installed")
 
@@ -410,6 +414,67 @@ def check_keyspace_notifications(r):
           "and __keyspace@0__")
 
 
+def check_lock(r, port):
+    r.delete("lock:a", "lock:b", "lock:c", "lock:count")
+    a = r.lock("lock:a", timeout=5)
+    check(a.acquire(blocking=False), "Lock.acquire on a free lock")
+    check(a.owned() and r.get("lock:a") == a.local.token, "the lock key holds the owner's token")
+    other = r.lock("lock:a", timeout=5)
+    check(not other.acquire(blocking_timeout=0.2), "a second owner is refused while it is held")
+    check(a.extend(10), "Lock.extend")
+    check(10_000 < r.pttl("lock:a") <= 15_000, f"extend added to the TTL ({r.pttl('lock:a')} ms)")
+    check(a.reacquire() and 4_000 < r.pttl("lock:a") <= 5_000, "Lock.reacquire resets the TTL to the timeout")
+    a.release()
+    eq(r.exists("lock:a"), 0, "release deletes the lock key")
+
+    b = r.lock("lock:b", timeout=0.2)
+    check(b.acquire(blocking=False), "a lock with a 200 ms timeout")
+    time.sleep(0.4)
+    try:
+        b.release()
+        check(False, "releasing a lock that timed out raises LockNotOwnedError")
+    except LockNotOwnedError:
+        check(True, "releasing a lock that timed out raises LockNotOwnedError")
+    check(r.lock("lock:b", timeout=5).acquire(blocking=False), "a timed-out lock is free again")
+
+    # Released from a timer thread: the token must not be thread-local.
+    holder = r.lock("lock:c", timeout=5, thread_local=False)
+    check(holder.acquire(blocking=False), "the holder takes lock:c")
+    threading.Timer(0.3, holder.release).start()
+    t = time.time()
+    waiter = redis.Redis("127.0.0.1", port, protocol=3, socket_timeout=10).lock(
+        "lock:c", timeout=5, sleep=0.02)
+    got = waiter.acquire(blocking=True, blocking_timeout=5)
+    waited = time.time() - t
+    check(got and 0.25 <= waited < 4, f"a blocking acquire got the lock when released ({waited:.2f} s)")
+    waiter.release()
+
+    errors = []
+
+    def worker():
+        c = redis.Redis("127.0.0.1", port, protocol=3, socket_timeout=10)
+        try:
+            for _ in range(25):
+                with c.lock("lock:count:mutex", timeout=5, blocking_timeout=20, sleep=0.001):
+                    v = int(c.get("lock:count") or 0)
+                    c.set("lock:count", v + 1)
+        except Exception as e:
+            errors.append(repr(e))
+        finally:
+            c.close()
+
+    ts = [threading.Thread(target=worker) for _ in range(6)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(30)
+    check(not errors, "lock workers failed: " + "; ".join(errors))
+    eq(int(r.get("lock:count")), 150, "six threads, 25 locked read-modify-writes each")
+    print(f"ok: Lock: acquire, refused second owner, extend, reacquire, release; a timed-out lock "
+          f"is not the old owner's; a blocking acquire waited {waited:.2f}s for the holder; "
+          f"6 threads x 25 locked increments -> 150", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("binary", nargs="?", default="target/debug/ferrokv", help="ferrokv binary")
@@ -446,7 +511,8 @@ def main():
                      ("WATCH", lambda c: check_watch(c, port)),
                      ("pub/sub listener thread", check_pubsub),
                      ("PUBSUB NUMSUB", check_pubsub_numsub),
-                     ("keyspace notifications", check_keyspace_notifications)]:
+                     ("keyspace notifications", check_keyspace_notifications),
+                     ("Lock", lambda c: check_lock(c, port))]:
         c = redis.Redis("127.0.0.1", port, protocol=3, socket_timeout=10)
         try:
             fn(c)
