@@ -125,6 +125,11 @@ LUA = [
     "return redis.setresp(3)",
     "redis.setresp(3); return redis.call('HGET', KEYS[1], 'f')",
     "return redis.call('PING')",
+    "local ok, e = pcall(redis.call, 'INCR', KEYS[1]); return e",
+    "local ok, e = pcall(redis.call, 'GET'); return {ok and 1 or 0, type(e)}",
+    "return redis.call('ECHO', tonumber(ARGV[1]) or 'x')",
+    "return redis.call('SET', KEYS[1], -0.0)",
+    "math.randomseed(1); return math.random(10)",
 ]
 
 
@@ -247,12 +252,14 @@ class DataGen:
             return ["PFMERGE", k()] + [k() for _ in range(r.choice([0, 1, 2, 3]))]
         if c < 90:
             return [self.pick(["GET", "STRLEN", "TYPE"]), self.k(PKEYS, 0.9)]
-        if c < 93:
+        if c < 92:
             return ["SETRANGE", self.pick(PKEYS), self.pick(["0", "3", "4", "15", "16", "20"]),
                     self.pick(["\x00", "X", "\xff", "HYLL", "\x01"])]
-        if c < 96:
+        if c < 93:
             return ["APPEND", self.pick(PKEYS), self.pick(["x", "\x00\x00"])]
-        if c < 98:
+        if c < 96:
+            return ["DEL", self.pick(PKEYS)]
+        if c < 97:
             return ["SET", self.pick(PKEYS), self.pick(["HYLL", "HYLL\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00", "v"])]
         return ["CONFIG", "SET", "hll-sparse-max-bytes", self.pick(DATA_CONFIGS["hll-sparse-max-bytes"])]
 
@@ -319,9 +326,9 @@ class DataGen:
         c = r.randint(0, 99)
         if c < 25:
             a = ["GEOADD", k()]
-            for _ in range(r.randint(0, 2)):
-                a.append(self.pick(["NX", "XX", "CH", "nx", "ch", "GT"]))
-            for _ in range(r.randint(0, 3)):
+            for _ in range(r.choice([0, 0, 0, 1, 1, 2])):
+                a.append(self.pick(["NX", "XX", "CH", "CH", "nx", "ch", "GT"]))
+            for _ in range(r.choice([0, 1, 1, 2, 2, 3])):
                 m = self.gmember()
                 if m == "nomember" or r.random() < 0.08:
                     a += list(self.pick(BAD_COORDS)) + [self.pick(list(GEO_MEMBERS))]
@@ -552,7 +559,7 @@ class DataGen:
         r = self.r
         c = r.randint(0, 99)
         if c < 12:
-            return [self.pick(["RPUSH", "SADD"]), self.pick(SKEYS[:2])] + \
+            return self.pick([["RPUSH", "so1"], ["SADD", "so2"]]) + \
                 [self.pick(SORT_ELEMS) for _ in range(r.randint(1, 3))]
         if c < 17:
             a = ["ZADD", "so3"]
