@@ -35,8 +35,52 @@ pub fn parse_i64(b: &[u8]) -> Option<i64> {
     Some(v)
 }
 
-/// Parse a double like Redis's `string2d` (strtod, whole input, no leading space, not NaN).
+/// Parse a double like Redis's `string2d` (strtod, whole input, no leading space, not NaN),
+/// which also refuses what strtod reports out of range: an overflow to ±inf (`1e400`; `inf`
+/// itself is fine) and an underflow to zero (`1e-400`; a subnormal result is kept).
 pub fn parse_f64(b: &[u8]) -> Option<f64> {
+    let v = strtod_whole(b)?;
+    let overflow = v.is_infinite() && !b.iter().any(|c| c.eq_ignore_ascii_case(&b'i'));
+    let underflow = v == 0.0 && nonzero_mantissa(b);
+    (!overflow && !underflow).then_some(v)
+}
+
+/// Whether the digits before the exponent of a decimal or `0x` number are not all zero.
+fn nonzero_mantissa(b: &[u8]) -> bool {
+    let b = b.strip_prefix(b"-").or(b.strip_prefix(b"+")).unwrap_or(b);
+    let (digits, exp) = match b.get(..2) {
+        Some(p) if p.eq_ignore_ascii_case(b"0x") => (&b[2..], b'p'),
+        _ => (b, b'e'),
+    };
+    digits
+        .iter()
+        .take_while(|c| c.to_ascii_lowercase() != exp)
+        .any(|c| c.is_ascii_hexdigit() && *c != b'0')
+}
+
+/// C's `strtod` on `b` read as a C string (up to its first NUL, as Redis's C code reads an
+/// argument), which must be used up: the value, and whether strtod reported it out of range
+/// (`ERANGE`: an overflow, or an underflow to zero or a subnormal). So "" is 0, leading
+/// spaces are skipped, trailing ones are not. glibc's own `strtod` decides, in the C locale
+/// Rust programs run in, so every form it reads (hex, `infinity`, `nan(…)`) reads the same.
+pub fn c_strtod(b: &[u8]) -> Option<(f64, bool)> {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    let c = std::ffi::CString::new(&b[..end]).expect("cut at the first NUL");
+    let mut stop: *mut std::ffi::c_char = std::ptr::null_mut();
+    // SAFETY: `c` is a NUL-terminated string that outlives the call, `stop` points into it;
+    // errno is this thread's.
+    let (v, used_up, erange) = unsafe {
+        *libc::__errno_location() = 0;
+        let v = libc::strtod(c.as_ptr(), &mut stop);
+        (v, *stop == 0, *libc::__errno_location() == libc::ERANGE)
+    };
+    used_up.then_some((v, erange))
+}
+
+/// strtod over the whole input (no leading space, not NaN), out-of-range values as strtod
+/// returns them (±inf, 0): how Redis reads score ranges and timeouts, which use `strtod` or
+/// `strtold` without looking at `ERANGE`.
+pub fn strtod_whole(b: &[u8]) -> Option<f64> {
     if b.is_empty() || b[0].is_ascii_whitespace() {
         return None;
     }
@@ -94,7 +138,8 @@ pub fn fmt_double(v: f64) -> String {
         return if v > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if v.is_nan() {
-        return "nan".into();
+        // glibc prints the sign of a NaN (0/0 on x86-64 is a negative one).
+        return if v.is_sign_negative() { "-nan" } else { "nan" }.into();
     }
     if v == 0.0 {
         return if v.is_sign_negative() {
@@ -132,6 +177,35 @@ fn trim_zeros(s: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doubles_out_of_range_are_refused_like_string2d() {
+        assert_eq!(parse_f64(b"1e400"), None);
+        assert_eq!(parse_f64(b"-1e400"), None);
+        assert_eq!(parse_f64(b"1e-400"), None);
+        assert_eq!(parse_f64(b"0x1p-2000"), None);
+        assert_eq!(parse_f64(b"0x1p5000"), None);
+        assert_eq!(parse_f64(b"inf"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"-Infinity"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"0e-999"), Some(0.0));
+        assert_eq!(parse_f64(b"0x0p9"), Some(0.0));
+        assert!(parse_f64(b"1e-310").is_some_and(|v| v > 0.0));
+        assert_eq!(strtod_whole(b"1e400"), Some(f64::INFINITY));
+        assert_eq!(strtod_whole(b"1e-400"), Some(0.0));
+    }
+
+    #[test]
+    fn c_strtod_reads_a_c_string() {
+        assert_eq!(c_strtod(b""), Some((0.0, false)));
+        assert_eq!(c_strtod(b" 1"), Some((1.0, false)));
+        assert_eq!(c_strtod(b"1 "), None);
+        assert_eq!(c_strtod(b"  "), None);
+        assert_eq!(c_strtod(b"1\0x"), Some((1.0, false)));
+        assert_eq!(c_strtod(b"0x10"), Some((16.0, false)));
+        assert_eq!(c_strtod(b"1e400"), Some((f64::INFINITY, true)));
+        assert_eq!(c_strtod(b"1e-310").map(|r| r.1), Some(true));
+        assert!(c_strtod(b"nan").is_some_and(|r| r.0.is_nan()));
+    }
 
     #[test]
     fn doubles_parse_like_strtod() {

@@ -109,7 +109,8 @@ fn write(v: &Value, out: &mut ReplyBuf, resp3: bool, depth: usize) {
     match v {
         Value::String(s) => out.bulk(&s.as_bytes()),
         Value::Integer(n) => out.int(*n),
-        Value::Number(n) => out.int(*n as i64),
+        // A C cast, as Redis converts: NaN and numbers out of range give i64::MIN on x86-64.
+        Value::Number(n) => out.int(super::lib::c_f64_to_i64(*n)),
         Value::Boolean(b) => {
             if resp3 {
                 out.boolean(*b);

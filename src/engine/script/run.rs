@@ -54,7 +54,7 @@ fn to_args(args: impl Iterator<Item = Value>, n: usize) -> Result<Vec<Bytes>, Fr
     for a in args {
         match a {
             Value::String(s) => out.push(Bytes::copy_from_slice(&s.as_bytes())),
-            Value::Integer(n) => out.push(Bytes::from(n.to_string())),
+            Value::Integer(n) => out.push(Bytes::from(crate::num::fmt_double(n as f64))),
             Value::Number(n) => out.push(Bytes::from(crate::num::fmt_double(n))),
             _ => {
                 return Err(lua_err(
@@ -374,14 +374,9 @@ unsafe fn stack_args(l: *mut mlua::ffi::lua_State, n: i32) -> Result<Vec<Bytes>,
                 let p = ffi::lua_tolstring(l, i, &mut len) as *const u8;
                 out.push(Bytes::copy_from_slice(std::slice::from_raw_parts(p, len)));
             }
+            // `%.17g`, as Redis formats them (1e17 is `1e+17`, -0 keeps its sign).
             ffi::LUA_TNUMBER => {
-                let x = ffi::lua_tonumber(l, i);
-                let whole = x.fract() == 0.0 && x >= i64::MIN as f64 && x < i64::MAX as f64;
-                out.push(Bytes::from(if whole {
-                    (x as i64).to_string()
-                } else {
-                    crate::num::fmt_double(x)
-                }));
+                out.push(Bytes::from(crate::num::fmt_double(ffi::lua_tonumber(l, i))))
             }
             _ => {
                 return Err(lua_err(

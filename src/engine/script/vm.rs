@@ -46,7 +46,22 @@ local function rethrow(ok, ...)
   if not ok and stopping((...)) then error((...), 0) end
   return ok, ...
 end
-env.pcall = function(f, ...) return rethrow(raw_pcall(f, ...)) end
+-- Redis's pcall gives the message of a `{err = …}` error (what redis.call raises) rather than
+-- the table, as before Redis 7; a table without a string `err` comes back with that field.
+local function message(ok, ...)
+  if ok then return ok, ... end
+  local e = (...)
+  if stopping(e) then error(e, 0) end
+  if type(e) ~= "table" then return false, ... end
+  local m = e.err
+  if type(m) == "string" or type(m) == "number" then return false, m end
+  return false, e, m
+end
+env.pcall = function(...)
+  -- Redis's pcall calls whatever is above the stack when given nothing.
+  if select("#", ...) == 0 then return false, "attempt to call a nil value" end
+  return message(raw_pcall(...))
+end
 env.xpcall = function(f, h) return rethrow(raw_xpcall(f, function(e)
   if stopping(e) then return e end
   return h(e)
@@ -280,10 +295,15 @@ impl Vm {
         ) = lua.load(SETUP).set_name("@redis_setup").eval()?;
         redis.set(
             "sha1hex",
-            lua.create_function(|_, s: Value| match s {
-                Value::String(s) => Ok(super::sha1hex(&s.as_bytes())),
-                Value::Integer(n) => Ok(super::sha1hex(n.to_string().as_bytes())),
-                Value::Number(n) => Ok(super::sha1hex(crate::num::fmt_double(n).as_bytes())),
+            // One argument, as Lua's `lua_tolstring` reads it: a number as `%.14g`, anything
+            // else but a string (nil included) as "".
+            lua.create_function(|_, a: mlua::Variadic<Value>| match a.as_slice() {
+                [Value::String(s)] => Ok(super::sha1hex(&s.as_bytes())),
+                [Value::Integer(n)] => {
+                    Ok(super::sha1hex(super::lib::fmt_g(*n as f64, 14).as_bytes()))
+                }
+                [Value::Number(n)] => Ok(super::sha1hex(super::lib::fmt_g(*n, 14).as_bytes())),
+                [_] => Ok(super::sha1hex(b"")),
                 _ => Err(mlua::Error::runtime("wrong number of arguments")),
             })?,
         )?;

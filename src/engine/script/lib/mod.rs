@@ -22,6 +22,7 @@ pub mod bit;
 pub mod cjson;
 pub mod cmsgpack;
 mod numtext;
+mod rand48;
 pub mod structlib;
 
 pub use numtext::{c_f64_to_i32, c_f64_to_i64, c_f64_to_u64, fmt_g, str_to_number, strtod};
@@ -317,6 +318,9 @@ pub fn open(lua: &Lua) -> mlua::Result<()> {
     g.raw_set("cmsgpack", cmsgpack::open(lua)?)?;
     g.raw_set("bit", bit::open(lua)?)?;
     g.raw_set("struct", structlib::open(lua)?)?;
+    if let Ok(math) = g.raw_get::<Table>("math") {
+        rand48::install(lua, &math)?;
+    }
     Ok(())
 }
 
