@@ -488,7 +488,7 @@ fn lmpop(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 /// for ever), and a value whose milliseconds do not fit a signed 64-bit integer (`inf`,
 /// `1e30`) is reported as negative, as Redis's overflowing conversion makes it.
 pub fn timeout_ms(a: &[u8]) -> Result<u64, CmdError> {
-    let secs = crate::num::parse_f64(a)
+    let secs = crate::num::strtod_whole(a)
         .filter(|v| !v.is_nan())
         .ok_or(error::text("ERR timeout is not a float or out of range"))?;
     let ms = (secs * 1000.0).ceil();

@@ -91,16 +91,17 @@ fn lookup(ctx: &mut Ctx, pattern: &[u8], e: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// A weight read as Redis's `strtod` does (leading spaces skipped, the empty string is 0);
-/// None when it is not a number.
+/// A value as C code sees it: up to its first NUL.
+fn c_str(v: &[u8]) -> &[u8] {
+    v.iter().position(|&b| b == 0).map_or(v, |i| &v[..i])
+}
+
+/// A weight as Redis reads it: C's `strtod` on the value as a C string (see
+/// `num::c_strtod`), neither NaN nor out of range.
 fn weight(s: &[u8]) -> Option<f64> {
-    let t = s.trim_ascii_start();
-    if t.is_empty() {
-        return Some(0.0);
-    }
-    let v = crate::num::parse_f64(t)?;
-    let literal_inf = t.iter().any(|b| b.eq_ignore_ascii_case(&b'i'));
-    (!v.is_nan() && (v.is_finite() || literal_inf)).then_some(v)
+    crate::num::c_strtod(s)
+        .filter(|(v, erange)| !erange && !v.is_nan())
+        .map(|(v, _)| v)
 }
 
 fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Outcome {
@@ -122,13 +123,17 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Outcome {
             _ => return Err(error::WRONGTYPE),
         },
     };
-    let is_zset_or_list = matches!(
-        ctx.keys
-            .shard(db, &args[1])
-            .get(&args[1], now)
-            .map(|e| &e.value),
-        Some(Value::List(_) | Value::ZSet(_))
-    );
+    let shard = ctx.keys.shard(db, &args[1]);
+    let kind = shard.get(&args[1], now).map(|e| e.value.type_name());
+    let is_zset_or_list = matches!(kind, Some("list" | "zset"));
+    if kind == Some("zset") {
+        // As Redis, which converts a sorted set for SORT (SORT_RO too) whatever follows.
+        shard.update(&args[1], now, |e| {
+            if let Value::ZSet(z) = &mut e.value {
+                z.to_skiplist();
+            }
+        });
+    }
     let n = elems.len() as i64;
     let start = o.limit.0.clamp(0, n);
     let count = o.limit.1.clamp(-1, n);
@@ -164,6 +169,15 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Outcome {
             keyed.push((e, by, score));
         }
         let by_pattern = o.by.is_some();
+        // Redis compares with `strcoll` (C strings: up to a NUL) unless it stores the result.
+        let binary = o.store.is_some();
+        let alpha_cmp = |x: &[u8], y: &[u8]| {
+            if binary {
+                x.cmp(y)
+            } else {
+                c_str(x).cmp(c_str(y))
+            }
+        };
         keyed.sort_by(|a, b| {
             let c = if !o.alpha {
                 a.2.partial_cmp(&b.2)
@@ -171,9 +185,12 @@ fn sort_generic(ctx: &mut Ctx, args: &[Bytes], readonly: bool) -> Outcome {
                     .then_with(|| a.0.cmp(&b.0))
             } else if by_pattern {
                 // A missing BY key sorts first.
-                a.1.cmp(&b.1)
+                match (&a.1, &b.1) {
+                    (Some(x), Some(y)) => alpha_cmp(x, y),
+                    (x, y) => x.is_some().cmp(&y.is_some()),
+                }
             } else {
-                a.0.cmp(&b.0)
+                alpha_cmp(&a.0, &b.0)
             };
             if o.desc {
                 c.reverse()

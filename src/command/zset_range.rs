@@ -9,7 +9,7 @@ use super::zset_ops::store_zset;
 use super::{is, Ctx, Outcome};
 use crate::engine::notify::Ev;
 use crate::engine::CmdError;
-use crate::num::{parse_f64, parse_i64};
+use crate::num::{c_strtod, parse_i64};
 use crate::store::value::ZSet;
 use bytes::Bytes;
 
@@ -17,21 +17,16 @@ use bytes::Bytes;
 #[derive(Clone, Copy)]
 pub(super) struct ScoreBound(f64, bool);
 
-/// As Redis, the exclusive form is read with `strtod`: leading spaces are skipped and a bare
-/// `(` is an exclusive 0.
+/// As Redis, both forms are read with C's `strtod` (`num::c_strtod`): leading spaces are
+/// skipped, "" and a bare `(` are 0, out-of-range values are ±inf or 0; NaN is refused.
 pub(super) fn score_bound(a: &[u8]) -> Result<ScoreBound, CmdError> {
-    let bad = || error::text("ERR min or max is not a float");
-    match a.strip_prefix(b"(") {
-        Some(rest) => {
-            let rest = rest.trim_ascii_start();
-            let v = if rest.is_empty() {
-                0.0
-            } else {
-                parse_f64(rest).ok_or_else(bad)?
-            };
-            Ok(ScoreBound(v, true))
-        }
-        None => Ok(ScoreBound(parse_f64(a).ok_or_else(bad)?, false)),
+    let (rest, exclusive) = match a.strip_prefix(b"(") {
+        Some(rest) => (rest, true),
+        None => (a, false),
+    };
+    match c_strtod(rest) {
+        Some((v, _)) if !v.is_nan() => Ok(ScoreBound(v, exclusive)),
+        _ => Err(error::text("ERR min or max is not a float")),
     }
 }
 

@@ -372,7 +372,7 @@ pub fn restore(body: &[u8], l: &EncodingLimits) -> R<Value> {
                 let flat = listpack(&r.string()?)?;
                 flat.chunks(2)
                     .map(|p| match p {
-                        [m, s] => crate::num::parse_f64(s)
+                        [m, s] => crate::num::strtod_whole(s)
                             .map(|s| (m.clone(), s))
                             .ok_or(Refused::BadFormat),
                         _ => Err(Refused::BadFormat),

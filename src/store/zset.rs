@@ -192,6 +192,10 @@ impl ZSet {
     pub fn mem(&self) -> usize {
         self.bytes
     }
+    /// The one-way conversion to `skiplist` (SORT makes it, as in Redis).
+    pub fn to_skiplist(&mut self) {
+        self.listpack = false;
+    }
     pub fn encoding(&self) -> &'static str {
         if self.listpack {
             "listpack"
