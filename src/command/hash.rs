@@ -287,6 +287,12 @@ pub(super) fn random_count(a: &[u8], pairs: bool) -> Result<i64, CmdError> {
 }
 
 fn hrandfield(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    // As Redis: the count must be an integer before the rest is looked at.
+    if let Some(a) = args.get(2) {
+        if parse_i64(a).ok_or(error::NOT_INTEGER)? < -i64::MAX {
+            return Err(error::COUNT_RANGE);
+        }
+    }
     if args.len() > 4 || (args.len() == 4 && !is(&args[3], "withvalues")) {
         return Err(error::SYNTAX);
     }

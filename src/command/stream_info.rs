@@ -29,6 +29,10 @@ fn lag(out: &mut ReplyBuf, log: &Log, g: &Group) {
 
 /// `XINFO STREAM key [FULL [COUNT count]]`
 fn xinfo_stream(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    // The key first, as Redis: a missing or wrong key is reported before bad options.
+    let Some(s) = read(ctx.keys, ctx.client.db, &args[2], ctx.now)? else {
+        return Err(error::NO_SUCH_KEY);
+    };
     let opts = &args[3..];
     let (full, count) = match opts.len() {
         0 => (false, 10),
@@ -46,9 +50,6 @@ fn xinfo_stream(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             (true, count as usize)
         }
         _ => return Err(error::subcommand_syntax(args, "XINFO")),
-    };
-    let Some(s) = read(ctx.keys, ctx.client.db, &args[2], ctx.now)? else {
-        return Err(error::NO_SUCH_KEY);
     };
     let out = &mut *ctx.out;
     let log = &s.log;
