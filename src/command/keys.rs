@@ -257,7 +257,8 @@ fn keys(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     for i in 0..SHARDS {
         ctx.keys
             .shard_at(db, i)
-            .for_each_live_expiring(now, |k, _| {
+            // Expired keys are skipped, not removed: Redis's KEYS only looks.
+            .for_each_live(now, |k, _| {
                 if all || glob_match(pat, k, false) {
                     found.push(Bytes::copy_from_slice(k));
                 }
@@ -354,8 +355,9 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             let g = ctx.keys.shard_at(db, shard);
             while budget > 0 && keys.len() < count {
                 budget -= 1;
-                inner = g.scan_step(inner, now, |k, e| {
-                    if pattern.is_some_and(|p| !glob_match(p, k, false)) {
+                let matches = |k: &[u8]| pattern.is_none_or(|p| glob_match(p, k, false));
+                inner = g.scan_step(inner, now, matches, |k, e| {
+                    if !matches(k) {
                         return;
                     }
                     if type_name

@@ -542,39 +542,27 @@ impl Shard {
     }
 
     /// Visit one bucket of live entries at `cursor`; returns the next shard-local cursor.
-    pub fn scan_step(&mut self, cursor: u64, now: u64, f: impl FnMut(&[u8], &Entry)) -> u64 {
-        let mut next = 0;
-        self.visit_live(now, f, |keys, visit| next = keys.scan_step(cursor, visit));
-        next
-    }
-
-    /// Visit every live entry, removing the expired ones met on the way (lazy expiry, so a
-    /// full walk leaves no stale keys behind for `DBSIZE` to count).
-    pub fn for_each_live_expiring(&mut self, now: u64, f: impl FnMut(&[u8], &Entry)) {
-        self.visit_live(now, f, |keys, visit| {
-            keys.iter().for_each(|(k, e)| visit(k, e))
-        });
-    }
-
-    /// Run `walk` over the key table with a visitor that passes live entries to `f` and
-    /// collects expired ones, which are removed afterwards.
-    fn visit_live(
+    /// The expired entries met there for which `reap` holds are removed (SCAN removes those
+    /// its pattern matches, as Redis's does; the others stay for DBSIZE to count).
+    pub fn scan_step(
         &mut self,
+        cursor: u64,
         now: u64,
+        reap: impl Fn(&[u8]) -> bool,
         mut f: impl FnMut(&[u8], &Entry),
-        walk: impl FnOnce(&Table<Entry>, &mut dyn FnMut(&Key, &Entry)),
-    ) {
+    ) -> u64 {
         let mut expired = Vec::new();
-        walk(&self.keys, &mut |k: &Key, e: &Entry| {
-            if is_expired(e, now) {
-                expired.push(k.clone());
-            } else {
+        let next = self.keys.scan_step(cursor, |k: &Key, e: &Entry| {
+            if !is_expired(e, now) {
                 f(k, e)
+            } else if reap(k) {
+                expired.push(k.clone());
             }
         });
         for k in expired {
             self.expire_if_needed(hash_key(&k), &k, now);
         }
+        next
     }
 
     pub fn for_each_live(&self, now: u64, mut f: impl FnMut(&[u8], &Entry)) {
