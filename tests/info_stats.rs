@@ -1,5 +1,5 @@
-//! `INFO stats` fields that follow the traffic: pub/sub counts, the instantaneous rates, and
-//! the reads and writes processed.
+//! `INFO` fields that follow the traffic: pub/sub counts, the instantaneous rates, the reads
+//! and writes processed, and the snapshots taken.
 
 mod support;
 
@@ -20,6 +20,9 @@ fn pubsub_counts_follow_subscriptions() {
     let _ = sub.call(&["SUBSCRIBE", "a"]);
     let _ = sub.call(&["SUBSCRIBE", "b"]);
     let _ = sub.call(&["PSUBSCRIBE", "x*"]);
+    let mut shard = RawClient::connect(&server.addr());
+    let _ = shard.call(&["SSUBSCRIBE", "s1", "s2"]);
+    assert_eq!(stat(&mut c, "pubsubshard_channels"), "2");
     let mut other = RawClient::connect(&server.addr());
     let _ = other.call(&["SUBSCRIBE", "a"]);
     assert_eq!(stat(&mut c, "pubsub_channels"), "2");
@@ -33,6 +36,22 @@ fn pubsub_counts_follow_subscriptions() {
         );
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+#[test]
+fn snapshots_are_counted() {
+    let server = Server::start(Target::from_env());
+    let mut c = RawClient::connect(&server.addr());
+    let saves = |c: &mut RawClient| c.info_field("persistence", "rdb_saves");
+    assert_eq!(saves(&mut c), "0");
+    assert_eq!(c.info_field("persistence", "rdb_last_bgsave_status"), "ok");
+    let _ = c.call(&["SET", "k", "v"]);
+    let _ = c.call(&["SAVE"]);
+    assert_eq!(saves(&mut c), "1");
+    assert_eq!(
+        c.info_field("persistence", "rdb_changes_since_last_save"),
+        "0"
+    );
 }
 
 #[test]

@@ -256,6 +256,7 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 kv("async_loading", &0);
                 kv("current_cow_peak", &0);
                 kv("current_cow_size", &0);
+                kv("current_cow_size_age", &0);
                 kv("current_fork_perc", &"0.00");
                 kv("current_save_keys_processed", &0);
                 kv("current_save_keys_total", &0);
@@ -266,9 +267,19 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 );
                 kv("rdb_bgsave_in_progress", &0);
                 kv("rdb_last_save_time", &super::persist::last_save(shared));
-                kv("rdb_last_bgsave_status", &"ok");
+                let bg_failed = shared.stats.last_bgsave_failed.load(Ordering::Relaxed);
+                kv(
+                    "rdb_last_bgsave_status",
+                    if bg_failed { &"err" } else { &"ok" },
+                );
                 kv("rdb_last_bgsave_time_sec", &-1);
                 kv("rdb_current_bgsave_time_sec", &-1);
+                kv("rdb_saves", &shared.stats.saves.load(Ordering::Relaxed));
+                // Snapshots are written without a fork (see `persist`): nothing copied on
+                // write; and no RDB is loaded at start (the AOF is replayed).
+                kv("rdb_last_cow_size", &0);
+                kv("rdb_last_load_keys_expired", &0);
+                kv("rdb_last_load_keys_loaded", &0);
                 let p = shared
                     .persistence()
                     .map(|p| p.info(shared))
@@ -307,8 +318,13 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 kv("instantaneous_ops_per_sec", &ops);
                 kv("total_net_input_bytes", &ld(&st.net_input_bytes));
                 kv("total_net_output_bytes", &ld(&st.net_output_bytes));
+                // No replication is offered: no replication traffic.
+                kv("total_net_repl_input_bytes", &0);
+                kv("total_net_repl_output_bytes", &0);
                 kv("instantaneous_input_kbps", &format!("{in_kbps:.2}"));
                 kv("instantaneous_output_kbps", &format!("{out_kbps:.2}"));
+                kv("instantaneous_input_repl_kbps", &"0.00");
+                kv("instantaneous_output_repl_kbps", &"0.00");
                 kv("rejected_connections", &ld(&st.rejected_connections));
                 kv("sync_full", &0);
                 kv("sync_partial_ok", &0);
@@ -325,6 +341,7 @@ pub fn info_text(ctx: &mut Ctx, requested: &[String]) -> String {
                 kv("keyspace_misses", &ks.keyspace_misses);
                 kv("pubsub_channels", &shared.pubsub.channel_count());
                 kv("pubsub_patterns", &shared.pubsub.numpat());
+                kv("pubsubshard_channels", &shared.pubsub.shard_channel_count());
                 kv("latest_fork_usec", &0);
                 kv("total_forks", &0);
                 kv("migrate_cached_sockets", &0);

@@ -27,13 +27,15 @@ fn lastsave(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 /// `SAVE`: the whole keyspace is held (`Scope::All`) while the file is written, so the
 /// snapshot is of one instant; `dir`/`dbfilename` name it.
 fn save(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
-    snapshot(ctx)?;
+    snapshot(ctx, false)?;
     ctx.out.ok();
     Ok(())
 }
 
-/// Write the snapshot (SAVE's work, without its reply).
-fn snapshot(ctx: &mut Ctx) -> Outcome {
+/// Write the snapshot (SAVE's work, without its reply); `background` for BGSAVE, whose
+/// failure is the one `rdb_last_bgsave_status` reports (as in Redis).
+fn snapshot(ctx: &mut Ctx, background: bool) -> Outcome {
+    ctx.engine.stats.saves.fetch_add(1, Ordering::Relaxed);
     let path = {
         let cfg = ctx.engine.config.read();
         std::path::Path::new(cfg.get("dir")).join(cfg.get("dbfilename"))
@@ -44,11 +46,18 @@ fn snapshot(ctx: &mut Ctx) -> Outcome {
             let stats = &ctx.engine.stats;
             stats.last_save.store(ctx.now / 1000, Ordering::Relaxed);
             stats.changes_at_save.store(changes, Ordering::Relaxed);
+            stats.last_bgsave_failed.store(false, Ordering::Relaxed);
             tracing::info!(path = %path.display(), "DB saved on disk");
             Ok(())
         }
         Err(e) => {
             tracing::warn!(path = %path.display(), "SAVE failed: {e}");
+            if background {
+                ctx.engine
+                    .stats
+                    .last_bgsave_failed
+                    .store(true, Ordering::Relaxed);
+            }
             // Redis answers a bare -ERR (the reason goes to its log).
             Err(error::text("ERR"))
         }
@@ -62,7 +71,7 @@ fn bgsave(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     if args.len() > 2 || (args.len() == 2 && !super::is(&args[1], "schedule")) {
         return Err(error::SYNTAX);
     }
-    snapshot(ctx)?;
+    snapshot(ctx, true)?;
     ctx.out.simple("Background saving started");
     Ok(())
 }

@@ -269,12 +269,17 @@ impl PubSub {
         m.get(channel).map_or(0, |s| s.len())
     }
 
-    /// Patterns with at least one subscriber.
     /// Channels (not shard channels) with at least one subscriber (`INFO`'s `pubsub_channels`).
     pub fn channel_count(&self) -> usize {
         self.reg.lock().channels.len()
     }
 
+    /// Shard channels with at least one subscriber (`pubsubshard_channels`).
+    pub fn shard_channel_count(&self) -> usize {
+        self.reg.lock().shard.len()
+    }
+
+    /// Patterns with at least one subscriber.
     pub fn numpat(&self) -> usize {
         self.reg.lock().patterns.len()
     }

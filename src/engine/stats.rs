@@ -61,6 +61,10 @@ pub struct Stats {
     /// The last successful `SAVE` (Unix seconds; 0: none since start) and `changes` then.
     pub last_save: AtomicU64,
     pub changes_at_save: AtomicU64,
+    /// Snapshots begun by SAVE and BGSAVE (`rdb_saves`, counted at the start as Redis does).
+    pub saves: AtomicU64,
+    /// The last BGSAVE failed (`rdb_last_bgsave_status:err`, until a save succeeds).
+    pub last_bgsave_failed: std::sync::atomic::AtomicBool,
     pub error_replies: AtomicU64,
     /// Error replies by kind (`INFO errorstats`), read from the error's kind, not its text.
     pub errors: [AtomicU64; ERR_KINDS.len()],
