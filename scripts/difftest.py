@@ -2,15 +2,18 @@
 """Differential test: random command sequences sent to ferrokv and to a real redis-server.
 
 Usage: scripts/difftest.py [--seed S] [--commands N] [--ferrokv PATH] [--redis-server PATH]
-                           [--quiet] [--no-minimise] [--skip REGEX] [--scenario FILE ...]
+                           [--quiet] [--no-minimise] [--skip REGEX] [--scenario FILE ...] [--resp3]
 
 --quiet prints only the first mismatch of each (command, reply types) signature in full;
 --skip REGEX leaves out generated commands matching REGEX (to get past known causes);
---scenario replays spec scenario files on both servers and prints the differing steps.
+--scenario replays spec scenario files on both servers and prints the differing steps;
+--resp3 sends HELLO 3 on every (re)connection, so every reply is compared in RESP3.
 
 Both servers are started on free loopback ports, every generated command is sent to both
 over raw sockets, and the raw RESP replies are compared byte for byte (array replies of
-KEYS/SCAN-like commands are sorted first; TTL-like replies get a small tolerance).
+KEYS/SCAN-like commands, and RESP3 sets/maps of them, are sorted first -- HKEYS/HVALS/
+HGETALL/SMEMBERS/SINTER/SUNION/SDIFF only when Redis's key is hashtable-encoded, since a
+listpack's or intset's order is defined; TTL-like replies get a small tolerance).
 After a mismatch both servers are FLUSHALLed and reset, so mismatches stay independent.
 Every mismatch is printed with the (minimised) command sequence since the last FLUSHALL.
 Exit code 1 when there are mismatches.
@@ -92,11 +95,17 @@ class Conn:
             for _ in range(n):
                 v, pos = self._parse(pos)
                 items.append(v)
+            if t == b"|":
+                # RESP3 attribute: a map that precedes the reply it annotates; keep both
+                v, pos = self._parse(pos)
+                items.append(v)
             return (t, items), pos
         raise ValueError("bad RESP type %r in %r" % (t, self.buf[pos - 20:pos + 20]))
 
     def read(self):
         v, pos = self._parse(0)
+        # a RESP3 push (>) is read as a reply of its own: the grammar never subscribes nor
+        # tracks, so pushes only come as the replies of (P|S)UNSUBSCRIBE
         raw = bytes(self.buf[:pos])
         del self.buf[:pos]
         return raw, v
@@ -168,13 +177,29 @@ from difftest_gen import CONFIG_DEFAULTS, Gen  # noqa: E402
 
 # ---------------------------------------------------------------- comparing -------------
 
-TOL = {"TTL": 1, "EXPIRETIME": 1, "PTTL": 1500, "PEXPIRETIME": 1500}
+TOL = {"TTL": 1, "EXPIRETIME": 1, "PTTL": 1500, "PEXPIRETIME": 1500, "OBJECT": 1}  # OBJECT IDLETIME
+
+
+def deep_sort(v):
+    """Sorts every array / set / map inside a reply (FUNCTION LIST: dict order throughout)."""
+    t, p = v
+    if not isinstance(p, list):
+        return v
+    p = [deep_sort(x) for x in p]
+    if t in (b"%",):
+        pairs = sorted(zip(p[0::2], p[1::2]), key=lambda x: serialize(x[0]))
+        return (t, [y for x in pairs for y in x])
+    if t in (b"*", b"~"):
+        return (t, sorted(p, key=serialize))
+    return (t, p)
 
 
 def normalise(mode, cmd, v):
     t, p = v
     if mode == "@sorted":
         return serialize(sort_reply(v))
+    if mode == "@deep":
+        return serialize(deep_sort(v))
     if mode == "@pairs" and isinstance(p, list):
         # CONFIG GET: Redis's order follows its (randomly seeded) dict, so compare as pairs
         pairs = sorted(zip(p[0::2], p[1::2]), key=lambda x: serialize(x[0]))
@@ -219,14 +244,55 @@ def same(mode, cmd, a, b):
     return normalise(mode, cmd, a) == normalise(mode, cmd, b)
 
 
+# Replies whose order Redis takes from a hash table for some encodings only: a RESP2
+# array / RESP3 set or map of these is compared order-insensitively (@sorted) only when
+# Redis's key is hashtable-encoded; a listpack hash replies in insertion order and an
+# intset in ascending order, and those orders must match.
+ORDER_BY_ENC = {"HKEYS": "listpack", "HVALS": "listpack", "HGETALL": "listpack",
+                "SMEMBERS": "intset", "SINTER": "intset", "SUNION": "intset", "SDIFF": "intset"}
+
+
+def bulk_text(v):
+    t, p = v
+    return p.decode("latin-1") if t in (b"$", b"+") and p is not None else None
+
+
+def order_defined(conn, cmd, reply):
+    """True when Redis's order of this @sorted reply is not a hash-table order (asks the
+    Redis connection, which is not inside MULTI since the reply was a real one)."""
+    name = cmd[0].upper()
+    want = ORDER_BY_ENC.get(name)
+    if want is None or not isinstance(reply[1], list):
+        return False
+    keys = cmd[1:2] if name in ("HKEYS", "HVALS", "HGETALL", "SMEMBERS") else cmd[1:]
+    encs = [bulk_text(conn.call(["OBJECT", "ENCODING", k])[1]) for k in keys]
+    if not all(e in (want, None) for e in encs) or not any(encs):
+        return False
+    if name in ("SUNION", "SDIFF"):
+        # the result is a new set: an intset (ascending) only while all-integer and small
+        try:
+            [int(x[1]) for x in reply[1]]
+        except (TypeError, ValueError):
+            return False
+        cfg = conn.call(["CONFIG", "GET", "set-max-intset-entries"])[1][1]
+        if len(reply[1]) > int(cfg[1][1]):
+            return False
+    return True
+
+
 class Pair:
-    def __init__(self, fport, rport):
+    def __init__(self, fport, rport, resp3=False):
         self.ports = (fport, rport)
+        self.resp3 = resp3
+        self.dumpdiffs = []
         self.open()
 
     def open(self):
         self.f = Conn(self.ports[0])
         self.r = Conn(self.ports[1])
+        if self.resp3:
+            for c in (self.f, self.r):
+                c.call(["HELLO", "3"])
 
     def close(self):
         self.f.close()
@@ -238,18 +304,54 @@ class Pair:
         self.open()
         for c in (self.f, self.r):
             c.call(["FLUSHALL"])
+            c.call(["FUNCTION", "FLUSH"])
+            c.call(["SCRIPT", "FLUSH"])
             for name, v in CONFIG_DEFAULTS.items():
                 c.call(["CONFIG", "SET", name, v])
+
+    def payloads(self, cmd):
+        """Substitutes <DUMP:key> / <FDUMP> with the DUMP / FUNCTION DUMP payload taken from
+        the same server just before, <XDUMP:key> / <XFDUMP> with the other server's."""
+        if not any(a.startswith("<") and a.endswith(">") for a in cmd):
+            return cmd, cmd
+        out = ([], [])
+        for a in cmd:
+            m = re.fullmatch(r"<(X?)(DUMP:(.*)|FDUMP)>", a, re.S)
+            if not m:
+                out[0].append(a)
+                out[1].append(a)
+                continue
+            got = []
+            for c in (self.f, self.r):
+                try:
+                    v = c.call(["DUMP", m.group(3)] if m.group(3) is not None else ["FUNCTION", "DUMP"])[1]
+                except (EOFError, OSError):
+                    v = (b"$", None)
+                got.append(v[1].decode("latin-1") if v[0] == b"$" and v[1] is not None else "")
+            if m.group(1):
+                got.reverse()
+            out[0].append(got[0])
+            out[1].append(got[1])
+        return out
 
     def run(self, step):
         """Returns (same?, redis_reply_raw, ferrokv_reply_raw)."""
         mode, cmd = step
+        fcmd, rcmd = self.payloads(cmd)
         try:
-            fr = self.f.call(cmd)
+            fr = self.f.call(fcmd)
         except (EOFError, OSError) as e:
             fr = (b"<ferrokv: %s>" % str(e).encode(), (b"!", b"closed"))
-        rr = self.r.call(cmd)
-        return same(mode, cmd, rr[1], fr[1]), rr[0], fr[0]
+        rr = self.r.call(rcmd)
+        if mode == "@dump" and rr[0] != fr[0] and rr[1][0] == fr[1][0] == b"$" and \
+                None not in (rr[1][1], fr[1][1]):
+            # DUMP payloads may differ where the encodings differ: noted, not a mismatch
+            self.dumpdiffs.append((cmd, rr[0], fr[0]))
+            return True, rr[0], fr[0]
+        ok = same(mode, cmd, rr[1], fr[1])
+        if ok and mode == "@sorted" and rr[0] != fr[0] and order_defined(self.r, cmd, rr[1]):
+            ok = False  # same members, but Redis's order here is insertion / ascending order
+        return ok, rr[0], fr[0]
 
     def replay(self, steps):
         """Replays steps from a reset state; True when the last step mismatches."""
@@ -277,7 +379,7 @@ def fmt_cmd(step):
                 ch if 32 <= ord(ch) < 127 and ch not in "\"\\" else
                 {"\r": "\\r", "\n": "\\n", "\t": "\\t", "\\": "\\\\", '"': '\\"'}.get(ch, "\\x%02x" % ord(ch))
                 for ch in a) + '"')
-    return ("%s " % mode if mode in ("@sorted",) else "") + " ".join(parts)
+    return ("%s " % mode if mode in ("@sorted", "@deep") else "") + " ".join(parts)
 
 
 def minimise(pair, steps, budget=400):
@@ -371,6 +473,7 @@ def main():
     ap.add_argument("--skip", help="regex: don't send generated commands whose text matches (to get past known causes)")
     ap.add_argument("--no-minimise", action="store_true")
     ap.add_argument("--quiet", action="store_true", help="print only the first mismatch of each signature in full")
+    ap.add_argument("--resp3", action="store_true", help="send HELLO 3 on every connection: compare RESP3 replies")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
@@ -389,7 +492,7 @@ def main():
     try:
         wait_port(fport, fproc, "ferrokv")
         wait_port(rport, rproc, "redis-server")
-        pair = Pair(fport, rport)
+        pair = Pair(fport, rport, args.resp3)
         pair.reset()
         if args.scenario:
             mismatches = run_scenarios(pair, args.scenario)
@@ -403,11 +506,20 @@ def main():
             if args.skip and re.search(args.skip, fmt_cmd(step), re.I):
                 continue
             seq.append(step)
+            ndump = len(pair.dumpdiffs)
             ok, rraw, fraw = pair.run(step)
             compared += 1
+            if len(pair.dumpdiffs) > ndump:
+                dsig = ("DUMP", rraw[:8], fraw[:8])  # by payload type byte
+                seen[dsig] = seen.get(dsig, 0) + 1
+                if not args.quiet or seen[dsig] == 1:
+                    print("=== DUMP PAYLOAD DIFFERS (seed %d, command %d; not a mismatch) ===" % (seed, n))
+                    for s in seq[:-1][-12:]:
+                        print("  %s" % fmt_cmd(s))
+                    print("> %s\n  redis:   %s\n  ferrokv: %s" % (fmt_cmd(step), show(rraw), show(fraw)))
             if step[1][0].upper() == "FLUSHALL" and ok:
                 # keep what survives a FLUSHALL (configuration, connection state)
-                seq = [s for s in seq if s[1][0].upper() in ("CONFIG", "SELECT", "HELLO", "CLIENT")]
+                seq = [s for s in seq if s[1][0].upper() in ("CONFIG", "SELECT", "HELLO", "CLIENT", "FUNCTION", "SCRIPT")]
             if ok:
                 continue
             mismatches += 1
@@ -453,6 +565,8 @@ def main():
             pair.reset()
             seq = []
         pair.close()
+        if pair.dumpdiffs:
+            print("%d DUMP payloads differed (not counted as mismatches)" % len(pair.dumpdiffs))
     finally:
         for p in (fproc, rproc):
             if p.poll() is None:

@@ -185,6 +185,8 @@ class Gen:
     def command(self):
         r = self.r
         k = self.key
+        if server_pending(self) or r.random() < 0.05:  # sequences of difftest_gen_server.py
+            return server_command(self)
         if r.random() < 0.3:  # the families of difftest_gen_data.py
             return data_command(self)
         c = r.randint(0, 99)
@@ -366,3 +368,6 @@ class Gen:
 # More families (bitmaps, HLL, geo, streams, LCS, SORT, scripts, ...) live in their own file.
 from difftest_gen_data import DATA_CONFIG_DEFAULTS, data_command  # noqa: E402
 CONFIG_DEFAULTS.update(DATA_CONFIG_DEFAULTS)
+# Transactions, encodings, DUMP/RESTORE, functions, pub/sub ...: difftest_gen_server.py.
+from difftest_gen_server import SERVER_CONFIG_DEFAULTS, server_command, server_pending  # noqa: E402
+CONFIG_DEFAULTS.update(SERVER_CONFIG_DEFAULTS)
