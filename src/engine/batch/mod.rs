@@ -210,15 +210,23 @@ impl State {
     /// `execCommandAbort` does (so none of it runs once the script is done).
     fn reject_busy(&mut self, engine: &Engine, idx: usize, text: &'static str) {
         if self.client.multi.is_some() && engine.registry.cmds[idx].name == "exec" {
-            self.client.multi = None;
-            self.client.multi_aborted = false;
-            self.client.watching = None;
-            self.client.publish_state();
-            let text = format!("EXECABORT Transaction discarded because of: {text}");
-            return self.reject(Some(idx), &CmdError::owned(ErrKind::ExecAbort, text));
+            return self.abort_exec(idx, text);
         }
         self.client.multi_aborted |= self.client.multi.is_some();
         self.reject(Some(idx), &CmdError::new(ErrKind::Busy, text))
+    }
+
+    /// A refused EXEC ends the transaction (if any) with `EXECABORT` and the reason, as
+    /// Redis's `rejectCommand` does through `execCommandAbort`: an arity error reads
+    /// `… because of: wrong number of arguments for 'exec' command`, NOAUTH keeps its code.
+    fn abort_exec(&mut self, idx: usize, reason: &str) {
+        self.client.multi = None;
+        self.client.multi_aborted = false;
+        self.client.watching = None;
+        self.client.publish_state();
+        let reason = reason.strip_prefix("ERR ").unwrap_or(reason);
+        let text = format!("EXECABORT Transaction discarded because of: {reason}");
+        self.reject(Some(idx), &CmdError::owned(ErrKind::ExecAbort, text))
     }
 
     /// Resolve and check a request; Err is the reply that refuses it.
@@ -320,6 +328,9 @@ impl State {
             Err((i, e)) => {
                 if let Some(i) = i {
                     self.client.info.cmd.store(i + 1, Ordering::Relaxed);
+                }
+                if let Some(i) = i.filter(|&i| engine.registry.cmds[i].name == "exec") {
+                    return self.abort_exec(i, &e.text.clone());
                 }
                 // A command refused while queueing fails the transaction.
                 self.client.multi_aborted |= self.client.multi.is_some();
