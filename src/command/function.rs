@@ -16,6 +16,12 @@ fn fcall_generic(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Outcome {
         let addr = ctx.client.info.addr.clone();
         ctx.engine.monitors.feed(ctx.client.db, &addr, args);
     }
+    // The function first, then its number of keys, as Redis checks them.
+    let vm = ctx.engine.scripts.vm.lock();
+    let name = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
+    let Some(f) = vm.libraries.funcs.get(&name) else {
+        return Err(error::text("ERR Function not found"));
+    };
     let n = parse_i64(&args[2]).ok_or(error::text("ERR Bad number of keys provided"))?;
     if n > args.len() as i64 - 3 {
         return Err(error::text(
@@ -26,11 +32,6 @@ fn fcall_generic(ctx: &mut Ctx, args: &[Bytes], read_only: bool) -> Outcome {
         return Err(error::text("ERR Number of keys can't be negative"));
     }
     let n = n as usize;
-    let vm = ctx.engine.scripts.vm.lock();
-    let name = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
-    let Some(f) = vm.libraries.funcs.get(&name) else {
-        return Err(error::text("ERR Function not found"));
-    };
     let flags = crate::engine::script::Flags {
         declared: true,
         no_writes: f.no_writes,
