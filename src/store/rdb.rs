@@ -340,7 +340,10 @@ pub fn restore(body: &[u8], l: &EncodingLimits) -> R<Value> {
             };
             let mut s = Set::new(members.first().ok_or(Refused::BadFormat)?);
             for m in &members {
-                s.insert(m, l);
+                // As Redis: a plain set with a member twice is corrupt.
+                if !s.insert(m, l) && kind == 2 {
+                    return Err(Refused::BadFormat);
+                }
             }
             Value::Set(Box::new(s))
         }
@@ -359,12 +362,16 @@ pub fn restore(body: &[u8], l: &EncodingLimits) -> R<Value> {
             }
             Value::Hash(h)
         }
-        5 | 17 => {
-            let pairs: Vec<(Vec<u8>, f64)> = if kind == 5 {
+        3 | 5 | 17 => {
+            let pairs: Vec<(Vec<u8>, f64)> = if kind != 17 {
                 (0..r.len()?)
                     .map(|_| {
                         let m = r.string()?;
-                        let s = f64::from_le_bytes(r.bytes(8)?.try_into().unwrap());
+                        let s = if kind == 5 {
+                            f64::from_le_bytes(r.bytes(8)?.try_into().unwrap())
+                        } else {
+                            text_score(&mut r)?
+                        };
                         Ok((m, s))
                     })
                     .collect::<R<_>>()?
@@ -382,10 +389,10 @@ pub fn restore(body: &[u8], l: &EncodingLimits) -> R<Value> {
             let first = pairs.first().ok_or(Refused::BadFormat)?;
             let mut z = ZSet::new(&first.0, l);
             for (m, s) in &pairs {
-                if s.is_nan() {
+                // As Redis: a NaN score, or a member twice outside a listpack, is corrupt.
+                if s.is_nan() || (!z.insert(m, *s, l) && kind != 17) {
                     return Err(Refused::BadFormat);
                 }
-                z.insert(m, *s, l);
             }
             Value::ZSet(Box::new(z))
         }
@@ -396,6 +403,22 @@ pub fn restore(body: &[u8], l: &EncodingLimits) -> R<Value> {
         return Err(Refused::BadFormat);
     }
     Ok(v)
+}
+
+/// A score of the old `RDB_TYPE_ZSET` (type 3): a length byte and that much text, or 253, 254,
+/// 255 for NaN, +inf and -inf (Redis's `rdbLoadDoubleValue`).
+fn text_score(r: &mut Reader) -> R<f64> {
+    Ok(match r.byte()? {
+        253 => f64::NAN,
+        254 => f64::INFINITY,
+        255 => f64::NEG_INFINITY,
+        n => {
+            let text = r.bytes(n as usize)?;
+            crate::num::c_strtod(text)
+                .map(|(v, _)| v)
+                .ok_or(Refused::BadFormat)?
+        }
+    })
 }
 
 /// The members of an intset blob.
