@@ -313,6 +313,19 @@ pub(crate) fn listpack(lp: &[u8]) -> R<Vec<Vec<u8>>> {
 pub fn restore(body: &[u8], l: &EncodingLimits) -> R<Value> {
     let mut r = Reader { p: body, at: 0 };
     let kind = r.byte()?;
+    // A listpack payload converts only when it has too many entries, not for a long one (as
+    // Redis loads it); the plain types are built as if written one by one.
+    let listpack_limits;
+    let l = if matches!(kind, 16 | 17) {
+        listpack_limits = EncodingLimits {
+            hash_value: usize::MAX,
+            zset_value: usize::MAX,
+            ..l.clone()
+        };
+        &listpack_limits
+    } else {
+        l
+    };
     let v = match kind {
         0 => Value::string(r.string()?),
         1 | 18 => {
