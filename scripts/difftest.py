@@ -172,7 +172,7 @@ def wait_port(port, proc, name):
 
 
 # The command grammar lives in difftest_gen.py.
-from difftest_gen import CONFIG_DEFAULTS, Gen  # noqa: E402
+from difftest_gen import ADMIN_MODES, ADMIN_RESET, CONFIG_DEFAULTS, Gen  # noqa: E402
 
 
 # ---------------------------------------------------------------- comparing -------------
@@ -196,6 +196,8 @@ def deep_sort(v):
 
 def normalise(mode, cmd, v):
     t, p = v
+    if mode in ADMIN_MODES:  # difftest_gen_admin.py's normalisers (times, addresses, ids)
+        return ADMIN_MODES[mode](v)
     if mode == "@sorted":
         return serialize(sort_reply(v))
     if mode == "@deep":
@@ -308,6 +310,8 @@ class Pair:
             c.call(["SCRIPT", "FLUSH"])
             for name, v in CONFIG_DEFAULTS.items():
                 c.call(["CONFIG", "SET", name, v])
+            for cmd in ADMIN_RESET:  # users, ACL log, slow log made by difftest_gen_admin.py
+                c.call(cmd)
 
     def payloads(self, cmd):
         """Substitutes <DUMP:key> / <FDUMP> with the DUMP / FUNCTION DUMP payload taken from
@@ -519,7 +523,7 @@ def main():
                     print("> %s\n  redis:   %s\n  ferrokv: %s" % (fmt_cmd(step), show(rraw), show(fraw)))
             if step[1][0].upper() == "FLUSHALL" and ok:
                 # keep what survives a FLUSHALL (configuration, connection state)
-                seq = [s for s in seq if s[1][0].upper() in ("CONFIG", "SELECT", "HELLO", "CLIENT", "FUNCTION", "SCRIPT")]
+                seq = [s for s in seq if s[1][0].upper() in ("CONFIG", "SELECT", "HELLO", "CLIENT", "FUNCTION", "SCRIPT", "ACL")]
             if ok:
                 continue
             mismatches += 1

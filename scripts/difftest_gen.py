@@ -185,6 +185,8 @@ class Gen:
     def command(self):
         r = self.r
         k = self.key
+        if admin_pending(self) or (not server_pending(self) and r.random() < 0.06):
+            return admin_command(self)  # sequences of difftest_gen_admin.py
         if server_pending(self) or r.random() < 0.05:  # sequences of difftest_gen_server.py
             return server_command(self)
         if r.random() < 0.3:  # the families of difftest_gen_data.py
@@ -371,3 +373,6 @@ CONFIG_DEFAULTS.update(DATA_CONFIG_DEFAULTS)
 # Transactions, encodings, DUMP/RESTORE, functions, pub/sub ...: difftest_gen_server.py.
 from difftest_gen_server import SERVER_CONFIG_DEFAULTS, server_command, server_pending  # noqa: E402
 CONFIG_DEFAULTS.update(SERVER_CONFIG_DEFAULTS)
+# ACL, CONFIG, CLIENT, SLOWLOG, LATENCY, MEMORY, COMMAND ...: difftest_gen_admin.py.
+from difftest_gen_admin import ADMIN_CONFIG_DEFAULTS, ADMIN_MODES, ADMIN_RESET, admin_command, admin_pending  # noqa: E402,F401
+CONFIG_DEFAULTS.update(ADMIN_CONFIG_DEFAULTS)
