@@ -29,6 +29,7 @@ pub mod monitor;
 pub mod notify;
 pub mod pause;
 pub mod pubsub;
+pub mod redact;
 pub mod script;
 pub mod session;
 pub mod shutdown;

@@ -76,30 +76,15 @@ pub fn line(db: usize, addr: &str, args: &[Bytes]) -> Vec<u8> {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     let mut out = format!("{}.{:06} [{db} {addr}]", t.as_secs(), t.subsec_micros()).into_bytes();
-    let (from, to) = redacted(args);
     for (i, a) in args.iter().enumerate() {
         out.push(b' ');
-        if (from..to).contains(&i) {
+        if super::redact::is_redacted(args, i) {
             out.extend_from_slice(b"\"(redacted)\"");
         } else {
             repr(&mut out, a);
         }
     }
     out
-}
-
-/// The arguments hidden from monitors (a range of indexes): AUTH's, and the user and
-/// password after HELLO's `AUTH`.
-fn redacted(args: &[Bytes]) -> (usize, usize) {
-    if args[0].eq_ignore_ascii_case(b"auth") {
-        return (1, args.len());
-    }
-    if args[0].eq_ignore_ascii_case(b"hello") {
-        if let Some(i) = args.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
-            return (i + 1, i + 3);
-        }
-    }
-    (0, 0)
 }
 
 /// Redis's `sdscatrepr`: a double-quoted string with C escapes.

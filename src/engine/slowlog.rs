@@ -46,7 +46,9 @@ impl SlowLog {
                 );
                 break;
             }
-            if a.len() > SLOWLOG_MAX_ARGLEN {
+            if super::redact::is_redacted(args, i) {
+                kept.push(b"(redacted)".to_vec());
+            } else if a.len() > SLOWLOG_MAX_ARGLEN {
                 let mut v = a[..SLOWLOG_MAX_ARGLEN].to_vec();
                 v.extend_from_slice(
                     format!("... ({} more bytes)", a.len() - SLOWLOG_MAX_ARGLEN).as_bytes(),

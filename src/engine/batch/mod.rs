@@ -658,7 +658,9 @@ impl State {
         }
         let threshold = engine.hot.slowlog_threshold.load(Ordering::Relaxed);
         let micros = elapsed.as_micros() as u64;
-        if threshold >= 0 && micros >= threshold as u64 {
+        // EXEC is not logged itself (its commands are), as Redis's `skip_slowlog` flag says.
+        let skip = engine.registry.cmds[idx].flags & flags::SKIP_SLOWLOG != 0;
+        if threshold >= 0 && micros >= threshold as u64 && !skip {
             let info = &self.client.info;
             let name = info.name.lock().clone();
             let max = engine.hot.slowlog_max.load(Ordering::Relaxed) as usize;
