@@ -19,6 +19,7 @@ pub enum Kind {
     },
     /// Bytes, accepting Redis's units (`1kb`, `5mb`, `2gb`, `100k`); shown as a plain number.
     Memory {
+        min: u64,
         max: u64,
     },
     Enum(&'static [&'static str]),
@@ -30,12 +31,21 @@ pub enum Kind {
     Events,
     /// Bytes, or a percentage of `maxmemory` (`10%`, at most 100).
     MemoryOrPercent,
+    /// `save`: pairs of seconds (at least 1) and changes (at least 0), or "".
+    Save,
+    /// `client-output-buffer-limit`: `class hard soft seconds` groups, each replacing its
+    /// class's limits; shown for the three classes, in bytes. Accepted without effect.
+    OutputLimits,
 }
 
 /// Settings CONFIG GET shows only when asked for by exact name, as Redis's hidden configs:
 /// Redis's debugging ones, and ferrokv's own (fixed at startup), which Redis tools iterating
 /// `CONFIG GET *` would not know.
 pub const HIDDEN: &[&str] = &["key-load-delay", "metrics-addr"];
+
+/// Settings `CONFIG SET` refuses as Redis's protected configs (`enable-protected-configs no`):
+/// where files go is set at startup only.
+pub const PROTECTED: &[&str] = &["dir", "dbfilename"];
 
 pub struct Setting {
     pub name: &'static str,
@@ -91,7 +101,10 @@ const UINT: Kind = Kind::Int {
     min: 0,
     max: i32::MAX as i64,
 };
-const MEM: Kind = Kind::Memory { max: u64::MAX };
+const MEM: Kind = Kind::Memory {
+    min: 0,
+    max: u64::MAX,
+};
 
 pub const POLICIES: &[&str] = &[
     "volatile-lru",
@@ -127,7 +140,7 @@ pub static SETTINGS: &[Setting] = &[
     s(
         "appendfsync",
         "everysec",
-        Kind::Enum(&["always", "everysec", "no"]),
+        Kind::Enum(&["everysec", "always", "no"]),
     ),
     fixed("appendfilename", "appendonly.aof", Kind::Str),
     fixed("appenddirname", "appendonlydir", Kind::Str),
@@ -167,7 +180,7 @@ pub static SETTINGS: &[Setting] = &[
         Kind::Enum(&["debug", "verbose", "notice", "warning"]),
     ),
     fixed("logfile", "", Kind::Str),
-    s("save", "", Kind::Any),
+    s("save", "", Kind::Save),
     s("timeout", "0", UINT),
     s("tcp-keepalive", "300", UINT),
     fixed("tcp-backlog", "511", UINT),
@@ -182,12 +195,19 @@ pub static SETTINGS: &[Setting] = &[
     s(
         "proto-max-bulk-len",
         "536870912",
-        Kind::Memory { max: 536870912 },
+        // Redis's minimum; ferrokv's maximum (see `resp::parse`) instead of Redis's LLONG_MAX.
+        Kind::Memory {
+            min: 1 << 20,
+            max: 536870912,
+        },
     ),
     s(
         "client-query-buffer-limit",
         "1073741824",
-        Kind::Memory { max: 1073741824 },
+        Kind::Memory {
+            min: 1 << 20,
+            max: 1073741824,
+        },
     ),
     s(
         "slowlog-log-slower-than",
@@ -258,14 +278,21 @@ pub static SETTINGS: &[Setting] = &[
     s(
         "client-output-buffer-limit",
         "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
-        Kind::Any,
+        Kind::OutputLimits,
     ),
     s("no-appendfsync-on-rewrite", "no", Kind::Bool),
     s("stop-writes-on-bgsave-error", "yes", Kind::Bool),
     s("rdbcompression", "yes", Kind::Bool),
     s("rdbchecksum", "yes", Kind::Bool),
     s("replica-read-only", "yes", Kind::Bool),
-    s("repl-backlog-size", "1048576", MEM),
+    s(
+        "repl-backlog-size",
+        "1048576",
+        Kind::Memory {
+            min: 1,
+            max: i64::MAX as u64,
+        },
+    ),
     s("hll-sparse-max-bytes", "3000", MEM),
     s("tracking-table-max-keys", "1000000", NONNEG),
     s("shutdown-timeout", "10", NONNEG),
@@ -338,6 +365,87 @@ pub fn parse_memory(v: &str) -> Option<u64> {
         return None;
     }
     l.parse().ok()
+}
+
+/// The words of a multi-word setting as Redis splits them (`sdssplitlen` on single spaces:
+/// two spaces make an empty word); none for "".
+fn split_spaces(value: &str) -> Vec<&str> {
+    if value.is_empty() {
+        Vec::new()
+    } else {
+        value.split(' ').collect()
+    }
+}
+
+/// C's `strtoll` of a whole word: leading white space and a sign allowed, "" is 0.
+fn strtoll(w: &str) -> Option<i64> {
+    let t = w.trim_start();
+    if t.is_empty() {
+        return Some(0);
+    }
+    t.parse().ok()
+}
+
+/// `save` as Redis checks it (`setConfigSaveOption`): "" for none, else pairs of integers,
+/// seconds at least 1 and changes at least 0; shown as the numbers.
+fn normalize_save(value: &str) -> Result<String, String> {
+    let words = split_spaces(value);
+    if words.len() % 2 == 1 {
+        return Err("Invalid save parameters".into());
+    }
+    let mut out = Vec::with_capacity(words.len());
+    for (j, w) in words.iter().enumerate() {
+        match strtoll(w) {
+            Some(v) if v >= if j % 2 == 0 { 1 } else { 0 } => out.push(v.to_string()),
+            _ => return Err("Invalid save parameters".into()),
+        }
+    }
+    Ok(out.join(" "))
+}
+
+/// `client-output-buffer-limit` as Redis's `updateClientOutputBufferLimit` takes it: groups
+/// of `class hard soft seconds` (class `normal`, `slave`/`replica` or `pubsub`; sizes with
+/// units), each replacing that class in `current`; all checked before any is taken.
+fn merge_output_limits(current: &str, value: &str) -> Result<String, String> {
+    const CLASSES: [&str; 3] = ["normal", "slave", "pubsub"];
+    let mut limits: Vec<[String; 3]> = CLASSES
+        .iter()
+        .map(|c| {
+            let w: Vec<&str> = current.split_ascii_whitespace().collect();
+            let at = w.iter().position(|x| x == c).unwrap_or(w.len());
+            let get = |i: usize| w.get(at + i).map_or("0".to_string(), |v| v.to_string());
+            [get(1), get(2), get(3)]
+        })
+        .collect();
+    let words = split_spaces(value);
+    if words.len() % 4 != 0 {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    for g in words.chunks(4) {
+        let class = match g[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "slave" | "replica" => 1,
+            "pubsub" => 2,
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        };
+        let seconds = strtoll(g[3]).filter(|s| *s >= 0);
+        let (Some(hard), Some(soft), Some(seconds)) =
+            (parse_memory(g[1]), parse_memory(g[2]), seconds)
+        else {
+            return Err(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
+            );
+        };
+        limits[class] = [hard.to_string(), soft.to_string(), seconds.to_string()];
+    }
+    Ok(CLASSES
+        .iter()
+        .zip(&limits)
+        .map(|(c, [h, s, t])| format!("{c} {h} {s} {t}"))
+        .collect::<Vec<_>>()
+        .join(" "))
 }
 
 /// The keyspace-event class letters, in the order Redis prints them; `A` is all of the
@@ -418,14 +526,18 @@ fn normalize_kind(setting: &Setting, value: &str) -> Result<String, String> {
             }
             Ok(v.to_string())
         }
-        Kind::Memory { max } => {
+        Kind::Memory { min, max } => {
             let v =
                 parse_memory(value).ok_or_else(|| "argument must be a memory value".to_string())?;
-            if v > max {
-                return Err(format!("argument must be between 0 and {max} inclusive"));
+            if v < min || v > max {
+                return Err(format!(
+                    "argument must be between {min} and {max} inclusive"
+                ));
             }
             Ok(v.to_string())
         }
+        Kind::Save => normalize_save(value),
+        Kind::OutputLimits => merge_output_limits(setting.default, value),
         Kind::Enum(options) => {
             let l = value.to_ascii_lowercase();
             options
@@ -484,12 +596,22 @@ impl Config {
     /// Set one value at startup (mutable or not).
     pub fn set_startup(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
         let setting = find(name).ok_or_else(|| ConfigError::Unknown(name.to_string()))?;
-        let v = normalize(setting, value).map_err(|reason| ConfigError::Invalid {
-            name: name.to_string(),
-            reason,
-        })?;
+        let v = self
+            .normalized(setting, value)
+            .map_err(|reason| ConfigError::Invalid {
+                name: name.to_string(),
+                reason,
+            })?;
         self.values.insert(setting.name, v);
         Ok(())
+    }
+
+    /// `value` checked and in the form CONFIG GET shows; limits merge into the current ones.
+    fn normalized(&self, setting: &Setting, value: &str) -> Result<String, String> {
+        match setting.kind {
+            Kind::OutputLimits => merge_output_limits(&self.values[setting.name], value),
+            _ => normalize(setting, value),
+        }
     }
 
     /// `CONFIG SET` of several pairs: all are validated before any is applied.
@@ -500,7 +622,10 @@ impl Config {
             if !setting.mutable {
                 return Err((name.clone(), "can't set immutable config".into()));
             }
-            let v = normalize(setting, value).map_err(|e| (name.clone(), e))?;
+            // A bad value is reported under the parameter's own (lowercase) name, as Redis does.
+            let v = self
+                .normalized(setting, value)
+                .map_err(|e| (name.to_ascii_lowercase(), e))?;
             staged.push((setting.name, v));
         }
         for (k, v) in staged {

@@ -215,17 +215,27 @@ fn config_set(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let mut pairs: Vec<(String, String)> = Vec::new();
     for p in args[2..].chunks(2) {
         let name = String::from_utf8_lossy(&p[0]).into_owned();
+        // Every name is checked before any value, in order, as Redis does: the first unknown,
+        // immutable, protected or repeated one is the error, named as it was typed.
         let Some(setting) = crate::config::find(&name) else {
             return Err(error::msg(format!(
                 "ERR Unknown option or number of arguments for CONFIG SET - '{name}'"
             )));
         };
+        let failed = |why: &str| {
+            error::msg(format!(
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - {why}"
+            ))
+        };
+        if !setting.mutable {
+            return Err(failed("can't set immutable config"));
+        }
+        if crate::config::PROTECTED.contains(&setting.name) {
+            return Err(failed("can't set protected config"));
+        }
         // A name and its alias are separate entries (the later one wins), as in Redis 7.0.
         if pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name)) {
-            return Err(error::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter")));
-        }
-        if setting.name == "dir" {
-            return Err(error::msg(format!("ERR CONFIG SET failed (possibly related to argument '{name}') - can't set protected config")));
+            return Err(failed("duplicate parameter"));
         }
         pairs.push((name, String::from_utf8_lossy(&p[1]).into_owned()));
     }
@@ -409,13 +419,18 @@ fn write_command_info(ctx: &mut Ctx, idx: usize) -> Outcome {
     }
     // Tips and key specs, as Redis describes them (`keyspecs`).
     let (tips, specs) = super::keyspecs::lookup(&reg.fullnames[idx]);
-    out.array(tips.len());
+    out.set(tips.len());
     for t in tips {
         out.bulk(t.as_bytes());
     }
     super::keyspecs::write_specs(out, specs);
     let subs = subs_of(idx);
-    out.array(subs.len());
+    // Redis writes "no subcommands" as an empty set, and subcommands as an array.
+    if subs.is_empty() {
+        out.set(0);
+    } else {
+        out.array(subs.len());
+    }
     for j in subs {
         write_command_info(ctx, j)?;
     }
@@ -462,7 +477,8 @@ fn command_info(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     for name in &args[2..] {
         match resolve(name) {
             Some(i) => write_command_info(ctx, i)?,
-            None => ctx.out.null_array(),
+            // A null (`$-1` in RESP2), as Redis's `addReplyNull`.
+            None => ctx.out.null(),
         }
     }
     Ok(())
