@@ -43,7 +43,8 @@ pub fn lookup(fullname: &str) -> (&'static [&'static str], &'static [SpecMeta]) 
 
 /// Element 9 of `COMMAND INFO`: a map per key spec.
 pub fn write_specs(out: &mut ReplyBuf, specs: &[SpecMeta]) {
-    out.array(specs.len());
+    // A set in RESP3, as Redis's `addReplyCommandKeySpecs` writes it.
+    out.set(specs.len());
     for s in specs {
         out.map(if s.notes.is_some() { 4 } else { 3 });
         if let Some(n) = s.notes {
