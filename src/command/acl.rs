@@ -171,6 +171,10 @@ fn cat(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 
 /// `ACL GENPASS [bits]`: random hex from the operating system's generator.
 fn genpass(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    // As Redis, which takes at most one argument here.
+    if args.len() > 3 {
+        return Err(error::subcommand_syntax(args, "ACL"));
+    }
     let bits = match args.get(2) {
         Some(a) => parse_i64(a).ok_or(error::NOT_INTEGER)?,
         None => 256,
@@ -188,6 +192,10 @@ fn genpass(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 
 /// `ACL LOG [count|RESET]`: the newest denials (10 by default).
 fn log(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    // As Redis, which takes at most one argument here.
+    if args.len() > 3 {
+        return Err(error::subcommand_syntax(args, "ACL"));
+    }
     let acl = &ctx.engine.acl;
     let count = match args.get(2) {
         Some(a) if a.eq_ignore_ascii_case(b"reset") => {

@@ -105,9 +105,11 @@ fn client_list(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         } else if is(&args[j], "id") && j + 1 < args.len() {
             let mut list = Vec::new();
             for a in &args[j + 1..] {
+                // Any integer: one no client has (0, -1) lists nothing, as in Redis.
                 match parse_i64(a) {
                     Some(id) if id > 0 => list.push(id as u64),
-                    _ => return Err(error::text("ERR Invalid client ID")),
+                    Some(_) => {}
+                    None => return Err(error::text("ERR Invalid client ID")),
                 }
             }
             ids = Some(list);
@@ -263,6 +265,10 @@ fn client_help(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 
 /// `CLIENT UNBLOCK client-id [TIMEOUT|ERROR]`
 fn client_unblock(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
+    // As Redis, which takes at most one argument after the first here.
+    if args.len() > 4 {
+        return Err(error::subcommand_syntax(args, "CLIENT"));
+    }
     let id = parse_i64(&args[2]).ok_or(error::NOT_INTEGER)?;
     let how = match args.get(3) {
         None => crate::engine::blocking::Unblock::Timeout,
@@ -328,6 +334,10 @@ fn client_reply(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
 /// `CLIENT PAUSE timeout [WRITE|ALL]` (milliseconds; see `engine::pause`).
 fn client_pause(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     use crate::engine::pause::PauseKind;
+    // As Redis, which takes at most one argument after the first here.
+    if args.len() > 4 {
+        return Err(error::subcommand_syntax(args, "CLIENT"));
+    }
     let kind = match args.get(3) {
         None => PauseKind::All,
         Some(a) if is(a, "write") => PauseKind::Write,

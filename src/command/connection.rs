@@ -116,15 +116,20 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
         }
         j = 2;
     }
-    let mut creds = None;
-    let mut name = None;
+    // Options take effect one by one, left to right, as in Redis: a SETNAME before a failing
+    // AUTH or a bad option has named the connection.
     while j < args.len() {
         let more = args.len() - 1 - j;
         if is(&args[j], "auth") && more >= 2 {
-            creds = Some((&args[j + 1], &args[j + 2]));
+            if !log_in(ctx, &args[0], &args[j + 1], &args[j + 2]) {
+                return Err(error::WRONGPASS);
+            }
             j += 3;
         } else if is(&args[j], "setname") && more >= 1 {
-            name = Some(&args[j + 1]);
+            if !valid_name(&args[j + 1]) {
+                return Err(BAD_NAME);
+            }
+            *ctx.client.info.name.lock() = args[j + 1].to_vec();
             j += 2;
         } else {
             return Err(error::msg(format!(
@@ -133,19 +138,8 @@ fn hello(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             )));
         }
     }
-    if let Some((u, p)) = creds {
-        if !log_in(ctx, &args[0], u, p) {
-            return Err(error::WRONGPASS);
-        }
-    }
     if !ctx.client.authenticated {
         return Err(crate::engine::CmdError::new(crate::engine::ErrKind::NoAuth, "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"));
-    }
-    if let Some(n) = name {
-        if !valid_name(n) {
-            return Err(BAD_NAME);
-        }
-        *ctx.client.info.name.lock() = n.to_vec();
     }
     if let Some(v) = ver {
         ctx.client.proto = if v == 3 {

@@ -123,8 +123,14 @@ fn db_arg(arg: &[u8]) -> Option<i64> {
 }
 
 /// A database index argument, with Redis's errors.
+/// SELECT's, MOVE's and COPY's (Redis reads an int: a number beyond one is its own error).
 pub fn db_index(ctx: &Ctx, arg: &[u8]) -> Result<usize, CmdError> {
-    let id = db_arg(arg).ok_or(error::NOT_INTEGER)?;
+    let id = parse_i64(arg).ok_or(error::NOT_INTEGER)?;
+    if i32::try_from(id).is_err() {
+        return Err(error::text(
+            "ERR value is out of range, value must between -2147483648 and 2147483647",
+        ));
+    }
     if id < 0 || id as usize >= ctx.engine.store.databases() {
         return Err(error::DB_RANGE);
     }

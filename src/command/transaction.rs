@@ -65,7 +65,8 @@ fn unwatch(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
 }
 
 /// `RESET`: the connection's state as a new one's (transaction, watches, database,
-/// protocol, name, user).
+/// protocol, name, user); `CLIENT NO-EVICT` stays, as Redis's `clearClientConnectionState`
+/// leaves it.
 fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
     ctx.client.multi = None;
     ctx.client.multi_aborted = false;
@@ -78,8 +79,6 @@ fn reset(ctx: &mut Ctx, _args: &[Bytes]) -> Outcome {
         .set_flag(crate::engine::client::flag::MONITOR, false);
     ctx.client
         .set_flag(crate::engine::client::flag::NO_TOUCH, false);
-    ctx.client
-        .set_flag(crate::engine::client::flag::NO_EVICT, false);
     ctx.client.reply = crate::engine::client::ReplyMode::On;
     ctx.client.db = 0;
     ctx.client.proto = Protocol::Resp2;
