@@ -355,12 +355,16 @@ def main():
     ap.add_argument("--expiry-keys", type=int, default=1_000_000)
     ap.add_argument("--binary", default=os.path.join(target_dir(), "release", "ferrokv"))
     ap.add_argument("--suite", choices=["strings", "collections", "pubsub", "data"], default="strings")
-    ap.add_argument("--only", default="", help="run only the rows whose command contains this text")
+    ap.add_argument("--only", default="",
+                    help="run only the rows whose command contains this text (or one of several, comma-separated)")
     ap.add_argument("--seconds", type=float, default=2.0, help="seconds per loadgen run (pubsub suite)")
     opts = ap.parse_args()
     tests = {"collections": COLLECTIONS, "data": DATA}.get(opts.suite, TESTS)
     if opts.suite in ("collections", "data"):
         opts.expiry_keys = 0
+
+    def wanted(t):
+        return any(o in t for o in opts.only.split(","))
 
     servers = {kind: start(kind, opts.binary) for kind in ("ferrokv", "redis")}
     results = {}
@@ -370,11 +374,11 @@ def main():
             return
         if opts.suite == "data":
             # Every XREADGROUP run reads one new entry per request (-P 1 runs n, -P 16 runs 4n).
-            queue_len = opts.n * 5 * opts.rounds if any("XREADGROUP" in t and opts.only in t for t in tests) else 1
+            queue_len = opts.n * 5 * opts.rounds if any("XREADGROUP" in t and wanted(t) for t in tests) else 1
             shas = [data_setup(port, queue_len) for _, port in servers.values()]
             assert shas[0] == shas[1], shas
             tests = [t.format(**shas[0]) for t in tests]
-        tests = [t for t in tests if opts.only in t]
+        tests = [t for t in tests if wanted(t)]
         for r in range(opts.rounds):
             order = ["ferrokv", "redis"] if r % 2 == 0 else ["redis", "ferrokv"]
             for pipeline in (1, 16):
