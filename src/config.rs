@@ -418,7 +418,7 @@ fn merge_output_limits(current: &str, value: &str) -> Result<String, String> {
         })
         .collect();
     let words = split_spaces(value);
-    if words.len() % 4 != 0 {
+    if !words.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     for g in words.chunks(4) {
