@@ -22,6 +22,8 @@ reset (deletes the users made here, empties the ACL log and the slow log)."""
 
 import sys
 
+from difftest_gen_server import sequences
+
 RESP3 = "--resp3" in sys.argv
 
 USERS = ["u1", "u2", "alice", "pwuser"]
@@ -713,22 +715,4 @@ class AdminGen:
         return self.misc()
 
 
-def _agen(gen):
-    s = getattr(gen, "_admin", None)
-    if s is None:
-        s = gen._admin = AdminGen(gen)
-    return s
-
-
-def admin_pending(gen):
-    """True while a drawn sequence still has commands to hand out."""
-    s = getattr(gen, "_admin", None)
-    return bool(s and s.queue)
-
-
-def admin_command(gen):
-    """The next command of the current sequence, drawing a new family when it is done."""
-    s = _agen(gen)
-    while not s.queue:
-        s.queue = s.family()
-    return s.queue.pop(0)
+admin_pending, admin_command = sequences("_admin", AdminGen)

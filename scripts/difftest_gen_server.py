@@ -603,22 +603,25 @@ class ServerGen:
         return self.pubsub()
 
 
-def _sgen(gen):
-    s = getattr(gen, "_server", None)
-    if s is None:
-        s = gen._server = ServerGen(gen)
-    return s
+def sequences(attr, cls):
+    """`(pending, command)` for a generator class whose `family()` draws a sequence of
+    commands: `pending(gen)` is true while the current one has commands left, `command(gen)`
+    hands out the next (drawing a new sequence when it is done). The state is kept on `gen`
+    under `attr`."""
+    def command(gen):
+        s = getattr(gen, attr, None)
+        if s is None:
+            s = cls(gen)
+            setattr(gen, attr, s)
+        while not s.queue:
+            s.queue = s.family()
+        return s.queue.pop(0)
+
+    def pending(gen):
+        s = getattr(gen, attr, None)
+        return bool(s and s.queue)
+
+    return pending, command
 
 
-def server_pending(gen):
-    """True while a drawn sequence still has commands to hand out."""
-    s = getattr(gen, "_server", None)
-    return bool(s and s.queue)
-
-
-def server_command(gen):
-    """The next command of the current sequence, drawing a new family when it is done."""
-    s = _sgen(gen)
-    while not s.queue:
-        s.queue = s.family()
-    return s.queue.pop(0)
+server_pending, server_command = sequences("_server", ServerGen)

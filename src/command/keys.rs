@@ -122,8 +122,8 @@ fn db_arg(arg: &[u8]) -> Option<i64> {
     parse_i64(arg).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64)
 }
 
-/// A database index argument, with Redis's errors.
-/// SELECT's, MOVE's and COPY's (Redis reads an int: a number beyond one is its own error).
+/// A database index argument (SELECT, MOVE, COPY … DB), with Redis's errors: Redis reads an
+/// int, so a number beyond one is an error of its own before the range check.
 pub fn db_index(ctx: &Ctx, arg: &[u8]) -> Result<usize, CmdError> {
     let id = parse_i64(arg).ok_or(error::NOT_INTEGER)?;
     if i32::try_from(id).is_err() {
@@ -352,6 +352,8 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
     let now = ctx.now;
     let db = ctx.db();
     let (mut shard, mut inner) = split_cursor(cursor);
+    // Expired keys the pattern matches are removed on the way, as Redis's SCAN does.
+    let matches = |k: &[u8]| pattern.is_none_or(|p| glob_match(p, k, false));
     let mut keys: Vec<Bytes> = Vec::new();
     // Bound the buckets visited per call, as Redis does, so a sparse table cannot stall us.
     let mut budget = count.saturating_mul(10);
@@ -361,7 +363,6 @@ fn scan(ctx: &mut Ctx, args: &[Bytes]) -> Outcome {
             let g = ctx.keys.shard_at(db, shard);
             while budget > 0 && keys.len() < count {
                 budget -= 1;
-                let matches = |k: &[u8]| pattern.is_none_or(|p| glob_match(p, k, false));
                 inner = g.scan_step(inner, now, matches, |k, e| {
                     if !matches(k) {
                         return;

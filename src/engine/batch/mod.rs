@@ -330,7 +330,7 @@ impl State {
                     self.client.info.cmd.store(i + 1, Ordering::Relaxed);
                 }
                 if let Some(i) = i.filter(|&i| engine.registry.cmds[i].name == "exec") {
-                    return self.abort_exec(i, &e.text.clone());
+                    return self.abort_exec(i, &e.text);
                 }
                 // A command refused while queueing fails the transaction.
                 self.client.multi_aborted |= self.client.multi.is_some();
