@@ -607,7 +607,11 @@ fn getkeys(ctx: &mut Ctx, args: &[Bytes], with_flags: bool) -> Outcome {
             "ERR Invalid number of arguments specified for command",
         ));
     }
-    let keys = if with_flags {
+    // A key count past the arguments (or below one) makes Redis list no key at all.
+    let counts_fit = cmd.keys.iter().all(|spec| spec.count_fits(call));
+    let keys = if !counts_fit {
+        Vec::new()
+    } else if with_flags {
         super::keyspecs::keys_and_flags(cmd, &reg.fullnames[i], call)
     } else {
         let mut keys = Vec::new();

@@ -145,6 +145,30 @@ impl KeySpec {
 
     /// Push the arguments this spec selects in `args` (`args[0]` is the command name).
     /// Malformed numbers select nothing: the handler reports the error.
+    /// Whether a key-count spec's count fits the arguments, as Redis's `getKeysUsingKeySpecs`
+    /// requires before it lists any key (`COMMAND GETKEYS` lists none otherwise): the count a
+    /// non-negative integer, and its keys, at least one, all present. Other specs are valid.
+    pub fn count_fits(&self, args: &[Bytes]) -> bool {
+        let Find::KeyNum { num, first, .. } = self.find else {
+            return true;
+        };
+        let Begin::Index(start) = self.begin else {
+            return true;
+        };
+        let n = args.len() as i64;
+        let at = start as i64 + num as i64;
+        let Some(count) = args
+            .get(at as usize)
+            .and_then(|a| crate::num::parse_i64(a))
+            .filter(|c| *c >= 0)
+        else {
+            return false;
+        };
+        let first = start as i64 + first as i64;
+        let last = first + count - 1;
+        !(last >= n || last < first || first >= n)
+    }
+
     pub fn collect<'a>(&self, args: &'a [Bytes], out: &mut Vec<&'a Bytes>) {
         self.each(args, |k| out.push(k));
     }
