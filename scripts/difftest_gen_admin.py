@@ -22,7 +22,7 @@ reset (deletes the users made here, empties the ACL log and the slow log)."""
 
 import sys
 
-from difftest_gen_server import sequences
+from difftest_gen_server import SequenceGen, sequences
 
 RESP3 = "--resp3" in sys.argv
 
@@ -239,14 +239,7 @@ KPATS = ["*", "k*", "k1", "{a}*", "foo:*", "", "[a-z]*", "\\*"]
 CHANS = ["*", "ch*", "news", "", "a?c"]
 
 
-class AdminGen:
-    def __init__(self, gen):
-        self.g = gen
-        self.r = gen.r
-        self.queue = []
-
-    def pick(self, xs):
-        return self.r.choice(xs)
+class AdminGen(SequenceGen):
 
     def user(self):
         return self.pick(["u1", "u1", "u2", "alice", "U1", "u 1", "default", "nosuch"])

@@ -185,7 +185,10 @@ def sha1(s):
     return hashlib.sha1(s.encode("latin-1")).hexdigest()
 
 
-class ServerGen:
+class SequenceGen:
+    """A family generator drawing on `gen`'s random generator; `queue` holds the rest of the
+    sequence drawn last (see `sequences`)."""
+
     def __init__(self, gen):
         self.g = gen
         self.r = gen.r
@@ -193,6 +196,9 @@ class ServerGen:
 
     def pick(self, xs):
         return self.r.choice(xs)
+
+
+class ServerGen(SequenceGen):
 
     def key(self):
         return self.pick(SKEYS)

@@ -487,17 +487,19 @@ pub fn shown(name: &str, value: &str) -> String {
     value.to_string()
 }
 
-fn normalize(setting: &Setting, value: &str) -> Result<String, String> {
+/// `value` checked and in the form CONFIG GET shows; `current` is the setting's value now
+/// (output limits merge into it).
+fn normalize(setting: &Setting, current: &str, value: &str) -> Result<String, String> {
     if setting.name == "hz" {
         // Any value in range is accepted; the effective one (which CONFIG GET shows) is
         // clamped to 1..=500, as in Redis.
-        let v = normalize_kind(setting, value)?;
+        let v = normalize_kind(setting, current, value)?;
         return Ok(v.parse::<i64>().map_or(v, |n| n.clamp(1, 500).to_string()));
     }
-    normalize_kind(setting, value)
+    normalize_kind(setting, current, value)
 }
 
-fn normalize_kind(setting: &Setting, value: &str) -> Result<String, String> {
+fn normalize_kind(setting: &Setting, current: &str, value: &str) -> Result<String, String> {
     match setting.kind {
         Kind::Events => normalize_events(value),
         Kind::MemoryOrPercent => match value.strip_suffix('%') {
@@ -537,7 +539,7 @@ fn normalize_kind(setting: &Setting, value: &str) -> Result<String, String> {
             Ok(v.to_string())
         }
         Kind::Save => normalize_save(value),
-        Kind::OutputLimits => merge_output_limits(setting.default, value),
+        Kind::OutputLimits => merge_output_limits(current, value),
         Kind::Enum(options) => {
             let l = value.to_ascii_lowercase();
             options
@@ -596,22 +598,14 @@ impl Config {
     /// Set one value at startup (mutable or not).
     pub fn set_startup(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
         let setting = find(name).ok_or_else(|| ConfigError::Unknown(name.to_string()))?;
-        let v = self
-            .normalized(setting, value)
-            .map_err(|reason| ConfigError::Invalid {
+        let v = normalize(setting, &self.values[setting.name], value).map_err(|reason| {
+            ConfigError::Invalid {
                 name: name.to_string(),
                 reason,
-            })?;
+            }
+        })?;
         self.values.insert(setting.name, v);
         Ok(())
-    }
-
-    /// `value` checked and in the form CONFIG GET shows; limits merge into the current ones.
-    fn normalized(&self, setting: &Setting, value: &str) -> Result<String, String> {
-        match setting.kind {
-            Kind::OutputLimits => merge_output_limits(&self.values[setting.name], value),
-            _ => normalize(setting, value),
-        }
     }
 
     /// `CONFIG SET` of several pairs: all are validated before any is applied.
@@ -623,8 +617,7 @@ impl Config {
                 return Err((name.clone(), "can't set immutable config".into()));
             }
             // A bad value is reported under the parameter's own (lowercase) name, as Redis does.
-            let v = self
-                .normalized(setting, value)
+            let v = normalize(setting, &self.values[setting.name], value)
                 .map_err(|e| (name.to_ascii_lowercase(), e))?;
             staged.push((setting.name, v));
         }

@@ -65,13 +65,22 @@ fn nonzero_mantissa(b: &[u8]) -> bool {
 /// Rust programs run in, so every form it reads (hex, `infinity`, `nan(…)`) reads the same.
 pub fn c_strtod(b: &[u8]) -> Option<(f64, bool)> {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    let c = std::ffi::CString::new(&b[..end]).expect("cut at the first NUL");
+    // Short values (score bounds, sort weights) are copied to the stack, not allocated.
+    let mut short = [0u8; 64];
+    let long;
+    let text: *const std::ffi::c_char = if end < short.len() {
+        short[..end].copy_from_slice(&b[..end]);
+        short.as_ptr().cast()
+    } else {
+        long = std::ffi::CString::new(&b[..end]).expect("cut at the first NUL");
+        long.as_ptr()
+    };
     let mut stop: *mut std::ffi::c_char = std::ptr::null_mut();
-    // SAFETY: `c` is a NUL-terminated string that outlives the call, `stop` points into it;
-    // errno is this thread's.
+    // SAFETY: `text` is a NUL-terminated string that outlives the call (`short` ends in a NUL
+    // past `end`), `stop` points into it; errno is this thread's.
     let (v, used_up, erange) = unsafe {
         *libc::__errno_location() = 0;
-        let v = libc::strtod(c.as_ptr(), &mut stop);
+        let v = libc::strtod(text, &mut stop);
         (v, *stop == 0, *libc::__errno_location() == libc::ERANGE)
     };
     used_up.then_some((v, erange))
